@@ -1,0 +1,99 @@
+import { test, expect, type Page } from '@playwright/test';
+import { cardTitles, open, register, sellDirect, uniqueWord } from './helpers';
+
+/** Lists five cars of a make no one else uses, and returns the make. */
+async function seedMake(page: Page) {
+  const make = uniqueWord('Zz');
+  const cars = [
+    { model: 'Alpha', year: '2012', price: '8000', mileage: '150000' },
+    { model: 'Bravo', year: '2018', price: '19500', mileage: '60000' },
+    { model: 'Charlie', year: '2015', price: '12000', mileage: '90000' },
+    { model: 'Delta', year: '2021', price: '31000', mileage: '15000' },
+    { model: 'Echo', year: '2010', price: '5000', mileage: '210000' },
+  ];
+  const ids: Record<string, number> = {};
+  for (const car of cars) {
+    ids[car.model] = await sellDirect(page, { make, ...car, description: `${car.model} test car` });
+  }
+  return { make, ids };
+}
+
+async function setStatus(page: Page, id: number, status: string) {
+  const response = await page.request.post('/api/cars/set_status', { form: { id: String(id), status } });
+  expect(response.status()).toBe(200);
+}
+
+test('the marketplace shows available cars only, and filters and sorts them', async ({ page }, info) => {
+  await register(page, info);
+  const { make, ids } = await seedMake(page);
+  await setStatus(page, ids.Charlie, 'pending');
+  await setStatus(page, ids.Echo, 'sold');
+
+  // Search by make: only the three available cars, newest listing first.
+  await open(page, `/cars?q=${make}`, info);
+  await expect(page.getByRole('heading', { name: '3 cars' })).toBeVisible();
+  expect(await cardTitles(page)).toEqual([`2021 ${make} Delta`, `2018 ${make} Bravo`, `2012 ${make} Alpha`]);
+
+  // Price filter through the form.
+  await page.getByLabel('Min price').fill('9000');
+  await page.getByLabel('Max price').fill('25000');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/min_price=9000/);
+  await expect(page.getByRole('heading', { name: '1 car' })).toBeVisible();
+  expect(await cardTitles(page)).toEqual([`2018 ${make} Bravo`]);
+
+  // Year filter.
+  await open(page, `/cars?q=${make}&min_year=2013`, info);
+  expect(await cardTitles(page)).toEqual([`2021 ${make} Delta`, `2018 ${make} Bravo`]);
+
+  // Each sort order.
+  const orders: Record<string, string[]> = {
+    price_asc: ['Alpha', 'Bravo', 'Delta'],
+    price_desc: ['Delta', 'Bravo', 'Alpha'],
+    year_asc: ['Alpha', 'Bravo', 'Delta'],
+    year_desc: ['Delta', 'Bravo', 'Alpha'],
+    newest: ['Delta', 'Bravo', 'Alpha'],
+    oldest: ['Alpha', 'Bravo', 'Delta'],
+  };
+  for (const [sort, models] of Object.entries(orders)) {
+    await open(page, `/cars?q=${make}`, info);
+    await page.getByLabel('Sort by').selectOption(sort);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect(page).toHaveURL(new RegExp(`sort=${sort}`));
+    await expect(page.locator('.car-grid .car-title').first()).toContainText(models[0]);
+    const titles = await cardTitles(page);
+    expect(titles.map((t) => t.split(' ').pop()), sort).toEqual(models);
+  }
+
+  // Nothing matches: say so and offer to clear.
+  await open(page, `/cars?q=${make}&max_price=100`, info);
+  await expect(page.getByRole('heading', { name: 'No cars match your filters' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Clear filters' }).first()).toBeVisible();
+});
+
+test('a pending car leaves the marketplace and a sold one too, but both stay in My listings', async ({ page }, info) => {
+  await register(page, info);
+  const make = uniqueWord('Yy');
+  const id = await sellDirect(page, { make, model: 'Solo', year: '2016', price: '7000', mileage: '99000' });
+  await open(page, `/cars?q=${make}`, info);
+  await expect(page.getByRole('heading', { name: '1 car' })).toBeVisible();
+  await setStatus(page, id, 'sold');
+  await open(page, `/cars?q=${make}`, info);
+  await expect(page.getByRole('heading', { name: '0 cars' })).toBeVisible();
+  await open(page, '/my-listings', info);
+  await expect(page.getByRole('link', { name: `2016 ${make} Solo` })).toContainText('Sold');
+});
+
+test('pages and the total count work', async ({ page }, info) => {
+  await register(page, info);
+  const make = uniqueWord('Pg');
+  for (let i = 0; i < 26; i++) {
+    await sellDirect(page, { make, model: `M${String(i).padStart(2, '0')}`, year: '2014', price: String(5000 + i), mileage: '1000' });
+  }
+  await open(page, `/cars?q=${make}&sort=price_asc`, info);
+  await expect(page.getByRole('heading', { name: '26 cars' })).toBeVisible();
+  expect((await cardTitles(page)).length).toBe(24);
+  await page.getByRole('link', { name: 'Next' }).click();
+  await expect(page).toHaveURL(/page=2/);
+  expect(await cardTitles(page)).toEqual([`2014 ${make} M24`, `2014 ${make} M25`]);
+});

@@ -1,0 +1,179 @@
+//! The HTML shell, the app root with its navbar, and the route table.
+
+use crate::{
+    auth::{
+        api::{current_user, Logout},
+        model::User,
+        pages::{LoginPage, RegisterPage},
+    },
+    cars::pages::{CarDetailsPage, DeleteCarPage, EditCarPage, MyListingsPage, SellCarPage, UsedCarsPage},
+    error::AppError,
+    ui::NotFound,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Meta, MetaTags, Title};
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    ParamSegment, SsrMode, StaticSegment,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.ico" sizes="any" />
+                <link rel="stylesheet" id="leptos" href="/pkg/autonexus.css" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in, shared by the navbar and the pages. Pages bump `version`
+/// after logging in or out so the navbar asks again.
+#[derive(Clone, Copy)]
+pub struct AuthContext {
+    pub version: RwSignal<u32>,
+    pub user: Resource<Result<Option<User>, AppError>>,
+}
+
+impl AuthContext {
+    pub fn refresh(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+pub fn use_auth() -> AuthContext {
+    expect_context::<AuthContext>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let version = RwSignal::new(0u32);
+    let user = Resource::new(move || version.get(), |_| current_user());
+    provide_context(AuthContext { version, user });
+
+    // Lets tests (and curious people) know the page is interactive.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Title formatter=|title: String| {
+            if title.is_empty() { "AutoNexus".to_owned() } else { format!("{title} · AutoNexus") }
+        } />
+        <Meta name="description" content="Buy and sell used cars on AutoNexus." />
+        <Router>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
+            <Navbar />
+            <main id="main" class="container">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=StaticSegment("") view=UsedCarsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("cars") view=UsedCarsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("cars"), ParamSegment("id")) view=CarDetailsPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("cars"), ParamSegment("id"), StaticSegment("edit"))
+                        view=EditCarPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("cars"), ParamSegment("id"), StaticSegment("delete"))
+                        view=DeleteCarPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("sell") view=SellCarPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("my-listings") view=MyListingsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("register") view=RegisterPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <div class="container">
+                    <p>"AutoNexus — used cars from real sellers. Prices in US dollars; mileage in kilometres."</p>
+                </div>
+            </footer>
+        </Router>
+    }
+}
+
+#[component]
+fn Navbar() -> impl IntoView {
+    let auth = use_auth();
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if matches!(logout.value().get(), Some(Ok(()))) {
+            auth.refresh();
+        }
+    });
+    view! {
+        <header class="navbar">
+            <nav class="container navbar-inner" aria-label="Main">
+                <A href="/" attr:class="brand">
+                    <span class="brand-mark" aria-hidden="true">
+                        "A"
+                    </span>
+                    "AutoNexus"
+                </A>
+                <ul class="nav-links">
+                    <li>
+                        <A href="/cars">"Buy Used Cars"</A>
+                    </li>
+                    <li>
+                        <A href="/sell" attr:class="button button-primary nav-sell">
+                            "Sell Your Car"
+                        </A>
+                    </li>
+                    <li>
+                        <A href="/my-listings">"My listings"</A>
+                    </li>
+                </ul>
+                <div class="nav-account">
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match auth.user.await {
+                                Ok(Some(user)) => {
+                                    view! {
+                                        <span class="nav-user" title="Signed in">
+                                            {user.username}
+                                        </span>
+                                        <ActionForm action=logout attr:class="inline-form">
+                                            <button type="submit" class="button button-quiet">
+                                                "Log out"
+                                            </button>
+                                        </ActionForm>
+                                    }
+                                        .into_any()
+                                }
+                                _ => {
+                                    view! {
+                                        <A href="/login" attr:class="button button-quiet">
+                                            "Log in"
+                                        </A>
+                                        <A href="/register" attr:class="button button-outline">
+                                            "Register"
+                                        </A>
+                                    }
+                                        .into_any()
+                                }
+                            }
+                        })}
+                    </Transition>
+                </div>
+            </nav>
+        </header>
+    }
+}

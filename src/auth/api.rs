@@ -1,0 +1,107 @@
+//! Account server functions: thin wrappers over validation and queries.
+
+use super::model::User;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+pub mod session {
+    //! Reading and writing the signed-in user in the tower-sessions session.
+    use super::User;
+    use crate::{error::AppError, server::state::AppState};
+    use tower_sessions::Session;
+
+    const USER_ID: &str = "user_id";
+
+    pub async fn current_session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(|error| {
+            tracing::error!(%error, "session layer missing");
+            AppError::Internal
+        })
+    }
+
+    pub async fn user_from_session(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {
+        let Some(id) = session.get::<i64>(USER_ID).await.map_err(|_| AppError::Internal)? else {
+            return Ok(None);
+        };
+        super::super::db::find_user_by_id(&state.db, id).await
+    }
+
+    /// The signed-in user, or `Unauthorized`.
+    pub async fn require_user(state: &AppState) -> Result<User, AppError> {
+        let session = current_session().await?;
+        user_from_session(state, &session).await?.ok_or_else(AppError::login_required)
+    }
+
+    /// Starts a signed-in session under a fresh id (no session fixation).
+    pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
+        session.cycle_id().await.map_err(|_| AppError::Internal)?;
+        session.insert(USER_ID, user.id).await.map_err(|_| AppError::Internal)
+    }
+}
+
+#[server(endpoint = "auth/current_user")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    let state = crate::server::state::app_state()?;
+    let session = session::current_session().await?;
+    session::user_from_session(&state, &session).await
+}
+
+#[server(endpoint = "auth/register")]
+pub async fn register(username: String, email: Option<String>, password: String, next: Option<String>) -> Result<(), AppError> {
+    use super::{db, model};
+    crate::error::with_status(
+        async move {
+            let state = crate::server::state::app_state()?;
+            let mut errors = crate::error::FieldErrors::new();
+            let username = model::parse_username(&username).map_err(|e| errors.insert("username".into(), e)).ok();
+            let email = model::parse_email(email.as_deref().unwrap_or_default()).map_err(|e| errors.insert("email".into(), e)).ok();
+            let password = model::parse_password(&password).map_err(|e| errors.insert("password".into(), e)).ok();
+            let (Some(username), Some(email), Some(password)) = (username, email, password) else {
+                return Err(AppError::Validation(errors));
+            };
+            let hash = db::hash_password(&state, password).await?;
+            let user = db::insert_user(&state.db, &username, email.as_deref(), &hash).await?;
+            tracing::info!(user_id = user.id, "registered");
+            session::log_in(&session::current_session().await?, &user).await?;
+            leptos_axum::redirect(&model::safe_next(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/login")]
+pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use super::{db, model};
+    crate::error::with_status(
+        async move {
+            let state = crate::server::state::app_state()?;
+            let wrong = || AppError::Unauthorized("That username and password don't match an account. Please try again.".into());
+            if username.trim().is_empty() || password.is_empty() || username.len() > 100 || password.len() > model::MAX_PASSWORD * 4 {
+                return Err(wrong());
+            }
+            let found = db::find_credentials(&state.db, username.trim()).await?;
+            let (user, hash) = match found {
+                Some((user, hash)) => (Some(user), Some(hash)),
+                None => (None, None),
+            };
+            // Always verify, so an unknown username costs as much as a wrong password.
+            let ok = db::verify_password(&state, password, hash).await?;
+            let user = user.filter(|_| ok).ok_or_else(wrong)?;
+            session::log_in(&session::current_session().await?, &user).await?;
+            tracing::info!(user_id = user.id, "logged in");
+            leptos_axum::redirect(&model::safe_next(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let session = session::current_session().await?;
+    session.flush().await.map_err(|_| AppError::Internal)?;
+    leptos_axum::redirect("/");
+    Ok(())
+}

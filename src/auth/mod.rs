@@ -1,0 +1,6 @@
+//! Accounts: register, log in, log out, and who is signed in.
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod model;
+pub mod pages;

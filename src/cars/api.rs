@@ -1,0 +1,176 @@
+//! Car server functions: read the session, parse input, call the query layer, map errors.
+
+use super::model::{Car, CarFilters, CarForm, CarPage, CarSummary};
+use crate::error::{AppError, FieldErrors};
+use leptos::{prelude::*, server_fn::codec::Json};
+use serde::{Deserialize, Serialize};
+
+/// A listing with what the viewer may do with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CarView {
+    pub car: Car,
+    pub is_owner: bool,
+}
+
+/// What the sell / edit form starts with: the listing's values, or what the
+/// user typed last time together with what was wrong with it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CarFormState {
+    pub form: CarForm,
+    pub errors: FieldErrors,
+    pub current_year: i32,
+    /// The photo the listing has now (edit only).
+    pub photo_url: Option<String>,
+    pub title: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+pub mod flash {
+    //! The sell / edit form's last rejected input, kept in the session for one
+    //! redirect so a form posted without JavaScript can show its errors.
+    use super::{AppError, CarForm, FieldErrors};
+    use serde::{Deserialize, Serialize};
+    use tower_sessions::Session;
+
+    const KEY: &str = "car_form_flash";
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Flash {
+        pub car_id: Option<i64>,
+        pub form: CarForm,
+        pub errors: FieldErrors,
+    }
+
+    pub async fn put(session: &Session, flash: Flash) -> Result<(), AppError> {
+        session.insert(KEY, flash).await.map_err(|_| AppError::Internal)
+    }
+
+    pub async fn take(session: &Session, car_id: Option<i64>) -> Option<Flash> {
+        let flash: Flash = session.get(KEY).await.ok().flatten()?;
+        if flash.car_id != car_id {
+            return None;
+        }
+        let _ = session.remove_value(KEY).await;
+        Some(flash)
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub fn current_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year()
+}
+
+#[server(endpoint = "cars/list", input = Json)]
+pub async fn list_cars(filters: CarFilters) -> Result<CarPage, AppError> {
+    let state = crate::server::state::app_state()?;
+    crate::error::with_status(super::db::list_available_cars(&state.db, &filters).await)
+}
+
+#[server(endpoint = "cars/makes")]
+pub async fn list_makes() -> Result<Vec<String>, AppError> {
+    let state = crate::server::state::app_state()?;
+    super::db::list_available_makes(&state.db).await
+}
+
+#[server(endpoint = "cars/get")]
+pub async fn get_car(id: i64) -> Result<CarView, AppError> {
+    use crate::auth::api::session;
+    crate::error::with_status(
+        async move {
+            let state = crate::server::state::app_state()?;
+            let car = super::db::find_car_by_id(&state.db, id)
+                .await?
+                .ok_or_else(|| AppError::NotFound("This listing does not exist or has been removed.".into()))?;
+            let viewer = session::user_from_session(&state, &session::current_session().await?).await?;
+            let is_owner = viewer.is_some_and(|u| u.id == car.seller_id);
+            Ok(CarView { car, is_owner })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "cars/mine")]
+pub async fn list_my_cars() -> Result<Vec<CarSummary>, AppError> {
+    use crate::auth::api::session;
+    crate::error::with_status(
+        async move {
+            let state = crate::server::state::app_state()?;
+            let user = session::require_user(&state).await?;
+            super::db::list_cars_by_seller(&state.db, user.id).await
+        }
+        .await,
+    )
+}
+
+/// The starting state of the sell form (`id` = None) or of a listing's edit form.
+#[server(endpoint = "cars/form_state")]
+pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
+    use crate::auth::api::session;
+    crate::error::with_status(
+        async move {
+            let state = crate::server::state::app_state()?;
+            let session = session::current_session().await?;
+            let user = session::user_from_session(&state, &session).await?.ok_or_else(AppError::login_required)?;
+            let mut result = CarFormState { current_year: current_year(), ..Default::default() };
+            if let Some(id) = id {
+                let car = super::db::find_car_by_id(&state.db, id).await?.ok_or_else(|| AppError::NotFound("This listing does not exist or has been removed.".into()))?;
+                if car.seller_id != user.id {
+                    return Err(AppError::Forbidden("Only the seller can edit this listing.".into()));
+                }
+                result.form = CarForm::from_car(&car);
+                result.title = Some(car.title());
+                result.photo_url = car.photo_url;
+            }
+            if let Some(flash) = flash::take(&session, id).await {
+                result.form = flash.form;
+                result.errors = flash.errors;
+            }
+            Ok(result)
+        }
+        .await,
+    )
+}
+
+/// Only the seller may change a listing.
+#[cfg(feature = "ssr")]
+async fn require_owner(state: &crate::server::state::AppState, id: i64) -> Result<Option<String>, AppError> {
+    let user = crate::auth::api::session::require_user(state).await?;
+    let (seller_id, photo) = super::db::find_owner(&state.db, id).await?;
+    if seller_id != user.id {
+        return Err(AppError::Forbidden("Only the seller can change this listing.".into()));
+    }
+    Ok(photo)
+}
+
+#[server(endpoint = "cars/set_status")]
+pub async fn set_car_status(id: i64, status: String) -> Result<(), AppError> {
+    crate::error::with_status(
+        async move {
+            let state = crate::server::state::app_state()?;
+            let status = super::model::Status::parse(&status).ok_or_else(|| AppError::field("status", "Status must be available, pending or sold."))?;
+            require_owner(&state, id).await?;
+            super::db::set_status(&state.db, id, status).await?;
+            tracing::info!(car_id = id, status = status.as_str(), "status changed");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "cars/delete")]
+pub async fn delete_car(id: i64) -> Result<(), AppError> {
+    crate::error::with_status(
+        async move {
+            let state = crate::server::state::app_state()?;
+            require_owner(&state, id).await?;
+            if let Some(photo) = super::db::delete_car(&state.db, id).await? {
+                state.media.delete(&photo).await;
+            }
+            tracing::info!(car_id = id, "listing deleted");
+            leptos_axum::redirect("/my-listings");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,304 @@
+//! Car components: cards, the grid, owner actions and the sell / edit form.
+
+use super::{
+    api::{CarFormState, SetCarStatus},
+    model::{format_mileage, format_price, CarSummary, Condition, Status},
+};
+use crate::ui::FieldError;
+use leptos::prelude::*;
+
+/// One listing in a grid. The whole card is a single link.
+#[component]
+pub fn CarCard(car: CarSummary, #[prop(optional)] eager: bool) -> impl IntoView {
+    let title = car.title();
+    let href = format!("/cars/{}", car.id);
+    let alt = format!("{title}, side view");
+    let status = (car.status != Status::Available).then(|| {
+        view! { <span class=format!("badge badge-{}", car.status.as_str())>{car.status.label()}</span> }
+    });
+    view! {
+        <a class="car-card" href=href>
+            <div class="car-photo">
+                {match car.image.clone() {
+                    Some(src) => {
+                        view! {
+                            <img src=src alt=alt width="640" height="400" loading=if eager { "eager" } else { "lazy" } decoding="async" />
+                        }
+                            .into_any()
+                    }
+                    None => view! { <PhotoPlaceholder /> }.into_any(),
+                }}
+                {status}
+            </div>
+            <div class="car-body">
+                <h3 class="car-title">{title}</h3>
+                <p class="car-price">{format_price(car.price_cents)}</p>
+                <ul class="chips" aria-label="Key facts">
+                    <li>{format_mileage(car.mileage_km)}</li>
+                    <li>{car.condition.label()}</li>
+                    <li>{car.year}</li>
+                </ul>
+            </div>
+        </a>
+    }
+}
+
+#[component]
+pub fn PhotoPlaceholder() -> impl IntoView {
+    view! {
+        <div class="photo-placeholder" role="img" aria-label="No photo yet">
+            <svg viewBox="0 0 64 40" aria-hidden="true">
+                <path d="M8 28h48v-6l-8-2-6-8H22l-7 8-7 2z" fill="currentColor" opacity=".35" />
+                <circle cx="18" cy="29" r="5" fill="currentColor" opacity=".5" />
+                <circle cx="46" cy="29" r="5" fill="currentColor" opacity=".5" />
+            </svg>
+            <span>"No photo yet"</span>
+        </div>
+    }
+}
+
+/// A grid of car cards.
+#[component]
+pub fn CarList(cars: Vec<CarSummary>) -> impl IntoView {
+    view! {
+        <ul class="car-grid">
+            {cars
+                .into_iter()
+                .enumerate()
+                .map(|(i, car)| {
+                    view! {
+                        <li>
+                            <CarCard car eager=i < 4 />
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+/// The owner's buttons for a listing: status changes, edit and delete.
+#[component]
+pub fn OwnerActions(id: i64, status: Status, action: ServerAction<SetCarStatus>) -> impl IntoView {
+    let others = Status::ALL.into_iter().filter(move |s| *s != status);
+    view! {
+        <div class="owner-actions" role="group" aria-label="Manage this listing">
+            <a class="button button-outline" href=format!("/cars/{id}/edit")>
+                "Edit"
+            </a>
+            {others
+                .map(|target| {
+                    let label = match target {
+                        Status::Available => "Mark as available",
+                        Status::Pending => "Mark as pending",
+                        Status::Sold => "Mark as sold",
+                    };
+                    view! {
+                        <ActionForm action attr:class="inline-form">
+                            <input type="hidden" name="id" value=id />
+                            <input type="hidden" name="status" value=target.as_str() />
+                            <button type="submit" class="button button-outline">
+                                {label}
+                            </button>
+                        </ActionForm>
+                    }
+                })
+                .collect_view()}
+            <form method="get" action=format!("/cars/{id}/delete") class="inline-form">
+                <button type="submit" class="button button-danger">
+                    "Delete listing"
+                </button>
+            </form>
+        </div>
+    }
+}
+
+/// The sell / edit form. It posts as multipart (so the photo upload works
+/// without JavaScript); with JavaScript the same validation runs first in the browser.
+#[component]
+pub fn SellCarForm(state: CarFormState, #[prop(into)] action: String, submit_label: &'static str) -> impl IntoView {
+    let CarFormState { form, errors: initial_errors, current_year, photo_url, .. } = state;
+    let errors = RwSignal::new(initial_errors);
+    let submitting = RwSignal::new(false);
+    let preview = RwSignal::new(photo_url.clone());
+    let error_for = move |name: &'static str| Signal::derive(move || errors.with(|e| e.get(name).cloned()));
+    let invalid = move |name: &'static str| move || errors.with(|e| e.contains_key(name)).then_some("true");
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form_el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else {
+                return;
+            };
+            let Ok(data) = web_sys::FormData::new_with_form(&form_el) else {
+                return;
+            };
+            let mut values = super::model::CarForm::default();
+            for name in ["make", "model", "year", "price", "mileage", "condition", "description", "image_url"] {
+                values.set(name, data.get(name).as_string().unwrap_or_default());
+            }
+            let mut found: crate::error::FieldErrors = values.validate(current_year).err().unwrap_or_default();
+            if let Ok(file) = data.get("photo").dyn_into::<web_sys::File>() {
+                if file.size() > 10.0 * 1024.0 * 1024.0 {
+                    found.insert("photo".into(), "The photo must be at most 10 MB.".into());
+                }
+            }
+            if !found.is_empty() {
+                ev.prevent_default();
+                let first = found.keys().next().cloned();
+                errors.set(found);
+                if let Some(first) = first {
+                    if let Some(el) = document().get_element_by_id(&format!("car-{first}")) {
+                        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                            let _ = el.focus();
+                        }
+                    }
+                }
+                return;
+            }
+            if submitting.get_untracked() {
+                // A second click while the first upload is under way.
+                ev.prevent_default();
+                return;
+            }
+            errors.set(crate::error::FieldErrors::new());
+            submitting.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, current_year);
+    };
+
+    let on_photo = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let file = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .and_then(|input| input.files())
+                .and_then(|files| files.get(0));
+            if let Some(file) = file {
+                if let Ok(url) = web_sys::Url::create_object_url_with_blob(&file) {
+                    preview.set(Some(url));
+                }
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+
+    let summary = move || {
+        let count = errors.with(|e| e.len());
+        (count > 0).then(|| {
+            view! {
+                <div class="alert" role="alert">
+                    <p>
+                        <strong>
+                            {if count == 1 { "Please correct 1 field:".to_owned() } else { format!("Please correct {count} fields:") }}
+                        </strong>
+                    </p>
+                    <ul>
+                        {move || {
+                            errors
+                                .get()
+                                .into_iter()
+                                .map(|(field, message)| view! { <li><a href=format!("#car-{field}")>{message}</a></li> })
+                                .collect_view()
+                        }}
+                    </ul>
+                </div>
+            }
+        })
+    };
+
+    let condition = Condition::parse(&form.condition).unwrap_or_default();
+    view! {
+        <form class="car-form stack" method="post" enctype="multipart/form-data" action=action on:submit=on_submit novalidate>
+            {summary}
+            <div class="field-row">
+                <div class="field">
+                    <label for="car-make">"Make"</label>
+                    <input id="car-make" name="make" type="text" required maxlength="100" autocomplete="off" value=form.make placeholder="e.g. Toyota" aria-invalid=invalid("make") aria-describedby="car-make-error" />
+                    <FieldError id="car-make-error" message=error_for("make") />
+                </div>
+                <div class="field">
+                    <label for="car-model">"Model"</label>
+                    <input id="car-model" name="model" type="text" required maxlength="100" autocomplete="off" value=form.model placeholder="e.g. Corolla" aria-invalid=invalid("model") aria-describedby="car-model-error" />
+                    <FieldError id="car-model-error" message=error_for("model") />
+                </div>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for="car-year">"Year"</label>
+                    <input id="car-year" name="year" type="text" inputmode="numeric" required maxlength="4" value=form.year placeholder=current_year.to_string() aria-invalid=invalid("year") aria-describedby="car-year-hint car-year-error" />
+                    <p class="hint" id="car-year-hint">
+                        {format!("Model year, 1886 to {}", current_year + 1)}
+                    </p>
+                    <FieldError id="car-year-error" message=error_for("year") />
+                </div>
+                <div class="field">
+                    <label for="car-price">"Price"</label>
+                    <div class="input-prefix">
+                        <span aria-hidden="true">"$"</span>
+                        <input id="car-price" name="price" type="text" inputmode="decimal" required maxlength="20" value=form.price placeholder="15999" aria-invalid=invalid("price") aria-describedby="car-price-hint car-price-error" />
+                    </div>
+                    <p class="hint" id="car-price-hint">
+                        "In US dollars; cents are optional"
+                    </p>
+                    <FieldError id="car-price-error" message=error_for("price") />
+                </div>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for="car-mileage">"Mileage (km)"</label>
+                    <input id="car-mileage" name="mileage" type="text" inputmode="numeric" required maxlength="12" value=form.mileage placeholder="84000" aria-invalid=invalid("mileage") aria-describedby="car-mileage-hint car-mileage-error" />
+                    <p class="hint" id="car-mileage-hint">
+                        "Mileage in kilometres"
+                    </p>
+                    <FieldError id="car-mileage-error" message=error_for("mileage") />
+                </div>
+                <div class="field">
+                    <label for="car-condition">"Condition"</label>
+                    <select id="car-condition" name="condition" aria-invalid=invalid("condition") aria-describedby="car-condition-error">
+                        {Condition::ALL
+                            .into_iter()
+                            .map(|c| view! { <option value=c.as_str() selected=c == condition>{c.label()}</option> })
+                            .collect_view()}
+                    </select>
+                    <FieldError id="car-condition-error" message=error_for("condition") />
+                </div>
+            </div>
+            <div class="field">
+                <label for="car-description">"Description"</label>
+                <textarea id="car-description" name="description" rows="6" maxlength="5000" aria-invalid=invalid("description") aria-describedby="car-description-hint car-description-error">
+                    {form.description}
+                </textarea>
+                <p class="hint" id="car-description-hint">
+                    "History, extras, anything a buyer should know (up to 5,000 characters)"
+                </p>
+                <FieldError id="car-description-error" message=error_for("description") />
+            </div>
+            <div class="field">
+                <label for="car-photo">"Photo"</label>
+                <input id="car-photo" name="photo" type="file" accept="image/jpeg,image/png,image/webp" on:change=on_photo aria-invalid=invalid("photo") aria-describedby="car-photo-hint car-photo-error" />
+                <p class="hint" id="car-photo-hint">
+                    {if photo_url.is_some() { "JPEG, PNG or WebP, up to 10 MB. Choose a file only to replace the current photo." } else { "JPEG, PNG or WebP, up to 10 MB" }}
+                </p>
+                <FieldError id="car-photo-error" message=error_for("photo") />
+                {move || preview.get().map(|src| view! { <img class="photo-preview" src=src alt="Preview of the chosen photo" /> })}
+            </div>
+            <div class="field">
+                <label for="car-image_url">"Image URL"</label>
+                <input id="car-image_url" name="image_url" type="url" maxlength="2000" value=form.image_url placeholder="https://…" aria-invalid=invalid("image_url") aria-describedby="car-image_url-hint car-image_url-error" />
+                <p class="hint" id="car-image_url-hint">
+                    "Optional: a link to a photo hosted elsewhere, used when no photo is uploaded"
+                </p>
+                <FieldError id="car-image_url-error" message=error_for("image_url") />
+            </div>
+            <button type="submit" class="button button-primary button-large" aria-disabled=move || submitting.get().then_some("true")>
+                {move || if submitting.get() { "Saving…" } else { submit_label }}
+            </button>
+        </form>
+    }
+}

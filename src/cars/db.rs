@@ -1,0 +1,263 @@
+//! Car queries. Each takes the database handle (or a transaction) it runs on.
+
+use super::model::{Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, Sort, Status, PAGE_SIZE};
+use crate::{error::AppError, server::db::Db};
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite};
+
+/// Fixed-width UTC timestamps, so text order is time order.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn parse_timestamp(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+}
+
+pub fn media_url(name: &str) -> String {
+    format!("/media/{name}")
+}
+
+#[derive(sqlx::FromRow)]
+struct CarRow {
+    id: i64,
+    seller_id: i64,
+    seller_username: String,
+    make: String,
+    model: String,
+    year: i32,
+    price_cents: i64,
+    mileage_km: i64,
+    condition: String,
+    description: String,
+    photo: Option<String>,
+    image_url: Option<String>,
+    status: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<CarRow> for Car {
+    fn from(row: CarRow) -> Self {
+        Car {
+            id: row.id,
+            seller_id: row.seller_id,
+            seller_username: row.seller_username,
+            make: row.make,
+            model: row.model,
+            year: row.year,
+            price_cents: row.price_cents,
+            mileage_km: row.mileage_km,
+            condition: Condition::parse(&row.condition).unwrap_or_default(),
+            description: row.description,
+            photo_url: row.photo.as_deref().map(media_url),
+            image_url: row.image_url,
+            status: Status::parse(&row.status).unwrap_or_default(),
+            created_at: parse_timestamp(&row.created_at),
+            updated_at: parse_timestamp(&row.updated_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    make: String,
+    model: String,
+    year: i32,
+    price_cents: i64,
+    mileage_km: i64,
+    condition: String,
+    status: String,
+    photo: Option<String>,
+    image_url: Option<String>,
+}
+
+impl From<SummaryRow> for CarSummary {
+    fn from(row: SummaryRow) -> Self {
+        CarSummary {
+            id: row.id,
+            make: row.make,
+            model: row.model,
+            year: row.year,
+            price_cents: row.price_cents,
+            mileage_km: row.mileage_km,
+            condition: Condition::parse(&row.condition).unwrap_or_default(),
+            status: Status::parse(&row.status).unwrap_or_default(),
+            image: row.photo.as_deref().map(media_url).or(row.image_url),
+        }
+    }
+}
+
+const CAR_COLUMNS: &str = "c.id, c.seller_id, u.username AS seller_username, c.make, c.model, c.year, c.price_cents, \
+     c.mileage_km, c.condition, c.description, c.photo, c.image_url, c.status, c.created_at, c.updated_at";
+const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url";
+
+/// Inserts a listing for `seller_id` and returns its id.
+pub async fn insert_car(db: &Db, seller_id: i64, car: &CarDraft, photo: Option<&str>) -> Result<i64, AppError> {
+    let now = timestamp(Utc::now());
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, photo, image_url, status, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?, ?) RETURNING id",
+    )
+    .bind(seller_id)
+    .bind(&car.make)
+    .bind(&car.model)
+    .bind(car.year)
+    .bind(car.price_cents)
+    .bind(car.mileage_km)
+    .bind(car.condition.as_str())
+    .bind(&car.description)
+    .bind(photo)
+    .bind(&car.image_url)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+/// Updates the listing's fields. `photo`: `Some` replaces the stored photo name.
+pub async fn update_car(db: &Db, id: i64, car: &CarDraft, photo: Option<&str>) -> Result<(), AppError> {
+    let result = sqlx::query(
+        "UPDATE cars SET make = ?, model = ?, year = ?, price_cents = ?, mileage_km = ?, condition = ?, description = ?, \
+         image_url = ?, photo = COALESCE(?, photo), updated_at = ? WHERE id = ?",
+    )
+    .bind(&car.make)
+    .bind(&car.model)
+    .bind(car.year)
+    .bind(car.price_cents)
+    .bind(car.mileage_km)
+    .bind(car.condition.as_str())
+    .bind(&car.description)
+    .bind(&car.image_url)
+    .bind(photo)
+    .bind(timestamp(Utc::now()))
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
+pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<(), AppError> {
+    let result = sqlx::query("UPDATE cars SET status = ?, updated_at = ? WHERE id = ?")
+        .bind(status.as_str())
+        .bind(timestamp(Utc::now()))
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    if result.rows_affected() == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
+/// Deletes the listing and returns the name of its stored photo, if it had one.
+pub async fn delete_car(db: &Db, id: i64) -> Result<Option<String>, AppError> {
+    let photo: Option<Option<String>> = sqlx::query_scalar("DELETE FROM cars WHERE id = ? RETURNING photo").bind(id).fetch_optional(&db.pool).await?;
+    photo.ok_or_else(AppError::not_found)
+}
+
+/// The listing's current photo name and seller, for ownership checks.
+pub async fn find_owner(db: &Db, id: i64) -> Result<(i64, Option<String>), AppError> {
+    sqlx::query_as::<_, (i64, Option<String>)>("SELECT seller_id, photo FROM cars WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound("This listing does not exist or has been removed.".into()))
+}
+
+pub async fn find_car_by_id(db: &Db, id: i64) -> Result<Option<Car>, AppError> {
+    let row = sqlx::query_as::<_, CarRow>(&format!("SELECT {CAR_COLUMNS} FROM cars c JOIN users u ON u.id = c.seller_id WHERE c.id = ?"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(Car::from))
+}
+
+/// Every listing of one seller, whatever its status, newest first.
+pub async fn list_cars_by_seller(db: &Db, seller_id: i64) -> Result<Vec<CarSummary>, AppError> {
+    let rows = sqlx::query_as::<_, SummaryRow>(&format!("SELECT {SUMMARY_COLUMNS} FROM cars c WHERE c.seller_id = ? ORDER BY c.created_at DESC, c.id DESC"))
+        .bind(seller_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(CarSummary::from).collect())
+}
+
+/// Makes that have at least one available car, for the Make filter.
+pub async fn list_available_makes(db: &Db) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar("SELECT DISTINCT make FROM cars WHERE status = 'available' ORDER BY make COLLATE NOCASE").fetch_all(&db.pool).await?)
+}
+
+/// `%` and `_` typed by a user match themselves, not any text.
+fn like_pattern(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 2);
+    out.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn push_filters(query: &mut QueryBuilder<'_, Sqlite>, filters: &CarFilters) {
+    query.push(" WHERE c.status = 'available'");
+    if let Some(q) = &filters.q {
+        // Every word must appear in the make, model or description (case-insensitive).
+        for word in q.split_whitespace().take(8) {
+            let pattern = like_pattern(word);
+            query.push(" AND (c.make LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+            query.push(" OR c.model LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+            query.push(" OR c.description LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
+        }
+    }
+    if let Some(v) = filters.min_price_cents {
+        query.push(" AND c.price_cents >= ").push_bind(v);
+    }
+    if let Some(v) = filters.max_price_cents {
+        query.push(" AND c.price_cents <= ").push_bind(v);
+    }
+    if let Some(v) = filters.min_year {
+        query.push(" AND c.year >= ").push_bind(v);
+    }
+    if let Some(v) = filters.max_year {
+        query.push(" AND c.year <= ").push_bind(v);
+    }
+    if let Some(make) = &filters.make {
+        query.push(" AND c.make = ").push_bind(make.clone()).push(" COLLATE NOCASE");
+    }
+    if let Some(condition) = filters.condition {
+        query.push(" AND c.condition = ").push_bind(condition.as_str());
+    }
+    if let Some(v) = filters.max_mileage_km {
+        query.push(" AND c.mileage_km <= ").push_bind(v);
+    }
+}
+
+/// One page of available cars matching the filters, and how many match in all.
+pub async fn list_available_cars(db: &Db, filters: &CarFilters) -> Result<CarPage, AppError> {
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM cars c");
+    push_filters(&mut count, filters);
+    let total: i64 = count.build_query_scalar().fetch_one(&db.pool).await?;
+
+    let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {SUMMARY_COLUMNS} FROM cars c"));
+    push_filters(&mut query, filters);
+    query.push(match filters.sort {
+        Sort::Newest => " ORDER BY c.created_at DESC, c.id DESC",
+        Sort::Oldest => " ORDER BY c.created_at ASC, c.id ASC",
+        Sort::PriceAsc => " ORDER BY c.price_cents ASC, c.id ASC",
+        Sort::PriceDesc => " ORDER BY c.price_cents DESC, c.id DESC",
+        Sort::YearDesc => " ORDER BY c.year DESC, c.id DESC",
+        Sort::YearAsc => " ORDER BY c.year ASC, c.id ASC",
+    });
+    let page = filters.page.max(1);
+    query.push(" LIMIT ").push_bind(i64::from(PAGE_SIZE)).push(" OFFSET ").push_bind(i64::from(page - 1) * i64::from(PAGE_SIZE));
+    let rows: Vec<SummaryRow> = query.build_query_as().fetch_all(&db.pool).await?;
+    Ok(CarPage { cars: rows.into_iter().map(CarSummary::from).collect(), total, page, page_size: PAGE_SIZE })
+}

@@ -1,0 +1,153 @@
+//! Server-only glue: configuration, state, database, sessions, routes, media.
+
+pub mod car_forms;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod media;
+pub mod state;
+
+use crate::app::{shell, App};
+use axum::{
+    extract::{DefaultBodyLimit, Path, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use config::Config;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use state::AppState;
+use std::sync::Arc;
+use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+/// Connects the database, runs migrations, seeds demo data if asked, and builds the router.
+pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Router, Box<dyn std::error::Error>> {
+    let db = db::Db::connect(&config.database_url).await.map_err(|e| format!("cannot open the database at {}: {e}", config.database_url))?;
+    let media = media::MediaStore::open(config.media_dir.clone()).await.map_err(|e| format!("cannot create MEDIA_DIR {}: {e}", config.media_dir.display()))?;
+    if config.demo_data {
+        demo::seed_if_empty(&db, &media).await?;
+    }
+
+    let session_store = SqliteStore::new(db.pool.clone()).with_table_name("sessions").map_err(|e| format!("session table name: {e}"))?;
+    session_store.migrate().await?;
+    // Expired sessions are removed hourly; the task ends with the process.
+    tokio::spawn(session_store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("autonexus_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14)));
+
+    let max_upload = config.max_upload_bytes;
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        db,
+        config: Arc::new(config),
+        media,
+        hashing: Arc::new(tokio::sync::Semaphore::new(4)),
+    };
+    let routes = generate_route_list(App);
+
+    let forms = Router::new()
+        .route("/sell", post(car_forms::create_car))
+        .route("/cars/{id}/edit", post(car_forms::update_car))
+        // Room for a maximum-size photo plus the text fields; the photo's own cap is checked while streaming.
+        .layer(DefaultBodyLimit::max(max_upload + 256 * 1024));
+
+    let app = Router::new()
+        .merge(forms)
+        .route("/media/{name}", get(serve_media))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::map_response(status_from_error_body))
+        .layer(sessions)
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    Ok(app)
+}
+
+/// Server functions that fail before their body runs (malformed arguments) answer 500
+/// by default; give them the status their `AppError` stands for (400 for bad input).
+async fn status_from_error_body(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, crate::error::AppError::Internal.to_string()).into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Serves an uploaded photo with a content type fixed by its stored name.
+async fn serve_media(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    if !media::is_media_name(&name) {
+        return (StatusCode::NOT_FOUND, "No such photo.").into_response();
+    }
+    match tokio::fs::read(state.media.dir().join(&name)).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, media::content_type(&name)),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "No such photo.").into_response(),
+    }
+}
+
+/// Starts the server and runs until Ctrl-C or SIGTERM, letting in-flight requests finish.
+pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let conf = get_configuration(None)?;
+    let leptos_options = conf.leptos_options;
+    let addr = leptos_options.site_addr;
+    let app = build(config, leptos_options).await?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!("listening on http://{local}");
+    // Tests read this line to learn the port when LEPTOS_SITE_ADDR ends in :0.
+    println!("listening on http://{local}");
+    axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

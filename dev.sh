@@ -101,5 +101,6 @@ case "${1:-}" in
   test) cmd_test ;;
   setup) setup; setup_browser ;;
   e2e) setup; setup_browser; build_release; run_e2e ;;
+  e2e-only) setup; run_e2e ;;
   *) echo "usage: ./dev.sh run | test | setup | e2e" >&2; exit 2 ;;
 esac

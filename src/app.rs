@@ -6,7 +6,9 @@ use crate::{
         model::User,
         pages::{LoginPage, RegisterPage},
     },
-    cars::pages::{CarDetailsPage, DeleteCarPage, EditCarPage, MyListingsPage, SellCarPage, UsedCarsPage},
+    cars::pages::{
+        CarDetailsPage, DeleteCarPage, EditCarPage, MyListingsPage, SellCarPage, UsedCarsPage,
+    },
     error::AppError,
     ui::NotFound,
 };

@@ -74,9 +74,13 @@ impl FromServerFnError for AppError {
         match value {
             // Malformed arguments are the client's fault, not ours.
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
-                AppError::BadRequest("The request was malformed. Please check the form and try again.".into())
+                AppError::BadRequest(
+                    "The request was malformed. Please check the form and try again.".into(),
+                )
             }
-            ServerFnErrorErr::MissingArg(name) => AppError::BadRequest(format!("Missing field: {name}.")),
+            ServerFnErrorErr::MissingArg(name) => {
+                AppError::BadRequest(format!("Missing field: {name}."))
+            }
             other => {
                 #[cfg(feature = "ssr")]
                 tracing::error!(error = %other, "server function failed");
@@ -137,7 +141,8 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if !is_plain_form {
             if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
                 options.set_status(
-                    http::StatusCode::from_u16(error.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                    http::StatusCode::from_u16(error.status())
+                        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
                 );
             }
         }

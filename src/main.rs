@@ -1,9 +1,15 @@
+// The app's nested `view!` types are laid out here too (see lib.rs).
+#![recursion_limit = "512"]
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() {
     use tracing_subscriber::EnvFilter;
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")),
+        )
         .init();
     let config = match autonexus::server::config::Config::from_env() {
         Ok(config) => config,

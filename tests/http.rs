@@ -33,7 +33,10 @@ impl Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_autonexus"));
         command
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("test.db").display()))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("test.db").display()),
+            )
             .env("MEDIA_DIR", dir.path().join("media"))
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("LEPTOS_OUTPUT_NAME", "autonexus")
@@ -67,25 +70,41 @@ impl Server {
     }
 
     fn client(&self) -> Client {
-        Client::builder().cookie_store(true).pool_max_idle_per_host(0).redirect(Policy::none()).timeout(Duration::from_secs(60)).build().unwrap()
+        Client::builder()
+            .cookie_store(true)
+            .pool_max_idle_per_host(0)
+            .redirect(Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap()
     }
 
     async fn user(&self, name: &str) -> Client {
         let client = self.client();
         let res = client
             .post(self.url("/api/auth/register"))
-            .form(&[("username", name), ("password", "correct-horse-battery"), ("email", "")])
+            .form(&[
+                ("username", name),
+                ("password", "correct-horse-battery"),
+                ("email", ""),
+            ])
             .send()
             .await
             .unwrap();
-        assert!(res.status().is_success() || res.status().is_redirection(), "register {name}: {}", res.status());
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "register {name}: {}",
+            res.status()
+        );
         client
     }
 }
 
 fn png() -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(40, 25, image::Rgb([10, 90, 200])).write_to(&mut out, image::ImageFormat::Png).unwrap();
+    image::RgbImage::from_pixel(40, 25, image::Rgb([10, 90, 200]))
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
     out.into_inner()
 }
 
@@ -103,8 +122,18 @@ fn car_form(make: &str, model: &str, year: &str, price: &str, mileage: &str) -> 
 
 /// Lists a car and returns its id (from the redirect to its page).
 async fn sell(server: &Server, client: &Client, form: multipart::Form) -> i64 {
-    let res = client.post(server.url("/sell")).multipart(form).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{:?}", res.text().await);
+    let res = client
+        .post(server.url("/sell"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        res.text().await
+    );
     let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
     location.trim_start_matches("/cars/").parse().unwrap()
 }
@@ -114,20 +143,34 @@ async fn list(server: &Server, client: &Client, filters: Value) -> Value {
     for (k, v) in filters.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let res = client.post(server.url("/api/cars/list")).json(&json!({ "filters": body })).send().await.unwrap();
+    let res = client
+        .post(server.url("/api/cars/list"))
+        .json(&json!({ "filters": body }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
 
 async fn my_cars(server: &Server, client: &Client) -> Vec<Value> {
-    let res = client.post(server.url("/api/cars/mine")).send().await.unwrap();
+    let res = client
+        .post(server.url("/api/cars/mine"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let text = res.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 fn models(page: &Value) -> Vec<String> {
-    page["cars"].as_array().unwrap().iter().map(|c| c["model"].as_str().unwrap().to_owned()).collect()
+    page["cars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["model"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -149,16 +192,41 @@ async fn anonymous_visitor_sees_the_marketplace_and_real_404s() {
 async fn anonymous_visitor_cannot_create_change_or_delete_anything() {
     let server = Server::start();
     let alice = server.user("alice").await;
-    let id = sell(&server, &alice, car_form("Toyota", "Corolla", "2019", "15999", "84000")).await;
+    let id = sell(
+        &server,
+        &alice,
+        car_form("Toyota", "Corolla", "2019", "15999", "84000"),
+    )
+    .await;
     let anon = server.client();
 
-    let res = anon.post(server.url("/sell")).multipart(car_form("Ford", "Focus", "2015", "8000", "1000")).send().await.unwrap();
+    let res = anon
+        .post(server.url("/sell"))
+        .multipart(car_form("Ford", "Focus", "2015", "8000", "1000"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = anon.post(server.url(&format!("/cars/{id}/edit"))).multipart(car_form("Ford", "Focus", "2015", "1", "1")).send().await.unwrap();
+    let res = anon
+        .post(server.url(&format!("/cars/{id}/edit")))
+        .multipart(car_form("Ford", "Focus", "2015", "1", "1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = anon.post(server.url("/api/cars/set_status")).form(&[("id", id.to_string().as_str()), ("status", "sold")]).send().await.unwrap();
+    let res = anon
+        .post(server.url("/api/cars/set_status"))
+        .form(&[("id", id.to_string().as_str()), ("status", "sold")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = anon.post(server.url("/api/cars/delete")).form(&[("id", id.to_string().as_str())]).send().await.unwrap();
+    let res = anon
+        .post(server.url("/api/cars/delete"))
+        .form(&[("id", id.to_string().as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     let mine = my_cars(&server, &alice).await;
@@ -166,7 +234,12 @@ async fn anonymous_visitor_cannot_create_change_or_delete_anything() {
     assert_eq!(mine[0]["model"], "Corolla");
     assert_eq!(mine[0]["status"], "available");
     // A browser without a session is sent to log in instead.
-    let res = anon.get(server.url("/sell")).header(header::ACCEPT, "text/html").send().await.unwrap();
+    let res = anon
+        .get(server.url("/sell"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()[header::LOCATION], "/login?next=%2Fsell");
 }
@@ -176,37 +249,112 @@ async fn only_the_owner_can_edit_change_status_or_delete() {
     let server = Server::start();
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
-    let id = sell(&server, &alice, car_form("Honda", "Civic", "2018", "14500", "60000")).await;
+    let id = sell(
+        &server,
+        &alice,
+        car_form("Honda", "Civic", "2018", "14500", "60000"),
+    )
+    .await;
     let sid = id.to_string();
 
-    let res = bob.post(server.url(&format!("/cars/{id}/edit"))).multipart(car_form("Honda", "Stolen", "2018", "1", "1")).send().await.unwrap();
+    let res = bob
+        .post(server.url(&format!("/cars/{id}/edit")))
+        .multipart(car_form("Honda", "Stolen", "2018", "1", "1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = bob.post(server.url("/api/cars/set_status")).form(&[("id", sid.as_str()), ("status", "sold")]).send().await.unwrap();
+    let res = bob
+        .post(server.url("/api/cars/set_status"))
+        .form(&[("id", sid.as_str()), ("status", "sold")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = bob.post(server.url("/api/cars/delete")).form(&[("id", sid.as_str())]).send().await.unwrap();
+    let res = bob
+        .post(server.url("/api/cars/delete"))
+        .form(&[("id", sid.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = bob.get(server.url(&format!("/cars/{id}/edit"))).send().await.unwrap();
+    let res = bob
+        .get(server.url(&format!("/cars/{id}/edit")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let html = bob.get(server.url(&format!("/cars/{id}"))).send().await.unwrap().text().await.unwrap();
-    assert!(!html.contains("Delete listing"), "no owner actions for others");
+    let html = bob
+        .get(server.url(&format!("/cars/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("Delete listing"),
+        "no owner actions for others"
+    );
 
     // The owner can do all of it.
-    let res = alice.post(server.url(&format!("/cars/{id}/edit"))).multipart(car_form("Honda", "Civic Sport", "2018", "13999.99", "61000")).send().await.unwrap();
+    let res = alice
+        .post(server.url(&format!("/cars/{id}/edit")))
+        .multipart(car_form(
+            "Honda",
+            "Civic Sport",
+            "2018",
+            "13999.99",
+            "61000",
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let html = alice.get(server.url(&format!("/cars/{id}"))).send().await.unwrap().text().await.unwrap();
+    let html = alice
+        .get(server.url(&format!("/cars/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("2018 Honda Civic Sport"));
     assert!(html.contains("$13,999.99"));
     assert!(html.contains("61,000 km"));
     assert!(html.contains("Delete listing"));
-    let res = alice.post(server.url("/api/cars/set_status")).form(&[("id", sid.as_str()), ("status", "pending")]).send().await.unwrap();
+    let res = alice
+        .post(server.url("/api/cars/set_status"))
+        .form(&[("id", sid.as_str()), ("status", "pending")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(list(&server, &alice, json!({})).await["total"], 0, "a pending car leaves the marketplace");
-    let res = alice.post(server.url("/api/cars/set_status")).form(&[("id", sid.as_str()), ("status", "stolen")]).send().await.unwrap();
+    assert_eq!(
+        list(&server, &alice, json!({})).await["total"],
+        0,
+        "a pending car leaves the marketplace"
+    );
+    let res = alice
+        .post(server.url("/api/cars/set_status"))
+        .form(&[("id", sid.as_str()), ("status", "stolen")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = alice.post(server.url("/api/cars/delete")).form(&[("id", sid.as_str())]).send().await.unwrap();
+    let res = alice
+        .post(server.url("/api/cars/delete"))
+        .form(&[("id", sid.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success() || res.status().is_redirection());
     assert!(my_cars(&server, &alice).await.is_empty());
-    let res = alice.get(server.url(&format!("/cars/{id}"))).send().await.unwrap();
+    let res = alice
+        .get(server.url(&format!("/cars/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -227,33 +375,87 @@ async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
         ("Honda", "Civic", "2018", "1000", "-5", "mileage"),
     ];
     for (make, model, year, price, mileage, field) in cases {
-        let res = alice.post(server.url("/sell")).multipart(car_form(make, model, year, price, mileage)).send().await.unwrap();
+        let res = alice
+            .post(server.url("/sell"))
+            .multipart(car_form(make, model, year, price, mileage))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
         let body: Value = res.json().await.unwrap();
-        assert!(body["errors"][field].as_str().is_some_and(|m| !m.is_empty()), "{field}: {body}");
+        assert!(
+            body["errors"][field]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{field}: {body}"
+        );
     }
-    let form = car_form("Honda", "Civic", "2018", "1000", "10").text("condition", "mint").text("image_url", "javascript:alert(1)");
-    let res = alice.post(server.url("/sell")).multipart(form).send().await.unwrap();
+    let form = car_form("Honda", "Civic", "2018", "1000", "10")
+        .text("condition", "mint")
+        .text("image_url", "javascript:alert(1)");
+    let res = alice
+        .post(server.url("/sell"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = res.json().await.unwrap();
-    assert!(body["errors"]["image_url"].is_string() && body["errors"]["condition"].is_string(), "{body}");
+    assert!(
+        body["errors"]["image_url"].is_string() && body["errors"]["condition"].is_string(),
+        "{body}"
+    );
 
     // A file that is not an image, and one that is too large: refused, and no file is left behind.
-    let fake = multipart::Part::bytes(b"<html>not a photo</html>".to_vec()).file_name("car.jpg").mime_str("image/jpeg").unwrap();
-    let res = alice.post(server.url("/sell")).multipart(car_form("Honda", "Civic", "2018", "1000", "10").part("photo", fake)).send().await.unwrap();
+    let fake = multipart::Part::bytes(b"<html>not a photo</html>".to_vec())
+        .file_name("car.jpg")
+        .mime_str("image/jpeg")
+        .unwrap();
+    let res = alice
+        .post(server.url("/sell"))
+        .multipart(car_form("Honda", "Civic", "2018", "1000", "10").part("photo", fake))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let mut huge = png();
     huge.resize(11 * 1024 * 1024, 0);
-    let big = multipart::Part::bytes(huge).file_name("big.png").mime_str("image/png").unwrap();
-    let res = alice.post(server.url("/sell")).multipart(car_form("Honda", "Civic", "2018", "1000", "10").part("photo", big)).send().await.unwrap();
-    assert!(res.status().is_client_error(), "huge upload: {}", res.status());
+    let big = multipart::Part::bytes(huge)
+        .file_name("big.png")
+        .mime_str("image/png")
+        .unwrap();
+    let res = alice
+        .post(server.url("/sell"))
+        .multipart(car_form("Honda", "Civic", "2018", "1000", "10").part("photo", big))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_client_error(),
+        "huge upload: {}",
+        res.status()
+    );
     assert_eq!(server.media_files(), 0);
-    assert!(my_cars(&server, &alice).await.is_empty(), "nothing half-written");
+    assert!(
+        my_cars(&server, &alice).await.is_empty(),
+        "nothing half-written"
+    );
 
     // Malformed server-function input is a 400, not a 500.
-    let res = alice.post(server.url("/api/cars/set_status")).form(&[("id", "not-a-number"), ("status", "sold")]).send().await.unwrap();
+    let res = alice
+        .post(server.url("/api/cars/set_status"))
+        .form(&[("id", "not-a-number"), ("status", "sold")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let res = alice.post(server.url("/api/cars/list")).header(header::CONTENT_TYPE, "application/json").body("{\"filters\": 12}").send().await.unwrap();
+    let res = alice
+        .post(server.url("/api/cars/list"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{\"filters\": 12}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -261,8 +463,16 @@ async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
 async fn a_photo_is_stored_served_with_its_type_and_removed_with_the_listing() {
     let server = Server::start();
     let alice = server.user("alice").await;
-    let photo = multipart::Part::bytes(png()).file_name("whatever.gif").mime_str("application/octet-stream").unwrap();
-    let id = sell(&server, &alice, car_form("Mazda", "CX-5", "2020", "24000", "30000").part("photo", photo)).await;
+    let photo = multipart::Part::bytes(png())
+        .file_name("whatever.gif")
+        .mime_str("application/octet-stream")
+        .unwrap();
+    let id = sell(
+        &server,
+        &alice,
+        car_form("Mazda", "CX-5", "2020", "24000", "30000").part("photo", photo),
+    )
+    .await;
     let page = list(&server, &alice, json!({})).await;
     let src = page["cars"][0]["image"].as_str().unwrap().to_owned();
     assert!(src.starts_with("/media/") && src.ends_with(".png"), "{src}");
@@ -271,9 +481,18 @@ async fn a_photo_is_stored_served_with_its_type_and_removed_with_the_listing() {
     assert_eq!(res.headers()[header::CONTENT_TYPE], "image/png");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(server.media_files(), 1);
-    alice.post(server.url("/api/cars/delete")).form(&[("id", id.to_string().as_str())]).send().await.unwrap();
+    alice
+        .post(server.url("/api/cars/delete"))
+        .form(&[("id", id.to_string().as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(server.media_files(), 0);
-    let res = alice.get(server.url("/media/..%2F..%2Fetc%2Fpasswd")).send().await.unwrap();
+    let res = alice
+        .get(server.url("/media/..%2F..%2Fetc%2Fpasswd"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -292,23 +511,89 @@ async fn search_filters_sorting_and_pagination_return_the_right_cars() {
     for (make, model, year, price, mileage) in cars {
         ids.push(sell(&server, &alice, car_form(make, model, year, price, mileage)).await);
     }
-    alice.post(server.url("/api/cars/set_status")).form(&[("id", ids[4].to_string().as_str()), ("status", "sold")]).send().await.unwrap();
+    alice
+        .post(server.url("/api/cars/set_status"))
+        .form(&[("id", ids[4].to_string().as_str()), ("status", "sold")])
+        .send()
+        .await
+        .unwrap();
 
-    assert_eq!(models(&list(&server, &alice, json!({})).await), ["Accord", "Civic", "Camry", "Corolla"]);
-    assert_eq!(models(&list(&server, &alice, json!({"sort": "PriceAsc"})).await), ["Corolla", "Civic", "Camry", "Accord"]);
-    assert_eq!(models(&list(&server, &alice, json!({"sort": "PriceDesc"})).await), ["Accord", "Camry", "Civic", "Corolla"]);
-    assert_eq!(models(&list(&server, &alice, json!({"sort": "YearAsc"})).await), ["Corolla", "Civic", "Camry", "Accord"]);
-    assert_eq!(models(&list(&server, &alice, json!({"sort": "Oldest"})).await), ["Corolla", "Camry", "Civic", "Accord"]);
-    assert_eq!(models(&list(&server, &alice, json!({"q": "toyota"})).await), ["Camry", "Corolla"]);
-    assert_eq!(models(&list(&server, &alice, json!({"q": "tidy honda"})).await), ["Accord", "Civic"]);
-    assert_eq!(models(&list(&server, &alice, json!({"q": "100%"})).await), Vec::<String>::new());
-    assert_eq!(models(&list(&server, &alice, json!({"min_price_cents": 1_000_000, "max_price_cents": 2_000_000})).await), ["Civic", "Camry"]);
-    assert_eq!(models(&list(&server, &alice, json!({"min_year": 2013, "max_year": 2019})).await), ["Civic", "Camry"]);
-    assert_eq!(models(&list(&server, &alice, json!({"make": "honda", "condition": "used"})).await), ["Accord", "Civic"]);
-    assert_eq!(models(&list(&server, &alice, json!({"max_mileage_km": 60000})).await), ["Accord", "Camry"]);
+    assert_eq!(
+        models(&list(&server, &alice, json!({})).await),
+        ["Accord", "Civic", "Camry", "Corolla"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"sort": "PriceAsc"})).await),
+        ["Corolla", "Civic", "Camry", "Accord"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"sort": "PriceDesc"})).await),
+        ["Accord", "Camry", "Civic", "Corolla"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"sort": "YearAsc"})).await),
+        ["Corolla", "Civic", "Camry", "Accord"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"sort": "Oldest"})).await),
+        ["Corolla", "Camry", "Civic", "Accord"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"q": "toyota"})).await),
+        ["Camry", "Corolla"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"q": "tidy honda"})).await),
+        ["Accord", "Civic"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"q": "100%"})).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        models(
+            &list(
+                &server,
+                &alice,
+                json!({"min_price_cents": 1_000_000, "max_price_cents": 2_000_000})
+            )
+            .await
+        ),
+        ["Civic", "Camry"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"min_year": 2013, "max_year": 2019})).await),
+        ["Civic", "Camry"]
+    );
+    assert_eq!(
+        models(
+            &list(
+                &server,
+                &alice,
+                json!({"make": "honda", "condition": "used"})
+            )
+            .await
+        ),
+        ["Accord", "Civic"]
+    );
+    assert_eq!(
+        models(&list(&server, &alice, json!({"max_mileage_km": 60000})).await),
+        ["Accord", "Camry"]
+    );
 
     for i in 0..22 {
-        sell(&server, &alice, car_form("Kia", &format!("Rio{i:02}"), "2014", &(4000 + i).to_string(), "1000")).await;
+        sell(
+            &server,
+            &alice,
+            car_form(
+                "Kia",
+                &format!("Rio{i:02}"),
+                "2014",
+                &(4000 + i).to_string(),
+                "1000",
+            ),
+        )
+        .await;
     }
     let first = list(&server, &alice, json!({"q": "kia", "sort": "PriceAsc"})).await;
     assert_eq!(first["total"], 22);
@@ -321,7 +606,14 @@ async fn search_filters_sorting_and_pagination_return_the_right_cars() {
     let beyond = list(&server, &alice, json!({"page": 9})).await;
     assert_eq!(beyond["cars"].as_array().unwrap().len(), 0);
     // The same filters through the page's query string.
-    let html = alice.get(server.url("/cars?q=honda&sort=price_asc")).send().await.unwrap().text().await.unwrap();
+    let html = alice
+        .get(server.url("/cars?q=honda&sort=price_asc"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let civic = html.find("2015 Honda Civic").unwrap();
     let accord = html.find("2021 Honda Accord").unwrap();
     assert!(civic < accord);
@@ -333,32 +625,94 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
     let server = Server::start();
     let _ = server.user("alice").await;
     let client = server.client();
-    let wrong = client.post(server.url("/api/auth/login")).form(&[("username", "alice"), ("password", "wrong-password")]).send().await.unwrap();
+    let wrong = client
+        .post(server.url("/api/auth/login"))
+        .form(&[("username", "alice"), ("password", "wrong-password")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let wrong_body = wrong.text().await.unwrap();
-    let unknown = client.post(server.url("/api/auth/login")).form(&[("username", "nobody"), ("password", "wrong-password")]).send().await.unwrap();
+    let unknown = client
+        .post(server.url("/api/auth/login"))
+        .form(&[("username", "nobody"), ("password", "wrong-password")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(unknown.text().await.unwrap(), wrong_body, "same message for unknown user and wrong password");
+    assert_eq!(
+        unknown.text().await.unwrap(),
+        wrong_body,
+        "same message for unknown user and wrong password"
+    );
 
     // Register rejects a duplicate (case-insensitive) and a short password with field messages.
-    let res = client.post(server.url("/api/auth/register")).form(&[("username", "ALICE"), ("password", "correct-horse-battery")]).send().await.unwrap();
+    let res = client
+        .post(server.url("/api/auth/register"))
+        .form(&[("username", "ALICE"), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("taken"));
-    let res = client.post(server.url("/api/auth/register")).form(&[("username", "carol"), ("password", "short")]).send().await.unwrap();
+    let res = client
+        .post(server.url("/api/auth/register"))
+        .form(&[("username", "carol"), ("password", "short")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Log in: a new session id is issued.
     let _ = client.get(server.url("/cars")).send().await.unwrap();
-    let res = client.post(server.url("/api/auth/login")).form(&[("username", "Alice"), ("password", "correct-horse-battery"), ("next", "https://evil.example")]).send().await.unwrap();
+    let res = client
+        .post(server.url("/api/auth/login"))
+        .form(&[
+            ("username", "Alice"),
+            ("password", "correct-horse-battery"),
+            ("next", "https://evil.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()[header::LOCATION], "/", "never redirect off-site");
-    let cookie = res.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert_eq!(
+        res.headers()[header::LOCATION],
+        "/",
+        "never redirect off-site"
+    );
+    let cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     assert!(cookie.starts_with("autonexus_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let me: Value = client.post(server.url("/api/auth/current_user")).send().await.unwrap().json().await.unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let me: Value = client
+        .post(server.url("/api/auth/current_user"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], "alice");
-    client.post(server.url("/api/auth/logout")).send().await.unwrap();
-    let me: Value = client.post(server.url("/api/auth/current_user")).send().await.unwrap().json().await.unwrap();
+    client
+        .post(server.url("/api/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    let me: Value = client
+        .post(server.url("/api/auth/current_user"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(me.is_null());
 }
 
@@ -373,7 +727,14 @@ async fn sessions_survive_a_restart() {
     drop(first);
     let second = Server::start_with(&[("DATABASE_URL", &db), ("MEDIA_DIR", media)]);
     // Same cookie jar, new server process and port: cookies are per host, not per port.
-    let me: Value = client.post(second.url("/api/auth/current_user")).send().await.unwrap().json().await.unwrap();
+    let me: Value = client
+        .post(second.url("/api/auth/current_user"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], "alice");
 }
 
@@ -383,11 +744,26 @@ async fn demo_data_seeds_hundreds_of_listings_from_several_sellers() {
     let client = server.client();
     let page = list(&server, &client, json!({})).await;
     assert!(page["total"].as_i64().unwrap() >= 200, "{}", page["total"]);
-    assert!(page["cars"][0]["image"].as_str().unwrap().starts_with("/media/"));
-    let makes: Vec<String> = client.post(server.url("/api/cars/makes")).send().await.unwrap().json().await.unwrap();
+    assert!(page["cars"][0]["image"]
+        .as_str()
+        .unwrap()
+        .starts_with("/media/"));
+    let makes: Vec<String> = client
+        .post(server.url("/api/cars/makes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(makes.len() >= 20, "{makes:?}");
     for seller in ["alice", "bob"] {
-        let res = client.post(server.url("/api/auth/login")).form(&[("username", seller), ("password", "autonexus-demo")]).send().await.unwrap();
+        let res = client
+            .post(server.url("/api/auth/login"))
+            .form(&[("username", seller), ("password", "autonexus-demo")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{seller} can log in");
         assert!(!my_cars(&server, &client).await.is_empty());
     }

@@ -40,7 +40,7 @@ test('the marketplace shows available cars only, and filters and sorts them', as
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/min_price=9000/);
   await expect(page.getByRole('heading', { name: '1 car' })).toBeVisible();
-  expect(await cardTitles(page)).toEqual([`2018 ${make} Bravo`]);
+  await expect(page.locator('.car-grid .car-title')).toHaveText([`2018 ${make} Bravo`]);
 
   // Year filter.
   await open(page, `/cars?q=${make}&min_year=2013`, info);
@@ -60,9 +60,7 @@ test('the marketplace shows available cars only, and filters and sorts them', as
     await page.getByLabel('Sort by').selectOption(sort);
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect(page).toHaveURL(new RegExp(`sort=${sort}`));
-    await expect(page.locator('.car-grid .car-title').first()).toContainText(models[0]);
-    const titles = await cardTitles(page);
-    expect(titles.map((t) => t.split(' ').pop()), sort).toEqual(models);
+    await expect(page.locator('.car-grid .car-title'), sort).toHaveText(models.map((m) => `${make} ${m}`).map((t) => new RegExp(`${t}$`)));
   }
 
   // Nothing matches: say so and offer to clear.
@@ -95,5 +93,5 @@ test('pages and the total count work', async ({ page }, info) => {
   expect((await cardTitles(page)).length).toBe(24);
   await page.getByRole('link', { name: 'Next' }).click();
   await expect(page).toHaveURL(/page=2/);
-  expect(await cardTitles(page)).toEqual([`2014 ${make} M24`, `2014 ${make} M25`]);
+  await expect(page.locator('.car-grid .car-title')).toHaveText([`2014 ${make} M24`, `2014 ${make} M25`]);
 });

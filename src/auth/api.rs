@@ -20,8 +20,15 @@ pub mod session {
         })
     }
 
-    pub async fn user_from_session(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {
-        let Some(id) = session.get::<i64>(USER_ID).await.map_err(|_| AppError::Internal)? else {
+    pub async fn user_from_session(
+        state: &AppState,
+        session: &Session,
+    ) -> Result<Option<User>, AppError> {
+        let Some(id) = session
+            .get::<i64>(USER_ID)
+            .await
+            .map_err(|_| AppError::Internal)?
+        else {
             return Ok(None);
         };
         super::super::db::find_user_by_id(&state.db, id).await
@@ -30,13 +37,18 @@ pub mod session {
     /// The signed-in user, or `Unauthorized`.
     pub async fn require_user(state: &AppState) -> Result<User, AppError> {
         let session = current_session().await?;
-        user_from_session(state, &session).await?.ok_or_else(AppError::login_required)
+        user_from_session(state, &session)
+            .await?
+            .ok_or_else(AppError::login_required)
     }
 
     /// Starts a signed-in session under a fresh id (no session fixation).
     pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
         session.cycle_id().await.map_err(|_| AppError::Internal)?;
-        session.insert(USER_ID, user.id).await.map_err(|_| AppError::Internal)
+        session
+            .insert(USER_ID, user.id)
+            .await
+            .map_err(|_| AppError::Internal)
     }
 }
 
@@ -48,15 +60,26 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 }
 
 #[server(endpoint = "auth/register")]
-pub async fn register(username: String, email: Option<String>, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn register(
+    username: String,
+    email: Option<String>,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use super::{db, model};
     crate::error::with_status(
         async move {
             let state = crate::server::state::app_state()?;
             let mut errors = crate::error::FieldErrors::new();
-            let username = model::parse_username(&username).map_err(|e| errors.insert("username".into(), e)).ok();
-            let email = model::parse_email(email.as_deref().unwrap_or_default()).map_err(|e| errors.insert("email".into(), e)).ok();
-            let password = model::parse_password(&password).map_err(|e| errors.insert("password".into(), e)).ok();
+            let username = model::parse_username(&username)
+                .map_err(|e| errors.insert("username".into(), e))
+                .ok();
+            let email = model::parse_email(email.as_deref().unwrap_or_default())
+                .map_err(|e| errors.insert("email".into(), e))
+                .ok();
+            let password = model::parse_password(&password)
+                .map_err(|e| errors.insert("password".into(), e))
+                .ok();
             let (Some(username), Some(email), Some(password)) = (username, email, password) else {
                 return Err(AppError::Validation(errors));
             };
@@ -72,13 +95,25 @@ pub async fn register(username: String, email: Option<String>, password: String,
 }
 
 #[server(endpoint = "auth/login")]
-pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use super::{db, model};
     crate::error::with_status(
         async move {
             let state = crate::server::state::app_state()?;
-            let wrong = || AppError::Unauthorized("That username and password don't match an account. Please try again.".into());
-            if username.trim().is_empty() || password.is_empty() || username.len() > 100 || password.len() > model::MAX_PASSWORD * 4 {
+            let wrong = || {
+                AppError::Unauthorized(
+                    "That username and password don't match an account. Please try again.".into(),
+                )
+            };
+            if username.trim().is_empty()
+                || password.is_empty()
+                || username.len() > 100
+                || password.len() > model::MAX_PASSWORD * 4
+            {
                 return Err(wrong());
             }
             let found = db::find_credentials(&state.db, username.trim()).await?;

@@ -17,10 +17,13 @@ pub struct User {
 pub fn parse_username(raw: &str) -> Result<String, String> {
     let value = raw.trim();
     let len = value.chars().count();
-    if len < 3 || len > 30 {
+    if !(3..=30).contains(&len) {
         return Err("Username must be 3 to 30 characters long.".into());
     }
-    if !value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
         return Err("Username can only contain letters, digits, _ . and -.".into());
     }
     Ok(value.to_owned())
@@ -29,10 +32,14 @@ pub fn parse_username(raw: &str) -> Result<String, String> {
 pub fn parse_password(raw: &str) -> Result<String, String> {
     let len = raw.chars().count();
     if len < MIN_PASSWORD {
-        return Err(format!("Password must be at least {MIN_PASSWORD} characters long."));
+        return Err(format!(
+            "Password must be at least {MIN_PASSWORD} characters long."
+        ));
     }
     if len > MAX_PASSWORD {
-        return Err(format!("Password must be at most {MAX_PASSWORD} characters long."));
+        return Err(format!(
+            "Password must be at most {MAX_PASSWORD} characters long."
+        ));
     }
     Ok(raw.to_owned())
 }
@@ -56,7 +63,15 @@ pub fn parse_email(raw: &str) -> Result<Option<String>, String> {
 /// Where to go after logging in: only a local path, never another site.
 pub fn safe_next(raw: Option<&str>) -> String {
     match raw.map(str::trim) {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() <= 512 && !path.chars().any(char::is_control) => path.to_owned(),
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.len() <= 512
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -70,7 +85,15 @@ mod tests {
         for good in ["bob", "alice_1", "a.b-c", &"x".repeat(30)] {
             assert!(parse_username(good).is_ok(), "{good}");
         }
-        for bad in ["", "ab", &"x".repeat(31), "bob smith", "bob!", "émile", "<script>"] {
+        for bad in [
+            "",
+            "ab",
+            &"x".repeat(31),
+            "bob smith",
+            "bob!",
+            "émile",
+            "<script>",
+        ] {
             assert!(parse_username(bad).is_err(), "{bad}");
         }
     }
@@ -85,8 +108,18 @@ mod tests {
     #[test]
     fn email_is_optional_but_checked() {
         assert_eq!(parse_email(""), Ok(None));
-        assert_eq!(parse_email("a@example.com"), Ok(Some("a@example.com".into())));
-        for bad in ["a", "a@b", "@example.com", "a b@example.com", "a@example.", "a@@example.com"] {
+        assert_eq!(
+            parse_email("a@example.com"),
+            Ok(Some("a@example.com".into()))
+        );
+        for bad in [
+            "a",
+            "a@b",
+            "@example.com",
+            "a b@example.com",
+            "a@example.",
+            "a@@example.com",
+        ] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }
     }
@@ -95,7 +128,13 @@ mod tests {
     fn next_is_local_only() {
         assert_eq!(safe_next(Some("/sell")), "/sell");
         assert_eq!(safe_next(Some("/cars?q=a")), "/cars?q=a");
-        for bad in ["//evil.com", "https://evil.com", "javascript:alert(1)", "/\\evil.com", ""] {
+        for bad in [
+            "//evil.com",
+            "https://evil.com",
+            "javascript:alert(1)",
+            "/\\evil.com",
+            "",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

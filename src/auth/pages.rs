@@ -27,7 +27,11 @@ pub fn LoginPage() -> impl IntoView {
     });
     let register_href = move || {
         let n = next.get();
-        if n == "/" { "/register".to_owned() } else { format!("/register?next={}", urlencode(&n)) }
+        if n == "/" {
+            "/register".to_owned()
+        } else {
+            format!("/register?next={}", urlencode(&n))
+        }
     };
     view! {
         <Title text="Log in" />
@@ -71,13 +75,19 @@ pub fn RegisterPage() -> impl IntoView {
         })
     };
     let alert = Signal::derive(move || match register.value().get() {
-        Some(Err(AppError::Validation(_))) => Some("Please correct the highlighted fields.".to_owned()),
+        Some(Err(AppError::Validation(_))) => {
+            Some("Please correct the highlighted fields.".to_owned())
+        }
         Some(Err(other)) => Some(other.to_string()),
         _ => None,
     });
     let login_href = move || {
         let n = next.get();
-        if n == "/" { "/login".to_owned() } else { format!("/login?next={}", urlencode(&n)) }
+        if n == "/" {
+            "/login".to_owned()
+        } else {
+            format!("/login?next={}", urlencode(&n))
+        }
     };
     view! {
         <Title text="Register" />

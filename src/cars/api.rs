@@ -42,7 +42,10 @@ pub mod flash {
     }
 
     pub async fn put(session: &Session, flash: Flash) -> Result<(), AppError> {
-        session.insert(KEY, flash).await.map_err(|_| AppError::Internal)
+        session
+            .insert(KEY, flash)
+            .await
+            .map_err(|_| AppError::Internal)
     }
 
     pub async fn take(session: &Session, car_id: Option<i64>) -> Option<Flash> {
@@ -81,8 +84,11 @@ pub async fn get_car(id: i64) -> Result<CarView, AppError> {
             let state = crate::server::state::app_state()?;
             let car = super::db::find_car_by_id(&state.db, id)
                 .await?
-                .ok_or_else(|| AppError::NotFound("This listing does not exist or has been removed.".into()))?;
-            let viewer = session::user_from_session(&state, &session::current_session().await?).await?;
+                .ok_or_else(|| {
+                    AppError::NotFound("This listing does not exist or has been removed.".into())
+                })?;
+            let viewer =
+                session::user_from_session(&state, &session::current_session().await?).await?;
             let is_owner = viewer.is_some_and(|u| u.id == car.seller_id);
             Ok(CarView { car, is_owner })
         }
@@ -111,12 +117,25 @@ pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
         async move {
             let state = crate::server::state::app_state()?;
             let session = session::current_session().await?;
-            let user = session::user_from_session(&state, &session).await?.ok_or_else(AppError::login_required)?;
-            let mut result = CarFormState { current_year: current_year(), ..Default::default() };
+            let user = session::user_from_session(&state, &session)
+                .await?
+                .ok_or_else(AppError::login_required)?;
+            let mut result = CarFormState {
+                current_year: current_year(),
+                ..Default::default()
+            };
             if let Some(id) = id {
-                let car = super::db::find_car_by_id(&state.db, id).await?.ok_or_else(|| AppError::NotFound("This listing does not exist or has been removed.".into()))?;
+                let car = super::db::find_car_by_id(&state.db, id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::NotFound(
+                            "This listing does not exist or has been removed.".into(),
+                        )
+                    })?;
                 if car.seller_id != user.id {
-                    return Err(AppError::Forbidden("Only the seller can edit this listing.".into()));
+                    return Err(AppError::Forbidden(
+                        "Only the seller can edit this listing.".into(),
+                    ));
                 }
                 result.form = CarForm::from_car(&car);
                 result.title = Some(car.title());
@@ -134,11 +153,16 @@ pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
 
 /// Only the seller may change a listing.
 #[cfg(feature = "ssr")]
-async fn require_owner(state: &crate::server::state::AppState, id: i64) -> Result<Option<String>, AppError> {
+async fn require_owner(
+    state: &crate::server::state::AppState,
+    id: i64,
+) -> Result<Option<String>, AppError> {
     let user = crate::auth::api::session::require_user(state).await?;
     let (seller_id, photo) = super::db::find_owner(&state.db, id).await?;
     if seller_id != user.id {
-        return Err(AppError::Forbidden("Only the seller can change this listing.".into()));
+        return Err(AppError::Forbidden(
+            "Only the seller can change this listing.".into(),
+        ));
     }
     Ok(photo)
 }
@@ -148,7 +172,9 @@ pub async fn set_car_status(id: i64, status: String) -> Result<(), AppError> {
     crate::error::with_status(
         async move {
             let state = crate::server::state::app_state()?;
-            let status = super::model::Status::parse(&status).ok_or_else(|| AppError::field("status", "Status must be available, pending or sold."))?;
+            let status = super::model::Status::parse(&status).ok_or_else(|| {
+                AppError::field("status", "Status must be available, pending or sold.")
+            })?;
             require_owner(&state, id).await?;
             super::db::set_status(&state.db, id, status).await?;
             tracing::info!(car_id = id, status = status.as_str(), "status changed");

@@ -116,29 +116,54 @@ pub fn OwnerActions(id: i64, status: Status, action: ServerAction<SetCarStatus>)
 /// The sell / edit form. It posts as multipart (so the photo upload works
 /// without JavaScript); with JavaScript the same validation runs first in the browser.
 #[component]
-pub fn SellCarForm(state: CarFormState, #[prop(into)] action: String, submit_label: &'static str) -> impl IntoView {
-    let CarFormState { form, errors: initial_errors, current_year, photo_url, .. } = state;
+pub fn SellCarForm(
+    state: CarFormState,
+    #[prop(into)] action: String,
+    submit_label: &'static str,
+) -> impl IntoView {
+    let CarFormState {
+        form,
+        errors: initial_errors,
+        current_year,
+        photo_url,
+        ..
+    } = state;
     let errors = RwSignal::new(initial_errors);
     let submitting = RwSignal::new(false);
     let preview = RwSignal::new(photo_url.clone());
-    let error_for = move |name: &'static str| Signal::derive(move || errors.with(|e| e.get(name).cloned()));
-    let invalid = move |name: &'static str| move || errors.with(|e| e.contains_key(name)).then_some("true");
+    let error_for =
+        move |name: &'static str| Signal::derive(move || errors.with(|e| e.get(name).cloned()));
+    let invalid =
+        move |name: &'static str| move || errors.with(|e| e.contains_key(name)).then_some("true");
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let Some(form_el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else {
+            let Some(form_el) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
                 return;
             };
             let Ok(data) = web_sys::FormData::new_with_form(&form_el) else {
                 return;
             };
             let mut values = super::model::CarForm::default();
-            for name in ["make", "model", "year", "price", "mileage", "condition", "description", "image_url"] {
+            for name in [
+                "make",
+                "model",
+                "year",
+                "price",
+                "mileage",
+                "condition",
+                "description",
+                "image_url",
+            ] {
                 values.set(name, data.get(name).as_string().unwrap_or_default());
             }
-            let mut found: crate::error::FieldErrors = values.validate(current_year).err().unwrap_or_default();
+            let mut found: crate::error::FieldErrors =
+                values.validate(current_year).err().unwrap_or_default();
             if let Ok(file) = data.get("photo").dyn_into::<web_sys::File>() {
                 if file.size() > 10.0 * 1024.0 * 1024.0 {
                     found.insert("photo".into(), "The photo must be at most 10 MB.".into());

@@ -1,6 +1,8 @@
 //! Car queries. Each takes the database handle (or a transaction) it runs on.
 
-use super::model::{Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, Sort, Status, PAGE_SIZE};
+use super::model::{
+    Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, Sort, Status, PAGE_SIZE,
+};
 use crate::{error::AppError, server::db::Db};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
@@ -11,7 +13,9 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 fn parse_timestamp(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 
 pub fn media_url(name: &str) -> String {
@@ -94,7 +98,12 @@ const CAR_COLUMNS: &str = "c.id, c.seller_id, u.username AS seller_username, c.m
 const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url";
 
 /// Inserts a listing for `seller_id` and returns its id.
-pub async fn insert_car(db: &Db, seller_id: i64, car: &CarDraft, photo: Option<&str>) -> Result<i64, AppError> {
+pub async fn insert_car(
+    db: &Db,
+    seller_id: i64,
+    car: &CarDraft,
+    photo: Option<&str>,
+) -> Result<i64, AppError> {
     let now = timestamp(Utc::now());
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, photo, image_url, status, created_at, updated_at) \
@@ -118,7 +127,12 @@ pub async fn insert_car(db: &Db, seller_id: i64, car: &CarDraft, photo: Option<&
 }
 
 /// Updates the listing's fields. `photo`: `Some` replaces the stored photo name.
-pub async fn update_car(db: &Db, id: i64, car: &CarDraft, photo: Option<&str>) -> Result<(), AppError> {
+pub async fn update_car(
+    db: &Db,
+    id: i64,
+    car: &CarDraft,
+    photo: Option<&str>,
+) -> Result<(), AppError> {
     let result = sqlx::query(
         "UPDATE cars SET make = ?, model = ?, year = ?, price_cents = ?, mileage_km = ?, condition = ?, description = ?, \
          image_url = ?, photo = COALESCE(?, photo), updated_at = ? WHERE id = ?",
@@ -157,7 +171,11 @@ pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<(), AppError
 
 /// Deletes the listing and returns the name of its stored photo, if it had one.
 pub async fn delete_car(db: &Db, id: i64) -> Result<Option<String>, AppError> {
-    let photo: Option<Option<String>> = sqlx::query_scalar("DELETE FROM cars WHERE id = ? RETURNING photo").bind(id).fetch_optional(&db.pool).await?;
+    let photo: Option<Option<String>> =
+        sqlx::query_scalar("DELETE FROM cars WHERE id = ? RETURNING photo")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
     photo.ok_or_else(AppError::not_found)
 }
 
@@ -167,14 +185,18 @@ pub async fn find_owner(db: &Db, id: i64) -> Result<(i64, Option<String>), AppEr
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::NotFound("This listing does not exist or has been removed.".into()))
+        .ok_or_else(|| {
+            AppError::NotFound("This listing does not exist or has been removed.".into())
+        })
 }
 
 pub async fn find_car_by_id(db: &Db, id: i64) -> Result<Option<Car>, AppError> {
-    let row = sqlx::query_as::<_, CarRow>(&format!("SELECT {CAR_COLUMNS} FROM cars c JOIN users u ON u.id = c.seller_id WHERE c.id = ?"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query_as::<_, CarRow>(&format!(
+        "SELECT {CAR_COLUMNS} FROM cars c JOIN users u ON u.id = c.seller_id WHERE c.id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(row.map(Car::from))
 }
 
@@ -189,7 +211,11 @@ pub async fn list_cars_by_seller(db: &Db, seller_id: i64) -> Result<Vec<CarSumma
 
 /// Makes that have at least one available car, for the Make filter.
 pub async fn list_available_makes(db: &Db) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar("SELECT DISTINCT make FROM cars WHERE status = 'available' ORDER BY make COLLATE NOCASE").fetch_all(&db.pool).await?)
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT make FROM cars WHERE status = 'available' ORDER BY make COLLATE NOCASE",
+    )
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 /// `%` and `_` typed by a user match themselves, not any text.
@@ -212,9 +238,18 @@ fn push_filters(query: &mut QueryBuilder<'_, Sqlite>, filters: &CarFilters) {
         // Every word must appear in the make, model or description (case-insensitive).
         for word in q.split_whitespace().take(8) {
             let pattern = like_pattern(word);
-            query.push(" AND (c.make LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
-            query.push(" OR c.model LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
-            query.push(" OR c.description LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
+            query
+                .push(" AND (c.make LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+            query
+                .push(" OR c.model LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+            query
+                .push(" OR c.description LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
         }
     }
     if let Some(v) = filters.min_price_cents {
@@ -230,10 +265,15 @@ fn push_filters(query: &mut QueryBuilder<'_, Sqlite>, filters: &CarFilters) {
         query.push(" AND c.year <= ").push_bind(v);
     }
     if let Some(make) = &filters.make {
-        query.push(" AND c.make = ").push_bind(make.clone()).push(" COLLATE NOCASE");
+        query
+            .push(" AND c.make = ")
+            .push_bind(make.clone())
+            .push(" COLLATE NOCASE");
     }
     if let Some(condition) = filters.condition {
-        query.push(" AND c.condition = ").push_bind(condition.as_str());
+        query
+            .push(" AND c.condition = ")
+            .push_bind(condition.as_str());
     }
     if let Some(v) = filters.max_mileage_km {
         query.push(" AND c.mileage_km <= ").push_bind(v);
@@ -257,7 +297,16 @@ pub async fn list_available_cars(db: &Db, filters: &CarFilters) -> Result<CarPag
         Sort::YearAsc => " ORDER BY c.year ASC, c.id ASC",
     });
     let page = filters.page.max(1);
-    query.push(" LIMIT ").push_bind(i64::from(PAGE_SIZE)).push(" OFFSET ").push_bind(i64::from(page - 1) * i64::from(PAGE_SIZE));
+    query
+        .push(" LIMIT ")
+        .push_bind(i64::from(PAGE_SIZE))
+        .push(" OFFSET ")
+        .push_bind(i64::from(page - 1) * i64::from(PAGE_SIZE));
     let rows: Vec<SummaryRow> = query.build_query_as().fetch_all(&db.pool).await?;
-    Ok(CarPage { cars: rows.into_iter().map(CarSummary::from).collect(), total, page, page_size: PAGE_SIZE })
+    Ok(CarPage {
+        cars: rows.into_iter().map(CarSummary::from).collect(),
+        total,
+        page,
+        page_size: PAGE_SIZE,
+    })
 }

@@ -207,15 +207,52 @@ impl CarForm {
         check("model", model.as_ref().map(|_| ()).map_err(Clone::clone));
         check("year", year.as_ref().map(|_| ()).map_err(Clone::clone));
         check("price", price.as_ref().map(|_| ()).map_err(Clone::clone));
-        check("mileage", mileage.as_ref().map(|_| ()).map_err(Clone::clone));
-        check("condition", condition.as_ref().map(|_| ()).map_err(Clone::clone));
-        check("description", description.as_ref().map(|_| ()).map_err(Clone::clone));
-        check("image_url", image_url.as_ref().map(|_| ()).map_err(Clone::clone));
+        check(
+            "mileage",
+            mileage.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        check(
+            "condition",
+            condition.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        check(
+            "description",
+            description.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        check(
+            "image_url",
+            image_url.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
 
-        match (make, model, year, price, mileage, condition, description, image_url) {
-            (Ok(make), Ok(model), Ok(year), Ok(price_cents), Ok(mileage_km), Ok(condition), Ok(description), Ok(image_url)) => {
-                Ok(CarDraft { make, model, year, price_cents, mileage_km, condition, description, image_url })
-            }
+        match (
+            make,
+            model,
+            year,
+            price,
+            mileage,
+            condition,
+            description,
+            image_url,
+        ) {
+            (
+                Ok(make),
+                Ok(model),
+                Ok(year),
+                Ok(price_cents),
+                Ok(mileage_km),
+                Ok(condition),
+                Ok(description),
+                Ok(image_url),
+            ) => Ok(CarDraft {
+                make,
+                model,
+                year,
+                price_cents,
+                mileage_km,
+                condition,
+                description,
+                image_url,
+            }),
             _ => Err(errors),
         }
     }
@@ -291,7 +328,11 @@ pub fn parse_price(raw: &str) -> Result<i64, String> {
     if whole.len() > 10 {
         return Err("Price must be at most $9,999,999,999.99.".into());
     }
-    let dollars: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| BAD.to_owned())? };
+    let dollars: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| BAD.to_owned())?
+    };
     let cents: i64 = match fraction.len() {
         0 => 0,
         1 => fraction.parse::<i64>().map_err(|_| BAD.to_owned())? * 10,
@@ -308,14 +349,20 @@ pub fn parse_price(raw: &str) -> Result<i64, String> {
 }
 
 pub fn parse_mileage(raw: &str) -> Result<i64, String> {
-    let cleaned: String = raw.trim().chars().filter(|c| *c != ',' && *c != ' ' && *c != '_').collect();
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != ' ' && *c != '_')
+        .collect();
     if cleaned.is_empty() {
         return Err("Mileage is required (enter 0 for a new car).".into());
     }
     if !cleaned.chars().all(|c| c.is_ascii_digit()) || cleaned.len() > 9 {
         return Err("Enter the mileage in whole kilometres, for example 84000.".into());
     }
-    let km: i64 = cleaned.parse().map_err(|_| "Enter the mileage in whole kilometres.".to_owned())?;
+    let km: i64 = cleaned
+        .parse()
+        .map_err(|_| "Enter the mileage in whole kilometres.".to_owned())?;
     if km > MAX_MILEAGE_KM {
         return Err("Mileage must be at most 2,000,000 km.".into());
     }
@@ -325,10 +372,15 @@ pub fn parse_mileage(raw: &str) -> Result<i64, String> {
 pub fn parse_description(raw: &str) -> Result<String, String> {
     let value = raw.trim();
     if value.chars().count() > MAX_DESCRIPTION {
-        return Err(format!("Description must be at most {MAX_DESCRIPTION} characters."));
+        return Err(format!(
+            "Description must be at most {MAX_DESCRIPTION} characters."
+        ));
     }
     // Keep line breaks and tabs; drop other control characters.
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err("Description contains characters that are not allowed.".into());
     }
     Ok(value.replace("\r\n", "\n"))
@@ -380,7 +432,7 @@ pub fn group_thousands(value: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -401,7 +453,14 @@ pub enum Sort {
 }
 
 impl Sort {
-    pub const ALL: [Sort; 6] = [Sort::Newest, Sort::Oldest, Sort::PriceAsc, Sort::PriceDesc, Sort::YearDesc, Sort::YearAsc];
+    pub const ALL: [Sort; 6] = [
+        Sort::Newest,
+        Sort::Oldest,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::YearDesc,
+        Sort::YearAsc,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -446,15 +505,32 @@ pub struct CarFilters {
 }
 
 /// Query-string names of the filters, as the form and the URL use them.
-pub const FILTER_KEYS: [&str; 9] = ["q", "min_price", "max_price", "min_year", "max_year", "make", "condition", "max_mileage", "sort"];
+pub const FILTER_KEYS: [&str; 9] = [
+    "q",
+    "min_price",
+    "max_price",
+    "min_year",
+    "max_year",
+    "make",
+    "condition",
+    "max_mileage",
+    "sort",
+];
 
 impl CarFilters {
     /// Reads filters from query parameters. A value that cannot be used is
     /// left out and reported, so one typo does not blank the whole page.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
         let mut problems = Vec::new();
-        let text = |key: &str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let mut filters = CarFilters { page: 1, ..Default::default() };
+        let text = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut filters = CarFilters {
+            page: 1,
+            ..Default::default()
+        };
 
         if let Some(q) = text("q") {
             filters.q = Some(q.chars().take(MAX_SEARCH).collect());
@@ -490,8 +566,13 @@ impl CarFilters {
                 None
             }
         });
-        filters.sort = text("sort").and_then(|s| Sort::parse(&s)).unwrap_or_default();
-        filters.page = text("page").and_then(|p| p.parse::<u32>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
+        filters.sort = text("sort")
+            .and_then(|s| Sort::parse(&s))
+            .unwrap_or_default();
+        filters.page = text("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|p| (1..=100_000).contains(p))
+            .unwrap_or(1);
         (filters, problems)
     }
 
@@ -586,9 +667,26 @@ mod tests {
 
     #[test]
     fn bad_prices_are_rejected_with_a_message() {
-        for raw in ["", " ", "0", "0.00", "-5", "1.234", "10000000000", "abc", "1e5", "12.3.4", "NaN", ".", "$"] {
+        for raw in [
+            "",
+            " ",
+            "0",
+            "0.00",
+            "-5",
+            "1.234",
+            "10000000000",
+            "abc",
+            "1e5",
+            "12.3.4",
+            "NaN",
+            ".",
+            "$",
+        ] {
             let result = parse_price(raw);
-            assert!(result.is_err(), "{raw:?} should be rejected, got {result:?}");
+            assert!(
+                result.is_err(),
+                "{raw:?} should be rejected, got {result:?}"
+            );
         }
     }
 
@@ -623,7 +721,10 @@ mod tests {
     #[test]
     fn description_may_be_empty_but_not_too_long() {
         assert_eq!(parse_description(""), Ok(String::new()));
-        assert_eq!(parse_description("One owner.\r\nFull history."), Ok("One owner.\nFull history.".into()));
+        assert_eq!(
+            parse_description("One owner.\r\nFull history."),
+            Ok("One owner.\nFull history.".into())
+        );
         assert!(parse_description(&"x".repeat(5_000)).is_ok());
         assert!(parse_description(&"x".repeat(5_001)).is_err());
     }
@@ -631,9 +732,21 @@ mod tests {
     #[test]
     fn image_urls_must_be_http_or_https() {
         assert_eq!(parse_image_url(""), Ok(None));
-        assert_eq!(parse_image_url("https://example.com/car.jpg"), Ok(Some("https://example.com/car.jpg".into())));
-        assert!(parse_image_url("http://cdn.example.org/a.png?x=1").unwrap().is_some());
-        for raw in ["javascript:alert(1)", "data:image/png;base64,AAAA", "ftp://example.com/a.jpg", "example.com/a.jpg", "https://", "/media/a.jpg"] {
+        assert_eq!(
+            parse_image_url("https://example.com/car.jpg"),
+            Ok(Some("https://example.com/car.jpg".into()))
+        );
+        assert!(parse_image_url("http://cdn.example.org/a.png?x=1")
+            .unwrap()
+            .is_some());
+        for raw in [
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "ftp://example.com/a.jpg",
+            "example.com/a.jpg",
+            "https://",
+            "/media/a.jpg",
+        ] {
             assert!(parse_image_url(raw).is_err(), "{raw}");
         }
         assert!(parse_image_url(&format!("https://example.com/{}", "a".repeat(2_000))).is_err());
@@ -651,17 +764,50 @@ mod tests {
 
     #[test]
     fn a_whole_form_reports_every_bad_field() {
-        let form = CarForm { make: "".into(), model: "Corolla".into(), year: "1700".into(), price: "abc".into(), mileage: "-4".into(), condition: "mint".into(), description: "".into(), image_url: "javascript:x".into() };
+        let form = CarForm {
+            make: "".into(),
+            model: "Corolla".into(),
+            year: "1700".into(),
+            price: "abc".into(),
+            mileage: "-4".into(),
+            condition: "mint".into(),
+            description: "".into(),
+            image_url: "javascript:x".into(),
+        };
         let errors = form.validate(2026).unwrap_err();
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
-        assert_eq!(fields, ["condition", "image_url", "make", "mileage", "price", "year"]);
+        assert_eq!(
+            fields,
+            ["condition", "image_url", "make", "mileage", "price", "year"]
+        );
     }
 
     #[test]
     fn a_good_form_becomes_a_draft() {
-        let form = CarForm { make: " Toyota".into(), model: "Corolla ".into(), year: "2019".into(), price: "15,999".into(), mileage: "84000".into(), condition: "".into(), description: "Clean".into(), image_url: "".into() };
+        let form = CarForm {
+            make: " Toyota".into(),
+            model: "Corolla ".into(),
+            year: "2019".into(),
+            price: "15,999".into(),
+            mileage: "84000".into(),
+            condition: "".into(),
+            description: "Clean".into(),
+            image_url: "".into(),
+        };
         let draft = form.validate(2026).unwrap();
-        assert_eq!(draft, CarDraft { make: "Toyota".into(), model: "Corolla".into(), year: 2019, price_cents: 1_599_900, mileage_km: 84_000, condition: Condition::Used, description: "Clean".into(), image_url: None });
+        assert_eq!(
+            draft,
+            CarDraft {
+                make: "Toyota".into(),
+                model: "Corolla".into(),
+                year: 2019,
+                price_cents: 1_599_900,
+                mileage_km: 84_000,
+                condition: Condition::Used,
+                description: "Clean".into(),
+                image_url: None
+            }
+        );
     }
 
     #[test]
@@ -678,8 +824,15 @@ mod tests {
     #[test]
     fn filters_round_trip_through_the_query_string() {
         let query = "q=civic&min_price=5000&max_price=20000.50&min_year=2010&max_year=2020&make=Honda&condition=used&max_mileage=100000&sort=price_asc&page=3";
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-        let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
         let (filters, problems) = CarFilters::from_query(get);
         assert!(problems.is_empty());
         assert_eq!(filters.min_price_cents, Some(500_000));
@@ -708,7 +861,15 @@ mod tests {
 
     #[test]
     fn page_count_rounds_up() {
-        let page = |total| CarPage { cars: vec![], total, page: 1, page_size: 24 }.page_count();
+        let page = |total| {
+            CarPage {
+                cars: vec![],
+                total,
+                page: 1,
+                page_size: 24,
+            }
+            .page_count()
+        };
         assert_eq!(page(0), 1);
         assert_eq!(page(24), 1);
         assert_eq!(page(25), 2);

@@ -1,7 +1,7 @@
 //! Car pages: the marketplace, a listing's details, selling, editing, deleting, my listings.
 
 use super::{
-    api::{load_car_form, get_car, list_cars, list_makes, list_my_cars, DeleteCar, SetCarStatus},
+    api::{get_car, list_cars, list_makes, list_my_cars, load_car_form, DeleteCar, SetCarStatus},
     components::{CarList, OwnerActions, PhotoPlaceholder, SellCarForm},
     model::{format_mileage, format_price, group_thousands, CarFilters, CarPage, Condition, Sort},
 };
@@ -22,7 +22,11 @@ fn login_redirect() -> impl IntoView {
     let location = use_location();
     let path = location.pathname.get_untracked();
     let search = location.search.get_untracked();
-    let here = if search.is_empty() { path } else { format!("{path}?{}", search.trim_start_matches('?')) };
+    let here = if search.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", search.trim_start_matches('?'))
+    };
     view! { <Redirect path=format!("/login?next={}", urlencode(&here)) /> }
 }
 
@@ -35,7 +39,13 @@ fn page_error(error: AppError) -> AnyView {
 
 fn route_id() -> Memo<Option<i64>> {
     let params = use_params_map();
-    Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()).filter(|id| *id > 0))
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .filter(|id| *id > 0)
+    })
 }
 
 #[component]
@@ -197,7 +207,7 @@ fn Results(page: CarPage, filters: CarFilters) -> impl IntoView {
             <CarList cars=page.cars.clone() />
             <Pagination page=page.page pages=page.page_count() filters=filters.clone() />
         }
-            .into_any()
+        .into_any()
     };
     view! {
         <div class="results-head">
@@ -236,16 +246,26 @@ fn active_chips(filters: &CarFilters) -> Vec<(String, String)> {
         let mut f = filters.clone();
         change(&mut f);
         let q = f.to_query(1);
-        if q.is_empty() { "/cars".to_owned() } else { format!("/cars?{q}") }
+        if q.is_empty() {
+            "/cars".to_owned()
+        } else {
+            format!("/cars?{q}")
+        }
     };
     if let Some(q) = &filters.q {
         chips.push((format!("“{q}”"), without(&|f| f.q = None)));
     }
     if let Some(v) = filters.min_price_cents {
-        chips.push((format!("From {}", format_price(v)), without(&|f| f.min_price_cents = None)));
+        chips.push((
+            format!("From {}", format_price(v)),
+            without(&|f| f.min_price_cents = None),
+        ));
     }
     if let Some(v) = filters.max_price_cents {
-        chips.push((format!("Up to {}", format_price(v)), without(&|f| f.max_price_cents = None)));
+        chips.push((
+            format!("Up to {}", format_price(v)),
+            without(&|f| f.max_price_cents = None),
+        ));
     }
     if let Some(v) = filters.min_year {
         chips.push((format!("{v} or newer"), without(&|f| f.min_year = None)));
@@ -260,7 +280,10 @@ fn active_chips(filters: &CarFilters) -> Vec<(String, String)> {
         chips.push((v.label().to_owned(), without(&|f| f.condition = None)));
     }
     if let Some(v) = filters.max_mileage_km {
-        chips.push((format!("Under {}", format_mileage(v)), without(&|f| f.max_mileage_km = None)));
+        chips.push((
+            format!("Under {}", format_mileage(v)),
+            without(&|f| f.max_mileage_km = None),
+        ));
     }
     chips
 }
@@ -272,10 +295,16 @@ fn Pagination(page: u32, pages: u32, filters: CarFilters) -> impl IntoView {
     }
     let href = move |p: u32| {
         let q = filters.to_query(p);
-        if q.is_empty() { "/cars".to_owned() } else { format!("/cars?{q}") }
+        if q.is_empty() {
+            "/cars".to_owned()
+        } else {
+            format!("/cars?{q}")
+        }
     };
     // First, last, and two either side of the current page.
-    let mut shown: Vec<u32> = (1..=pages).filter(|p| *p == 1 || *p == pages || p.abs_diff(page) <= 2).collect();
+    let mut shown: Vec<u32> = (1..=pages)
+        .filter(|p| *p == 1 || *p == pages || p.abs_diff(page) <= 2)
+        .collect();
     shown.dedup();
     let mut items = Vec::new();
     let mut last = 0;
@@ -310,12 +339,17 @@ fn Pagination(page: u32, pages: u32, filters: CarFilters) -> impl IntoView {
 pub fn CarDetailsPage() -> impl IntoView {
     let id = route_id();
     let set_status = ServerAction::<SetCarStatus>::new();
-    let car = Resource::new(move || (id.get(), set_status.version().get()), |(id, _)| async move {
-        match id {
-            Some(id) => get_car(id).await,
-            None => Err(AppError::NotFound("This listing does not exist or has been removed.".into())),
-        }
-    });
+    let car = Resource::new(
+        move || (id.get(), set_status.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_car(id).await,
+                None => Err(AppError::NotFound(
+                    "This listing does not exist or has been removed.".into(),
+                )),
+            }
+        },
+    );
     let action_error = Signal::derive(move || match set_status.value().get() {
         Some(Err(error)) => Some(error.to_string()),
         _ => None,
@@ -396,12 +430,17 @@ pub fn CarDetailsPage() -> impl IntoView {
 pub fn DeleteCarPage() -> impl IntoView {
     let id = route_id();
     let delete = ServerAction::<DeleteCar>::new();
-    let car = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_car(id).await,
-            None => Err(AppError::NotFound("This listing does not exist or has been removed.".into())),
-        }
-    });
+    let car = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_car(id).await,
+                None => Err(AppError::NotFound(
+                    "This listing does not exist or has been removed.".into(),
+                )),
+            }
+        },
+    );
     let error = Signal::derive(move || match delete.value().get() {
         Some(Err(error)) => Some(error.to_string()),
         _ => None,
@@ -471,12 +510,17 @@ pub fn SellCarPage() -> impl IntoView {
 #[component]
 pub fn EditCarPage() -> impl IntoView {
     let id = route_id();
-    let state = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => load_car_form(Some(id)).await,
-            None => Err(AppError::NotFound("This listing does not exist or has been removed.".into())),
-        }
-    });
+    let state = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => load_car_form(Some(id)).await,
+                None => Err(AppError::NotFound(
+                    "This listing does not exist or has been removed.".into(),
+                )),
+            }
+        },
+    );
     view! {
         <Title text="Edit listing" />
         <Transition fallback=|| ()>
@@ -559,4 +603,3 @@ pub fn MyListingsPage() -> impl IntoView {
         </Transition>
     }
 }
-

@@ -34,7 +34,9 @@ impl Config {
                 Some(other) => Err(ConfigError(format!("{key} must be 1 or 0, not {other:?}"))),
             }
         };
-        let database_url = get("DATABASE_URL").filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "sqlite://autonexus.db".into());
+        let database_url = get("DATABASE_URL")
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| "sqlite://autonexus.db".into());
         if !database_url.starts_with("sqlite:") {
             return Err(ConfigError(format!(
                 "DATABASE_URL must start with sqlite: (for example sqlite://autonexus.db), got {database_url:?}"
@@ -42,7 +44,10 @@ impl Config {
         }
         Ok(Config {
             database_url,
-            media_dir: get("MEDIA_DIR").filter(|v| !v.trim().is_empty()).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("media")),
+            media_dir: get("MEDIA_DIR")
+                .filter(|v| !v.trim().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("media")),
             demo_data: flag("DEMO_DATA")?,
             secure_cookies: flag("COOKIE_SECURE")?,
             max_upload_bytes: 10 * 1024 * 1024,
@@ -65,9 +70,11 @@ mod tests {
 
     #[test]
     fn bad_values_fail_fast_with_the_variable_name() {
-        let err = Config::from_lookup(|k| (k == "DEMO_DATA").then(|| "maybe".to_owned())).unwrap_err();
+        let err =
+            Config::from_lookup(|k| (k == "DEMO_DATA").then(|| "maybe".to_owned())).unwrap_err();
         assert!(err.to_string().contains("DEMO_DATA"));
-        let err = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| "mysql://x".to_owned())).unwrap_err();
+        let err = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| "mysql://x".to_owned()))
+            .unwrap_err();
         assert!(err.to_string().contains("DATABASE_URL"));
     }
 }

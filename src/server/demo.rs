@@ -13,32 +13,199 @@ pub const DEMO_PASSWORD: &str = "autonexus-demo";
 pub const DEMO_SELLERS: [&str; 5] = ["alice", "bob", "carol", "dmitri", "priya"];
 const LISTINGS: usize = 240;
 
-/// (make, [(model, price in dollars when new, body style)])
-const CATALOGUE: &[(&str, &[(&str, i64, Body)])] = &[
-    ("Toyota", &[("Corolla", 23_000, Body::Sedan), ("Camry", 29_000, Body::Sedan), ("RAV4", 32_000, Body::Suv), ("Prius", 28_000, Body::Hatch)]),
-    ("Honda", &[("Civic", 25_000, Body::Sedan), ("Accord", 30_000, Body::Sedan), ("CR-V", 33_000, Body::Suv), ("Fit", 19_000, Body::Hatch)]),
-    ("Ford", &[("Focus", 21_000, Body::Hatch), ("Fusion", 25_000, Body::Sedan), ("Escape", 30_000, Body::Suv), ("Explorer", 40_000, Body::Suv)]),
-    ("Chevrolet", &[("Malibu", 26_000, Body::Sedan), ("Equinox", 29_000, Body::Suv), ("Bolt EV", 28_000, Body::Hatch)]),
-    ("Volkswagen", &[("Golf", 26_000, Body::Hatch), ("Jetta", 23_000, Body::Sedan), ("Tiguan", 31_000, Body::Suv), ("Passat", 28_000, Body::Sedan)]),
-    ("BMW", &[("3 Series", 45_000, Body::Sedan), ("5 Series", 58_000, Body::Sedan), ("X3", 49_000, Body::Suv)]),
-    ("Mercedes-Benz", &[("C-Class", 47_000, Body::Sedan), ("E-Class", 60_000, Body::Sedan), ("GLC", 50_000, Body::Suv)]),
-    ("Audi", &[("A3", 36_000, Body::Sedan), ("A4", 42_000, Body::Sedan), ("Q5", 47_000, Body::Suv)]),
-    ("Nissan", &[("Altima", 27_000, Body::Sedan), ("Rogue", 30_000, Body::Suv), ("Leaf", 30_000, Body::Hatch)]),
-    ("Hyundai", &[("Elantra", 22_000, Body::Sedan), ("Tucson", 29_000, Body::Suv), ("Ioniq 5", 44_000, Body::Suv)]),
-    ("Kia", &[("Rio", 18_000, Body::Hatch), ("Sportage", 29_000, Body::Suv), ("Niro", 28_000, Body::Hatch)]),
-    ("Mazda", &[("Mazda3", 24_000, Body::Hatch), ("CX-5", 30_000, Body::Suv), ("MX-5 Miata", 30_000, Body::Sedan)]),
-    ("Subaru", &[("Impreza", 23_000, Body::Hatch), ("Outback", 31_000, Body::Suv), ("Forester", 30_000, Body::Suv)]),
-    ("Tesla", &[("Model 3", 42_000, Body::Sedan), ("Model Y", 47_000, Body::Suv)]),
-    ("Volvo", &[("XC60", 48_000, Body::Suv), ("S60", 43_000, Body::Sedan), ("V60", 45_000, Body::Hatch)]),
-    ("Lexus", &[("IS", 42_000, Body::Sedan), ("RX", 50_000, Body::Suv)]),
-    ("Jeep", &[("Wrangler", 36_000, Body::Suv), ("Grand Cherokee", 42_000, Body::Suv), ("Compass", 28_000, Body::Suv)]),
-    ("Peugeot", &[("208", 21_000, Body::Hatch), ("308", 26_000, Body::Hatch), ("3008", 33_000, Body::Suv)]),
-    ("Renault", &[("Clio", 19_000, Body::Hatch), ("Megane", 24_000, Body::Hatch), ("Captur", 25_000, Body::Suv)]),
-    ("Skoda", &[("Octavia", 26_000, Body::Sedan), ("Fabia", 18_000, Body::Hatch), ("Kodiaq", 35_000, Body::Suv)]),
-    ("Fiat", &[("500", 17_000, Body::Hatch), ("Panda", 15_000, Body::Hatch), ("Tipo", 19_000, Body::Sedan)]),
-    ("Porsche", &[("911", 110_000, Body::Sedan), ("Macan", 62_000, Body::Suv), ("Cayenne", 80_000, Body::Suv)]),
-    ("Mitsubishi", &[("Outlander", 30_000, Body::Suv), ("Mirage", 16_000, Body::Hatch)]),
-    ("MINI", &[("Cooper", 26_000, Body::Hatch), ("Countryman", 32_000, Body::Suv)]),
+/// A model: its name, its price in dollars when new, and its body style.
+type Model = (&'static str, i64, Body);
+
+const CATALOGUE: &[(&str, &[Model])] = &[
+    (
+        "Toyota",
+        &[
+            ("Corolla", 23_000, Body::Sedan),
+            ("Camry", 29_000, Body::Sedan),
+            ("RAV4", 32_000, Body::Suv),
+            ("Prius", 28_000, Body::Hatch),
+        ],
+    ),
+    (
+        "Honda",
+        &[
+            ("Civic", 25_000, Body::Sedan),
+            ("Accord", 30_000, Body::Sedan),
+            ("CR-V", 33_000, Body::Suv),
+            ("Fit", 19_000, Body::Hatch),
+        ],
+    ),
+    (
+        "Ford",
+        &[
+            ("Focus", 21_000, Body::Hatch),
+            ("Fusion", 25_000, Body::Sedan),
+            ("Escape", 30_000, Body::Suv),
+            ("Explorer", 40_000, Body::Suv),
+        ],
+    ),
+    (
+        "Chevrolet",
+        &[
+            ("Malibu", 26_000, Body::Sedan),
+            ("Equinox", 29_000, Body::Suv),
+            ("Bolt EV", 28_000, Body::Hatch),
+        ],
+    ),
+    (
+        "Volkswagen",
+        &[
+            ("Golf", 26_000, Body::Hatch),
+            ("Jetta", 23_000, Body::Sedan),
+            ("Tiguan", 31_000, Body::Suv),
+            ("Passat", 28_000, Body::Sedan),
+        ],
+    ),
+    (
+        "BMW",
+        &[
+            ("3 Series", 45_000, Body::Sedan),
+            ("5 Series", 58_000, Body::Sedan),
+            ("X3", 49_000, Body::Suv),
+        ],
+    ),
+    (
+        "Mercedes-Benz",
+        &[
+            ("C-Class", 47_000, Body::Sedan),
+            ("E-Class", 60_000, Body::Sedan),
+            ("GLC", 50_000, Body::Suv),
+        ],
+    ),
+    (
+        "Audi",
+        &[
+            ("A3", 36_000, Body::Sedan),
+            ("A4", 42_000, Body::Sedan),
+            ("Q5", 47_000, Body::Suv),
+        ],
+    ),
+    (
+        "Nissan",
+        &[
+            ("Altima", 27_000, Body::Sedan),
+            ("Rogue", 30_000, Body::Suv),
+            ("Leaf", 30_000, Body::Hatch),
+        ],
+    ),
+    (
+        "Hyundai",
+        &[
+            ("Elantra", 22_000, Body::Sedan),
+            ("Tucson", 29_000, Body::Suv),
+            ("Ioniq 5", 44_000, Body::Suv),
+        ],
+    ),
+    (
+        "Kia",
+        &[
+            ("Rio", 18_000, Body::Hatch),
+            ("Sportage", 29_000, Body::Suv),
+            ("Niro", 28_000, Body::Hatch),
+        ],
+    ),
+    (
+        "Mazda",
+        &[
+            ("Mazda3", 24_000, Body::Hatch),
+            ("CX-5", 30_000, Body::Suv),
+            ("MX-5 Miata", 30_000, Body::Sedan),
+        ],
+    ),
+    (
+        "Subaru",
+        &[
+            ("Impreza", 23_000, Body::Hatch),
+            ("Outback", 31_000, Body::Suv),
+            ("Forester", 30_000, Body::Suv),
+        ],
+    ),
+    (
+        "Tesla",
+        &[
+            ("Model 3", 42_000, Body::Sedan),
+            ("Model Y", 47_000, Body::Suv),
+        ],
+    ),
+    (
+        "Volvo",
+        &[
+            ("XC60", 48_000, Body::Suv),
+            ("S60", 43_000, Body::Sedan),
+            ("V60", 45_000, Body::Hatch),
+        ],
+    ),
+    (
+        "Lexus",
+        &[("IS", 42_000, Body::Sedan), ("RX", 50_000, Body::Suv)],
+    ),
+    (
+        "Jeep",
+        &[
+            ("Wrangler", 36_000, Body::Suv),
+            ("Grand Cherokee", 42_000, Body::Suv),
+            ("Compass", 28_000, Body::Suv),
+        ],
+    ),
+    (
+        "Peugeot",
+        &[
+            ("208", 21_000, Body::Hatch),
+            ("308", 26_000, Body::Hatch),
+            ("3008", 33_000, Body::Suv),
+        ],
+    ),
+    (
+        "Renault",
+        &[
+            ("Clio", 19_000, Body::Hatch),
+            ("Megane", 24_000, Body::Hatch),
+            ("Captur", 25_000, Body::Suv),
+        ],
+    ),
+    (
+        "Skoda",
+        &[
+            ("Octavia", 26_000, Body::Sedan),
+            ("Fabia", 18_000, Body::Hatch),
+            ("Kodiaq", 35_000, Body::Suv),
+        ],
+    ),
+    (
+        "Fiat",
+        &[
+            ("500", 17_000, Body::Hatch),
+            ("Panda", 15_000, Body::Hatch),
+            ("Tipo", 19_000, Body::Sedan),
+        ],
+    ),
+    (
+        "Porsche",
+        &[
+            ("911", 110_000, Body::Sedan),
+            ("Macan", 62_000, Body::Suv),
+            ("Cayenne", 80_000, Body::Suv),
+        ],
+    ),
+    (
+        "Mitsubishi",
+        &[
+            ("Outlander", 30_000, Body::Suv),
+            ("Mirage", 16_000, Body::Hatch),
+        ],
+    ),
+    (
+        "MINI",
+        &[
+            ("Cooper", 26_000, Body::Hatch),
+            ("Countryman", 32_000, Body::Suv),
+        ],
+    ),
 ];
 
 const COLOURS: &[(&str, [u8; 3])] = &[
@@ -90,13 +257,17 @@ impl Rng {
 
 /// Seeds sellers and listings when the database has no users yet.
 pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn std::error::Error>> {
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&db.pool).await?;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&db.pool)
+        .await?;
     if users > 0 {
         return Ok(());
     }
     let started = std::time::Instant::now();
     // One hash for all demo sellers: hashing is deliberately slow.
-    let hash = tokio::task::spawn_blocking(|| crate::auth::db::hash_password_blocking(DEMO_PASSWORD)).await?;
+    let hash =
+        tokio::task::spawn_blocking(|| crate::auth::db::hash_password_blocking(DEMO_PASSWORD))
+            .await?;
     let photos = tokio::task::spawn_blocking(render_photos).await?;
 
     let mut tx = db.pool.begin().await?;
@@ -121,11 +292,20 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
         let (model, new_price, body) = models[rng.below(models.len() as u64) as usize];
         let age = rng.below(16) as i32;
         let year = this_year - age;
-        let mileage_km = if age == 0 { rng.below(40) as i64 * 10 } else { i64::from(age) * (9_000 + rng.below(9_000) as i64) };
+        let mileage_km = if age == 0 {
+            rng.below(40) as i64 * 10
+        } else {
+            i64::from(age) * (9_000 + rng.below(9_000) as i64)
+        };
         // Roughly 12% a year of depreciation, rounded to a price people would ask.
         let value = new_price as f64 * 0.88f64.powi(age) * (0.9 + rng.below(20) as f64 / 100.0);
-        let price_cents = ((value / 50.0).round() as i64).max(10) * 50 * 100 - if rng.below(3) == 0 { 100 } else { 0 };
-        let condition = if age == 0 && mileage_km < 500 { Condition::New } else { Condition::Used };
+        let price_cents = ((value / 50.0).round() as i64).max(10) * 50 * 100
+            - if rng.below(3) == 0 { 100 } else { 0 };
+        let condition = if age == 0 && mileage_km < 500 {
+            Condition::New
+        } else {
+            Condition::Used
+        };
         let status = match rng.below(20) {
             0 => Status::Sold,
             1 => Status::Pending,
@@ -138,7 +318,16 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
             NOTES[rng.below(NOTES.len() as u64) as usize],
             NOTES[rng.below(NOTES.len() as u64) as usize]
         );
-        let draft = CarDraft { make: make.into(), model: model.into(), year, price_cents, mileage_km, condition, description, image_url: None };
+        let draft = CarDraft {
+            make: make.into(),
+            model: model.into(),
+            year,
+            price_cents,
+            mileage_km,
+            condition,
+            description,
+            image_url: None,
+        };
         let photo = &photos[variant(body, colour)];
         let name = media.save(photo).await?;
         written.push(name.clone());
@@ -170,7 +359,12 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
         }
     }
     tx.commit().await?;
-    tracing::info!(listings = LISTINGS, sellers = DEMO_SELLERS.len(), elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");
+    tracing::info!(
+        listings = LISTINGS,
+        sellers = DEMO_SELLERS.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo data seeded"
+    );
     Ok(())
 }
 
@@ -185,8 +379,12 @@ fn render_photos() -> Vec<super::media::CheckedPhoto> {
         for (_, colour) in COLOURS {
             let img = draw_car(body, *colour);
             let mut bytes = std::io::Cursor::new(Vec::new());
-            img.write_to(&mut bytes, image::ImageFormat::Jpeg).expect("encoding a JPEG in memory cannot fail");
-            out.push(super::media::CheckedPhoto { bytes: bytes.into_inner(), extension: "jpg" });
+            img.write_to(&mut bytes, image::ImageFormat::Jpeg)
+                .expect("encoding a JPEG in memory cannot fail");
+            out.push(super::media::CheckedPhoto {
+                bytes: bytes.into_inner(),
+                extension: "jpg",
+            });
         }
     }
     out
@@ -202,25 +400,50 @@ fn draw_car(body: Body, colour: [u8; 3]) -> RgbImage {
         for x in 0..W {
             let px = if y < floor {
                 let t = y as f32 / floor as f32;
-                Rgb([(226.0 - 30.0 * t) as u8, (232.0 - 26.0 * t) as u8, (240.0 - 20.0 * t) as u8])
+                Rgb([
+                    (226.0 - 30.0 * t) as u8,
+                    (232.0 - 26.0 * t) as u8,
+                    (240.0 - 20.0 * t) as u8,
+                ])
             } else {
                 let t = (y - floor) as f32 / (H - floor) as f32;
-                Rgb([(150.0 - 40.0 * t) as u8, (154.0 - 40.0 * t) as u8, (160.0 - 40.0 * t) as u8])
+                Rgb([
+                    (150.0 - 40.0 * t) as u8,
+                    (154.0 - 40.0 * t) as u8,
+                    (160.0 - 40.0 * t) as u8,
+                ])
             };
             img.put_pixel(x, y, px);
         }
     }
-    let shade = |c: [u8; 3], f: f32| Rgb([(c[0] as f32 * f) as u8, (c[1] as f32 * f) as u8, (c[2] as f32 * f) as u8]);
+    let shade = |c: [u8; 3], f: f32| {
+        Rgb([
+            (c[0] as f32 * f) as u8,
+            (c[1] as f32 * f) as u8,
+            (c[2] as f32 * f) as u8,
+        ])
+    };
     let (left, right, sill, shoulder, roof, cabin_l, cabin_r) = match body {
         Body::Sedan => (90, 550, 285, 215, 150, 200, 420),
         Body::Suv => (100, 540, 285, 190, 115, 185, 500),
         Body::Hatch => (130, 510, 285, 205, 140, 200, 490),
     };
     // Shadow under the car.
-    fill_ellipse(&mut img, (left + right) / 2, sill + 12, (right - left) / 2 + 20, 14, Rgb([96, 98, 104]));
+    fill_ellipse(
+        &mut img,
+        (left + right) / 2,
+        sill + 12,
+        (right - left) / 2 + 20,
+        14,
+        Rgb([96, 98, 104]),
+    );
     // Lower body with rounded ends.
     for y in shoulder..sill {
-        let inset = if y < shoulder + 18 { (shoulder + 18 - y) / 2 } else { 0 };
+        let inset = if y < shoulder + 18 {
+            (shoulder + 18 - y) / 2
+        } else {
+            0
+        };
         for x in (left + inset)..(right - inset) {
             let f = 0.75 + 0.35 * (1.0 - (y - shoulder) as f32 / (sill - shoulder) as f32);
             img.put_pixel(x, y, shade(colour, f.min(1.1)));
@@ -232,13 +455,27 @@ fn draw_car(body: Body, colour: [u8; 3]) -> RgbImage {
         let l = cabin_l as f32 - 45.0 * t;
         let r = cabin_r as f32 + 35.0 * t;
         for x in (l as u32)..(r as u32) {
-            let window = y > roof + 10 && (x as f32) > l + 12.0 && (x as f32) < r - 12.0 && !(((cabin_l + cabin_r) / 2)..((cabin_l + cabin_r) / 2 + 10)).contains(&x);
-            let px = if window { Rgb([70, 96, 124]) } else { shade(colour, 0.9) };
+            let window = y > roof + 10
+                && (x as f32) > l + 12.0
+                && (x as f32) < r - 12.0
+                && !(((cabin_l + cabin_r) / 2)..((cabin_l + cabin_r) / 2 + 10)).contains(&x);
+            let px = if window {
+                Rgb([70, 96, 124])
+            } else {
+                shade(colour, 0.9)
+            };
             img.put_pixel(x, y, px);
         }
     }
     // Lights and wheels.
-    fill_ellipse(&mut img, right - 10, shoulder + 22, 10, 7, Rgb([255, 226, 150]));
+    fill_ellipse(
+        &mut img,
+        right - 10,
+        shoulder + 22,
+        10,
+        7,
+        Rgb([255, 226, 150]),
+    );
     fill_ellipse(&mut img, left + 8, shoulder + 22, 8, 7, Rgb([200, 40, 40]));
     for cx in [left + 85, right - 85] {
         fill_ellipse(&mut img, cx, sill, 42, 42, Rgb([28, 28, 30]));

@@ -35,10 +35,12 @@ impl MediaStore {
     /// Stores the photo under a fresh random name and returns that name.
     pub async fn save(&self, photo: &CheckedPhoto) -> Result<String, AppError> {
         let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), photo.extension);
-        tokio::fs::write(self.dir.join(&name), &photo.bytes).await.map_err(|error| {
-            tracing::error!(%error, "could not store photo");
-            AppError::Internal
-        })?;
+        tokio::fs::write(self.dir.join(&name), &photo.bytes)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "could not store photo");
+                AppError::Internal
+            })?;
         Ok(name)
     }
 
@@ -58,7 +60,12 @@ impl MediaStore {
 /// Only names this store creates: hex and one known extension. Keeps paths out of the media dir.
 pub fn is_media_name(name: &str) -> bool {
     match name.split_once('.') {
-        Some((stem, ext)) => !stem.is_empty() && stem.len() <= 64 && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && matches!(ext, "jpg" | "png" | "webp"),
+        Some((stem, ext)) => {
+            !stem.is_empty()
+                && stem.len() <= 64
+                && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && matches!(ext, "jpg" | "png" | "webp")
+        }
         None => false,
     }
 }
@@ -75,22 +82,32 @@ pub fn content_type(name: &str) -> &'static str {
 /// Decides the type by content and decodes the whole image (CPU-heavy: call off the runtime).
 pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
     const NOT_AN_IMAGE: &str = "The photo must be a JPEG, PNG or WebP image.";
-    let reader = image::ImageReader::new(Cursor::new(&bytes)).with_guessed_format().map_err(|_| NOT_AN_IMAGE.to_owned())?;
+    let reader = image::ImageReader::new(Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|_| NOT_AN_IMAGE.to_owned())?;
     let extension = match reader.format() {
         Some(image::ImageFormat::Jpeg) => "jpg",
         Some(image::ImageFormat::Png) => "png",
         Some(image::ImageFormat::WebP) => "webp",
         _ => return Err(NOT_AN_IMAGE.into()),
     };
-    let (width, height) = reader.into_dimensions().map_err(|_| "The photo could not be read; it may be damaged.".to_owned())?;
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|_| "The photo could not be read; it may be damaged.".to_owned())?;
     if width > MAX_DIMENSION || height > MAX_DIMENSION {
-        return Err(format!("The photo is too large: at most {MAX_DIMENSION} pixels wide and tall."));
+        return Err(format!(
+            "The photo is too large: at most {MAX_DIMENSION} pixels wide and tall."
+        ));
     }
-    let mut reader = image::ImageReader::new(Cursor::new(&bytes)).with_guessed_format().map_err(|_| NOT_AN_IMAGE.to_owned())?;
+    let mut reader = image::ImageReader::new(Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|_| NOT_AN_IMAGE.to_owned())?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(512 * 1024 * 1024);
     reader.limits(limits);
-    reader.decode().map_err(|_| "The photo could not be read; it may be damaged.".to_owned())?;
+    reader
+        .decode()
+        .map_err(|_| "The photo could not be read; it may be damaged.".to_owned())?;
     Ok(CheckedPhoto { bytes, extension })
 }
 
@@ -107,9 +124,24 @@ mod tests {
 
     #[test]
     fn accepts_jpeg_png_and_webp_by_content() {
-        assert_eq!(check_photo(encoded(image::ImageFormat::Jpeg)).unwrap().extension, "jpg");
-        assert_eq!(check_photo(encoded(image::ImageFormat::Png)).unwrap().extension, "png");
-        assert_eq!(check_photo(encoded(image::ImageFormat::WebP)).unwrap().extension, "webp");
+        assert_eq!(
+            check_photo(encoded(image::ImageFormat::Jpeg))
+                .unwrap()
+                .extension,
+            "jpg"
+        );
+        assert_eq!(
+            check_photo(encoded(image::ImageFormat::Png))
+                .unwrap()
+                .extension,
+            "png"
+        );
+        assert_eq!(
+            check_photo(encoded(image::ImageFormat::WebP))
+                .unwrap()
+                .extension,
+            "webp"
+        );
     }
 
     #[test]
@@ -124,7 +156,14 @@ mod tests {
     #[test]
     fn media_names_cannot_escape_the_directory() {
         assert!(is_media_name("0123abcd.jpg"));
-        for bad in ["../etc/passwd", "a/b.jpg", "x.svg", ".jpg", "a.jpg.html", "a..jpg"] {
+        for bad in [
+            "../etc/passwd",
+            "a/b.jpg",
+            "x.svg",
+            ".jpg",
+            "a.jpg.html",
+            "a..jpg",
+        ] {
             assert!(!is_media_name(bad), "{bad}");
         }
         assert_eq!(content_type("a.webp"), "image/webp");

@@ -25,23 +25,43 @@ use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLa
 use tower_sessions_sqlx_store::SqliteStore;
 
 /// Connects the database, runs migrations, seeds demo data if asked, and builds the router.
-pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Router, Box<dyn std::error::Error>> {
-    let db = db::Db::connect(&config.database_url).await.map_err(|e| format!("cannot open the database at {}: {e}", config.database_url))?;
-    let media = media::MediaStore::open(config.media_dir.clone()).await.map_err(|e| format!("cannot create MEDIA_DIR {}: {e}", config.media_dir.display()))?;
+pub async fn build(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<Router, Box<dyn std::error::Error>> {
+    let db = db::Db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database at {}: {e}", config.database_url))?;
+    let media = media::MediaStore::open(config.media_dir.clone())
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot create MEDIA_DIR {}: {e}",
+                config.media_dir.display()
+            )
+        })?;
     if config.demo_data {
         demo::seed_if_empty(&db, &media).await?;
     }
 
-    let session_store = SqliteStore::new(db.pool.clone()).with_table_name("sessions").map_err(|e| format!("session table name: {e}"))?;
+    let session_store = SqliteStore::new(db.pool.clone())
+        .with_table_name("sessions")
+        .map_err(|e| format!("session table name: {e}"))?;
     session_store.migrate().await?;
     // Expired sessions are removed hourly; the task ends with the process.
-    tokio::spawn(session_store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
+    tokio::spawn(
+        session_store
+            .clone()
+            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
+    );
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("autonexus_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14)));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(14),
+        ));
 
     let max_upload = config.max_upload_bytes;
     let state = AppState {
@@ -77,9 +97,18 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Rout
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(status_from_error_body))
         .layer(sessions)
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     Ok(app)
@@ -93,10 +122,15 @@ async fn status_from_error_body(response: Response) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, crate::error::AppError::Internal.to_string()).into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            crate::error::AppError::Internal.to_string(),
+        )
+            .into_response();
     };
     if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
@@ -125,12 +159,16 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
     let app = build(config, leptos_options).await?;
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
     tracing::info!("listening on http://{local}");
     // Tests read this line to learn the port when LEPTOS_SITE_ADDR ends in :0.
     println!("listening on http://{local}");
-    axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
 }
 
@@ -140,7 +178,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

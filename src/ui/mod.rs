@@ -17,7 +17,10 @@ pub fn set_status(code: u16) {
 
 /// A field's error message, announced to screen readers, or nothing.
 #[component]
-pub fn FieldError(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+pub fn FieldError(
+    #[prop(into)] id: String,
+    #[prop(into)] message: Signal<Option<String>>,
+) -> impl IntoView {
     view! {
         {move || {
             message
@@ -69,7 +72,7 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
                     </a>
                 </section>
             }
-                .into_any()
+            .into_any()
         }
     }
 }

@@ -1,112 +1,11 @@
 //! HTTP tests against the real server binary, on a random port, each with its own
 //! temporary SQLite database and media directory.
 
-use reqwest::{header, multipart, redirect::Policy, Client, StatusCode};
+mod common;
+
+use common::{png, Server};
+use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::{json, Value};
-use std::{
-    io::{BufRead, BufReader},
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
-
-struct Server {
-    child: Child,
-    base: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    fn start_with(env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_autonexus"));
-        command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("test.db").display()),
-            )
-            .env("MEDIA_DIR", dir.path().join("media"))
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("LEPTOS_OUTPUT_NAME", "autonexus")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().expect("server binary starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let base = loop {
-            let line = lines.next().expect("server printed its address").unwrap();
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                break addr.trim().to_owned();
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, base, dir }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    fn media_files(&self) -> usize {
-        let dir: PathBuf = self.dir.path().join("media");
-        std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
-    }
-
-    fn client(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .pool_max_idle_per_host(0)
-            .redirect(Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap()
-    }
-
-    async fn user(&self, name: &str) -> Client {
-        let client = self.client();
-        let res = client
-            .post(self.url("/api/auth/register"))
-            .form(&[
-                ("username", name),
-                ("password", "correct-horse-battery"),
-                ("email", ""),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            res.status().is_success() || res.status().is_redirection(),
-            "register {name}: {}",
-            res.status()
-        );
-        client
-    }
-}
-
-fn png() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(40, 25, image::Rgb([10, 90, 200]))
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
-}
 
 fn car_form(make: &str, model: &str, year: &str, price: &str, mileage: &str) -> multipart::Form {
     multipart::Form::new()
@@ -144,7 +43,7 @@ async fn list(server: &Server, client: &Client, filters: Value) -> Value {
         body[k] = v.clone();
     }
     let res = client
-        .post(server.url("/api/cars/list"))
+        .post(server.url("/rpc/cars/list"))
         .json(&json!({ "filters": body }))
         .send()
         .await
@@ -155,7 +54,7 @@ async fn list(server: &Server, client: &Client, filters: Value) -> Value {
 
 async fn my_cars(server: &Server, client: &Client) -> Vec<Value> {
     let res = client
-        .post(server.url("/api/cars/mine"))
+        .post(server.url("/rpc/cars/mine"))
         .send()
         .await
         .unwrap();
@@ -215,14 +114,14 @@ async fn anonymous_visitor_cannot_create_change_or_delete_anything() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = anon
-        .post(server.url("/api/cars/set_status"))
+        .post(server.url("/rpc/cars/set_status"))
         .form(&[("id", id.to_string().as_str()), ("status", "sold")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = anon
-        .post(server.url("/api/cars/delete"))
+        .post(server.url("/rpc/cars/delete"))
         .form(&[("id", id.to_string().as_str())])
         .send()
         .await
@@ -265,14 +164,14 @@ async fn only_the_owner_can_edit_change_status_or_delete() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = bob
-        .post(server.url("/api/cars/set_status"))
+        .post(server.url("/rpc/cars/set_status"))
         .form(&[("id", sid.as_str()), ("status", "sold")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = bob
-        .post(server.url("/api/cars/delete"))
+        .post(server.url("/rpc/cars/delete"))
         .form(&[("id", sid.as_str())])
         .send()
         .await
@@ -324,7 +223,7 @@ async fn only_the_owner_can_edit_change_status_or_delete() {
     assert!(html.contains("61,000 km"));
     assert!(html.contains("Delete listing"));
     let res = alice
-        .post(server.url("/api/cars/set_status"))
+        .post(server.url("/rpc/cars/set_status"))
         .form(&[("id", sid.as_str()), ("status", "pending")])
         .send()
         .await
@@ -336,14 +235,14 @@ async fn only_the_owner_can_edit_change_status_or_delete() {
         "a pending car leaves the marketplace"
     );
     let res = alice
-        .post(server.url("/api/cars/set_status"))
+        .post(server.url("/rpc/cars/set_status"))
         .form(&[("id", sid.as_str()), ("status", "stolen")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = alice
-        .post(server.url("/api/cars/delete"))
+        .post(server.url("/rpc/cars/delete"))
         .form(&[("id", sid.as_str())])
         .send()
         .await
@@ -443,14 +342,14 @@ async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
 
     // Malformed server-function input is a 400, not a 500.
     let res = alice
-        .post(server.url("/api/cars/set_status"))
+        .post(server.url("/rpc/cars/set_status"))
         .form(&[("id", "not-a-number"), ("status", "sold")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = alice
-        .post(server.url("/api/cars/list"))
+        .post(server.url("/rpc/cars/list"))
         .header(header::CONTENT_TYPE, "application/json")
         .body("{\"filters\": 12}")
         .send()
@@ -482,7 +381,7 @@ async fn a_photo_is_stored_served_with_its_type_and_removed_with_the_listing() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(server.media_files(), 1);
     alice
-        .post(server.url("/api/cars/delete"))
+        .post(server.url("/rpc/cars/delete"))
         .form(&[("id", id.to_string().as_str())])
         .send()
         .await
@@ -512,7 +411,7 @@ async fn search_filters_sorting_and_pagination_return_the_right_cars() {
         ids.push(sell(&server, &alice, car_form(make, model, year, price, mileage)).await);
     }
     alice
-        .post(server.url("/api/cars/set_status"))
+        .post(server.url("/rpc/cars/set_status"))
         .form(&[("id", ids[4].to_string().as_str()), ("status", "sold")])
         .send()
         .await
@@ -626,7 +525,7 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
     let _ = server.user("alice").await;
     let client = server.client();
     let wrong = client
-        .post(server.url("/api/auth/login"))
+        .post(server.url("/rpc/auth/login"))
         .form(&[("username", "alice"), ("password", "wrong-password")])
         .send()
         .await
@@ -634,7 +533,7 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let wrong_body = wrong.text().await.unwrap();
     let unknown = client
-        .post(server.url("/api/auth/login"))
+        .post(server.url("/rpc/auth/login"))
         .form(&[("username", "nobody"), ("password", "wrong-password")])
         .send()
         .await
@@ -648,7 +547,7 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
 
     // Register rejects a duplicate (case-insensitive) and a short password with field messages.
     let res = client
-        .post(server.url("/api/auth/register"))
+        .post(server.url("/rpc/auth/register"))
         .form(&[("username", "ALICE"), ("password", "correct-horse-battery")])
         .send()
         .await
@@ -656,7 +555,7 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("taken"));
     let res = client
-        .post(server.url("/api/auth/register"))
+        .post(server.url("/rpc/auth/register"))
         .form(&[("username", "carol"), ("password", "short")])
         .send()
         .await
@@ -666,7 +565,7 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
     // Log in: a new session id is issued.
     let _ = client.get(server.url("/cars")).send().await.unwrap();
     let res = client
-        .post(server.url("/api/auth/login"))
+        .post(server.url("/rpc/auth/login"))
         .form(&[
             ("username", "Alice"),
             ("password", "correct-horse-battery"),
@@ -692,7 +591,7 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
         "{cookie}"
     );
     let me: Value = client
-        .post(server.url("/api/auth/current_user"))
+        .post(server.url("/rpc/auth/current_user"))
         .send()
         .await
         .unwrap()
@@ -701,12 +600,12 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
         .unwrap();
     assert_eq!(me["username"], "alice");
     client
-        .post(server.url("/api/auth/logout"))
+        .post(server.url("/rpc/auth/logout"))
         .send()
         .await
         .unwrap();
     let me: Value = client
-        .post(server.url("/api/auth/current_user"))
+        .post(server.url("/rpc/auth/current_user"))
         .send()
         .await
         .unwrap()
@@ -728,7 +627,7 @@ async fn sessions_survive_a_restart() {
     let second = Server::start_with(&[("DATABASE_URL", &db), ("MEDIA_DIR", media)]);
     // Same cookie jar, new server process and port: cookies are per host, not per port.
     let me: Value = client
-        .post(second.url("/api/auth/current_user"))
+        .post(second.url("/rpc/auth/current_user"))
         .send()
         .await
         .unwrap()
@@ -749,7 +648,7 @@ async fn demo_data_seeds_hundreds_of_listings_from_several_sellers() {
         .unwrap()
         .starts_with("/media/"));
     let makes: Vec<String> = client
-        .post(server.url("/api/cars/makes"))
+        .post(server.url("/rpc/cars/makes"))
         .send()
         .await
         .unwrap()
@@ -759,7 +658,7 @@ async fn demo_data_seeds_hundreds_of_listings_from_several_sellers() {
     assert!(makes.len() >= 20, "{makes:?}");
     for seller in ["alice", "bob"] {
         let res = client
-            .post(server.url("/api/auth/login"))
+            .post(server.url("/rpc/auth/login"))
             .form(&[("username", seller), ("password", "autonexus-demo")])
             .send()
             .await

@@ -19,7 +19,7 @@ async function seedMake(page: Page) {
 }
 
 async function setStatus(page: Page, id: number, status: string) {
-  const response = await page.request.post('/api/cars/set_status', { form: { id: String(id), status } });
+  const response = await page.request.post('/rpc/cars/set_status', { form: { id: String(id), status } });
   expect(response.status()).toBe(200);
 }
 

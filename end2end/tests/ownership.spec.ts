@@ -38,9 +38,9 @@ test("another user sees no owner actions and is refused when trying anyway", asy
   expect(edit?.status()).toBe(403);
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
 
-  const del = await page.request.post('/api/cars/delete', { form: { id: String(id) } });
+  const del = await page.request.post('/rpc/cars/delete', { form: { id: String(id) } });
   expect(del.status()).toBe(403);
-  const status = await page.request.post('/api/cars/set_status', { form: { id: String(id), status: 'sold' } });
+  const status = await page.request.post('/rpc/cars/set_status', { form: { id: String(id), status: 'sold' } });
   expect(status.status()).toBe(403);
   const update = await page.request.post(`/cars/${id}/edit`, {
     multipart: { make, model: 'Stolen', year: '2016', price: '1', mileage: '1', condition: 'used', description: '', image_url: '' },

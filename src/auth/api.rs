@@ -52,14 +52,14 @@ pub mod session {
     }
 }
 
-#[server(endpoint = "auth/current_user")]
+#[server(prefix = "/rpc", endpoint = "auth/current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     let state = crate::server::state::app_state()?;
     let session = session::current_session().await?;
     session::user_from_session(&state, &session).await
 }
 
-#[server(endpoint = "auth/register")]
+#[server(prefix = "/rpc", endpoint = "auth/register")]
 pub async fn register(
     username: String,
     email: Option<String>,
@@ -94,7 +94,7 @@ pub async fn register(
     )
 }
 
-#[server(endpoint = "auth/login")]
+#[server(prefix = "/rpc", endpoint = "auth/login")]
 pub async fn login(
     username: String,
     password: String,
@@ -109,21 +109,9 @@ pub async fn login(
                     "That username and password don't match an account. Please try again.".into(),
                 )
             };
-            if username.trim().is_empty()
-                || password.is_empty()
-                || username.len() > 100
-                || password.len() > model::MAX_PASSWORD * 4
-            {
-                return Err(wrong());
-            }
-            let found = db::find_credentials(&state.db, username.trim()).await?;
-            let (user, hash) = match found {
-                Some((user, hash)) => (Some(user), Some(hash)),
-                None => (None, None),
-            };
-            // Always verify, so an unknown username costs as much as a wrong password.
-            let ok = db::verify_password(&state, password, hash).await?;
-            let user = user.filter(|_| ok).ok_or_else(wrong)?;
+            let user = db::authenticate(&state, &username, password)
+                .await?
+                .ok_or_else(wrong)?;
             session::log_in(&session::current_session().await?, &user).await?;
             tracing::info!(user_id = user.id, "logged in");
             leptos_axum::redirect(&model::safe_next(next.as_deref()));
@@ -133,7 +121,7 @@ pub async fn login(
     )
 }
 
-#[server(endpoint = "auth/logout")]
+#[server(prefix = "/rpc", endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     let session = session::current_session().await?;
     session.flush().await.map_err(|_| AppError::Internal)?;

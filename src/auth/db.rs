@@ -116,6 +116,87 @@ pub async fn verify_password(
     .map_err(|_| AppError::Internal)
 }
 
+/// The user with this username and password, or `None`. An unknown username
+/// costs the same argon2 verification as a wrong password (no enumeration by timing).
+pub async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: String,
+) -> Result<Option<User>, AppError> {
+    let username = username.trim();
+    if username.is_empty()
+        || password.is_empty()
+        || username.len() > 100
+        || password.len() > super::model::MAX_PASSWORD * 4
+    {
+        return Ok(None);
+    }
+    let (user, hash) = match find_credentials(&state.db, username).await? {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let ok = verify_password(state, password, hash).await?;
+    Ok(user.filter(|_| ok))
+}
+
+/// API token keys: 40 lowercase hex characters (160 random bits), as DRF's are.
+const TOKEN_BYTES: usize = 20;
+
+fn token_hash(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn is_token_shape(key: &str) -> bool {
+    key.len() == TOKEN_BYTES * 2 && key.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Issues a new API token for the user and returns its key (the only time it is seen).
+pub async fn create_api_token(db: &Db, user_id: i64) -> Result<String, AppError> {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut bytes = [0u8; TOKEN_BYTES];
+    OsRng.fill_bytes(&mut bytes);
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)")
+        .bind(user_id)
+        .bind(token_hash(&key))
+        .bind(timestamp(chrono::Utc::now()))
+        .execute(&db.pool)
+        .await?;
+    Ok(key)
+}
+
+/// The user a token key belongs to, or `None` for an unknown or malformed key.
+pub async fn find_user_by_token(db: &Db, key: &str) -> Result<Option<User>, AppError> {
+    let key = key.to_ascii_lowercase();
+    if !is_token_shape(&key) {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as::<_, (i64, String)>(
+        "SELECT u.id, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
+    )
+    .bind(token_hash(&key))
+    .fetch_optional(&db.pool)
+    .await?
+    .map(|(id, username)| User { id, username }))
+}
+
+/// Revokes one token; true if it existed.
+pub async fn revoke_api_token(db: &Db, key: &str) -> Result<bool, AppError> {
+    let key = key.to_ascii_lowercase();
+    if !is_token_shape(&key) {
+        return Ok(false);
+    }
+    let result = sqlx::query("DELETE FROM api_tokens WHERE token_hash = ?")
+        .bind(token_hash(&key))
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected() > 0)
+}
+
 /// Hashes a password synchronously (demo data seeding only).
 pub fn hash_password_blocking(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
@@ -123,4 +204,21 @@ pub fn hash_password_blocking(password: &str) -> String {
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .expect("argon2 hashing with default parameters cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hashes_are_sha256_hex() {
+        // SHA-256 of "abc", a published test vector.
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(is_token_shape(&"a1".repeat(20)));
+        assert!(!is_token_shape(&"a1".repeat(21)));
+        assert!(!is_token_shape(&"zz".repeat(20)));
+    }
 }

@@ -4,3 +4,5 @@ pub mod api;
 pub mod db;
 pub mod model;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod rest;

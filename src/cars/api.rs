@@ -64,19 +64,19 @@ pub fn current_year() -> i32 {
     chrono::Utc::now().year()
 }
 
-#[server(endpoint = "cars/list", input = Json)]
+#[server(prefix = "/rpc", endpoint = "cars/list", input = Json)]
 pub async fn list_cars(filters: CarFilters) -> Result<CarPage, AppError> {
     let state = crate::server::state::app_state()?;
     crate::error::with_status(super::db::list_available_cars(&state.db, &filters).await)
 }
 
-#[server(endpoint = "cars/makes")]
+#[server(prefix = "/rpc", endpoint = "cars/makes")]
 pub async fn list_makes() -> Result<Vec<String>, AppError> {
     let state = crate::server::state::app_state()?;
     super::db::list_available_makes(&state.db).await
 }
 
-#[server(endpoint = "cars/get")]
+#[server(prefix = "/rpc", endpoint = "cars/get")]
 pub async fn get_car(id: i64) -> Result<CarView, AppError> {
     use crate::auth::api::session;
     crate::error::with_status(
@@ -96,7 +96,7 @@ pub async fn get_car(id: i64) -> Result<CarView, AppError> {
     )
 }
 
-#[server(endpoint = "cars/mine")]
+#[server(prefix = "/rpc", endpoint = "cars/mine")]
 pub async fn list_my_cars() -> Result<Vec<CarSummary>, AppError> {
     use crate::auth::api::session;
     crate::error::with_status(
@@ -110,7 +110,7 @@ pub async fn list_my_cars() -> Result<Vec<CarSummary>, AppError> {
 }
 
 /// The starting state of the sell form (`id` = None) or of a listing's edit form.
-#[server(endpoint = "cars/form_state")]
+#[server(prefix = "/rpc", endpoint = "cars/form_state")]
 pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
     use crate::auth::api::session;
     crate::error::with_status(
@@ -151,23 +151,17 @@ pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
     )
 }
 
-/// Only the seller may change a listing.
+/// The signed-in user, if they are the listing's seller; returns its photo name.
 #[cfg(feature = "ssr")]
 async fn require_owner(
     state: &crate::server::state::AppState,
     id: i64,
 ) -> Result<Option<String>, AppError> {
     let user = crate::auth::api::session::require_user(state).await?;
-    let (seller_id, photo) = super::db::find_owner(&state.db, id).await?;
-    if seller_id != user.id {
-        return Err(AppError::Forbidden(
-            "Only the seller can change this listing.".into(),
-        ));
-    }
-    Ok(photo)
+    super::service::owned_car(state, user.id, id).await
 }
 
-#[server(endpoint = "cars/set_status")]
+#[server(prefix = "/rpc", endpoint = "cars/set_status")]
 pub async fn set_car_status(id: i64, status: String) -> Result<(), AppError> {
     crate::error::with_status(
         async move {
@@ -184,16 +178,13 @@ pub async fn set_car_status(id: i64, status: String) -> Result<(), AppError> {
     )
 }
 
-#[server(endpoint = "cars/delete")]
+#[server(prefix = "/rpc", endpoint = "cars/delete")]
 pub async fn delete_car(id: i64) -> Result<(), AppError> {
     crate::error::with_status(
         async move {
             let state = crate::server::state::app_state()?;
             require_owner(&state, id).await?;
-            if let Some(photo) = super::db::delete_car(&state.db, id).await? {
-                state.media.delete(&photo).await;
-            }
-            tracing::info!(car_id = id, "listing deleted");
+            super::service::delete_listing(&state, id).await?;
             leptos_axum::redirect("/my-listings");
             Ok(())
         }

@@ -1,7 +1,8 @@
 //! Car queries. Each takes the database handle (or a transaction) it runs on.
 
 use super::model::{
-    Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, Sort, Status, PAGE_SIZE,
+    Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, OrderField, OrderTerm, Status,
+    PAGE_SIZE,
 };
 use crate::{error::AppError, server::db::Db};
 use chrono::{DateTime, Utc};
@@ -209,6 +210,18 @@ pub async fn list_cars_by_seller(db: &Db, seller_id: i64) -> Result<Vec<CarSumma
     Ok(rows.into_iter().map(CarSummary::from).collect())
 }
 
+/// Every listing of one seller in full (the API's my_listings), newest first.
+pub async fn list_full_cars_by_seller(db: &Db, seller_id: i64) -> Result<Vec<Car>, AppError> {
+    let rows = sqlx::query_as::<_, CarRow>(&format!(
+        "SELECT {CAR_COLUMNS} FROM cars c JOIN users u ON u.id = c.seller_id \
+         WHERE c.seller_id = ? ORDER BY c.created_at DESC, c.id DESC"
+    ))
+    .bind(seller_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(Car::from).collect())
+}
+
 /// Makes that have at least one available car, for the Make filter.
 pub async fn list_available_makes(db: &Db) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar(
@@ -280,33 +293,87 @@ fn push_filters(query: &mut QueryBuilder<'_, Sqlite>, filters: &CarFilters) {
     }
 }
 
-/// One page of available cars matching the filters, and how many match in all.
-pub async fn list_available_cars(db: &Db, filters: &CarFilters) -> Result<CarPage, AppError> {
+/// Which rows of a result list to fetch, in what order.
+#[derive(Clone, Copy, Debug)]
+pub struct Window<'a> {
+    pub order: &'a [OrderTerm],
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+fn push_order(query: &mut QueryBuilder<'_, Sqlite>, order: &[OrderTerm]) {
+    query.push(" ORDER BY ");
+    for term in order {
+        query.push(match term.field {
+            OrderField::CreatedAt => "c.created_at",
+            OrderField::Price => "c.price_cents",
+            OrderField::Year => "c.year",
+        });
+        query.push(if term.descending { " DESC, " } else { " ASC, " });
+    }
+    // The id breaks ties, so a page boundary never shows a car twice or skips one.
+    let first_descending = order.first().is_some_and(|t| t.descending);
+    query.push(if first_descending {
+        "c.id DESC"
+    } else {
+        "c.id ASC"
+    });
+}
+
+/// One window of available cars matching the filters, and how many match in all.
+/// `columns` picks the row shape (`R`), so the grid and the API share one query.
+async fn list_available<R>(
+    db: &Db,
+    columns: &str,
+    filters: &CarFilters,
+    window: Window<'_>,
+) -> Result<(Vec<R>, i64), AppError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM cars c");
     push_filters(&mut count, filters);
     let total: i64 = count.build_query_scalar().fetch_one(&db.pool).await?;
 
-    let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {SUMMARY_COLUMNS} FROM cars c"));
+    let mut query = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {columns} FROM cars c JOIN users u ON u.id = c.seller_id"
+    ));
     push_filters(&mut query, filters);
-    query.push(match filters.sort {
-        Sort::Newest => " ORDER BY c.created_at DESC, c.id DESC",
-        Sort::Oldest => " ORDER BY c.created_at ASC, c.id ASC",
-        Sort::PriceAsc => " ORDER BY c.price_cents ASC, c.id ASC",
-        Sort::PriceDesc => " ORDER BY c.price_cents DESC, c.id DESC",
-        Sort::YearDesc => " ORDER BY c.year DESC, c.id DESC",
-        Sort::YearAsc => " ORDER BY c.year ASC, c.id ASC",
-    });
-    let page = filters.page.max(1);
+    push_order(&mut query, window.order);
+    let page = window.page.max(1);
     query
         .push(" LIMIT ")
-        .push_bind(i64::from(PAGE_SIZE))
+        .push_bind(i64::from(window.page_size))
         .push(" OFFSET ")
-        .push_bind(i64::from(page - 1) * i64::from(PAGE_SIZE));
-    let rows: Vec<SummaryRow> = query.build_query_as().fetch_all(&db.pool).await?;
+        .push_bind(i64::from(page - 1) * i64::from(window.page_size));
+    let rows: Vec<R> = query.build_query_as().fetch_all(&db.pool).await?;
+    Ok((rows, total))
+}
+
+/// One marketplace page (the page's filters carry its sort and page number).
+pub async fn list_available_cars(db: &Db, filters: &CarFilters) -> Result<CarPage, AppError> {
+    let order = [filters.sort.order()];
+    let window = Window {
+        order: &order,
+        page: filters.page.max(1),
+        page_size: PAGE_SIZE,
+    };
+    let (rows, total) = list_available::<SummaryRow>(db, SUMMARY_COLUMNS, filters, window).await?;
     Ok(CarPage {
         cars: rows.into_iter().map(CarSummary::from).collect(),
         total,
-        page,
+        page: window.page,
         page_size: PAGE_SIZE,
     })
+}
+
+/// Full listings (as the API shows them) for one window, and the total matching.
+pub async fn list_available_cars_full(
+    db: &Db,
+    filters: &CarFilters,
+    window: Window<'_>,
+) -> Result<(Vec<Car>, i64), AppError> {
+    let (rows, total) = list_available::<CarRow>(db, CAR_COLUMNS, filters, window).await?;
+    Ok((rows.into_iter().map(Car::from).collect(), total))
 }

@@ -13,8 +13,11 @@ pub const MAX_TEXT: usize = 100;
 pub const MAX_DESCRIPTION: usize = 5_000;
 pub const MAX_URL: usize = 2_000;
 pub const MAX_SEARCH: usize = 100;
+/// Deepest page number accepted (keeps OFFSET arithmetic small).
+pub const MAX_PAGE: u32 = 100_000;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Condition {
     New,
@@ -49,6 +52,7 @@ impl Condition {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     #[default]
@@ -152,6 +156,20 @@ pub struct CarForm {
 }
 
 impl CarForm {
+    /// Every field name, as forms and the API send them.
+    pub const FIELDS: [&'static str; 8] = [
+        "make",
+        "model",
+        "year",
+        "price",
+        "mileage",
+        "condition",
+        "description",
+        "image_url",
+    ];
+    /// Fields without a default: a full replacement (API PUT) must send them.
+    pub const REQUIRED: [&'static str; 5] = ["make", "model", "year", "price", "mileage"];
+
     /// The form pre-filled from an existing listing.
     pub fn from_car(car: &Car) -> Self {
         CarForm {
@@ -403,6 +421,15 @@ pub fn parse_image_url(raw: &str) -> Result<Option<String>, String> {
     Ok(Some(url.to_string()))
 }
 
+/// A price bound in a filter: like a listing's price, but zero is allowed.
+pub fn parse_price_filter(raw: &str) -> Option<i64> {
+    let digits = raw.trim().trim_start_matches('$');
+    if !digits.is_empty() && digits.contains('0') && digits.chars().all(|c| c == '0' || c == '.') {
+        return (digits.matches('.').count() <= 1).then_some(0);
+    }
+    parse_price(raw).ok()
+}
+
 /// "$15,999" or "$15,999.50".
 pub fn format_price(cents: i64) -> String {
     let dollars = group_thousands(cents / 100);
@@ -487,6 +514,67 @@ impl Sort {
     pub fn parse(value: &str) -> Option<Self> {
         Sort::ALL.into_iter().find(|s| s.as_str() == value)
     }
+
+    pub fn order(self) -> OrderTerm {
+        let (field, descending) = match self {
+            Sort::Newest => (OrderField::CreatedAt, true),
+            Sort::Oldest => (OrderField::CreatedAt, false),
+            Sort::PriceAsc => (OrderField::Price, false),
+            Sort::PriceDesc => (OrderField::Price, true),
+            Sort::YearDesc => (OrderField::Year, true),
+            Sort::YearAsc => (OrderField::Year, false),
+        };
+        OrderTerm { field, descending }
+    }
+}
+
+/// A column results can be ordered by (the API's `ordering` names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderField {
+    CreatedAt,
+    Price,
+    Year,
+}
+
+/// One ordering key, as in DRF's `ordering=-price`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTerm {
+    pub field: OrderField,
+    pub descending: bool,
+}
+
+impl OrderTerm {
+    /// Newest listings first: the default order everywhere.
+    pub const NEWEST: OrderTerm = OrderTerm {
+        field: OrderField::CreatedAt,
+        descending: true,
+    };
+
+    /// Reads a DRF `ordering` value: comma-separated names, `-` for descending.
+    /// Unknown names are ignored as DRF does; none left means the default order.
+    pub fn parse_list(raw: &str) -> Vec<OrderTerm> {
+        let mut terms: Vec<OrderTerm> = Vec::new();
+        for part in raw.split(',').take(8) {
+            let part = part.trim();
+            let (descending, name) = match part.strip_prefix('-') {
+                Some(name) => (true, name),
+                None => (false, part),
+            };
+            let field = match name {
+                "created_at" => OrderField::CreatedAt,
+                "price" => OrderField::Price,
+                "year" => OrderField::Year,
+                _ => continue,
+            };
+            if terms.iter().all(|t| t.field != field) {
+                terms.push(OrderTerm { field, descending });
+            }
+        }
+        if terms.is_empty() {
+            terms.push(OrderTerm::NEWEST);
+        }
+        terms
+    }
 }
 
 /// The marketplace filters, parsed from the URL query string.
@@ -518,10 +606,11 @@ pub const FILTER_KEYS: [&str; 9] = [
 ];
 
 impl CarFilters {
-    /// Reads filters from query parameters. A value that cannot be used is
-    /// left out and reported, so one typo does not blank the whole page.
-    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
-        let mut problems = Vec::new();
+    /// Reads filters from query parameters (`get` looks one up by name). A value
+    /// that cannot be used is left out and reported under its parameter name, so
+    /// the page can show the rest and the API can answer 400 naming the field.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> (Self, FieldErrors) {
+        let mut problems = FieldErrors::new();
         let text = |key: &str| {
             get(key)
                 .map(|v| v.trim().to_owned())
@@ -536,10 +625,13 @@ impl CarFilters {
             filters.q = Some(q.chars().take(MAX_SEARCH).collect());
         }
         let mut price = |key: &str, label: &str| {
-            text(key).and_then(|raw| match parse_price(&raw) {
-                Ok(cents) => Some(cents),
-                Err(_) => {
-                    problems.push(format!("{label} must be an amount in dollars, like 20000."));
+            text(key).and_then(|raw| match parse_price_filter(&raw) {
+                Some(cents) => Some(cents),
+                None => {
+                    problems.insert(
+                        key.to_owned(),
+                        format!("{label} must be an amount in dollars, like 20000."),
+                    );
                     None
                 }
             })
@@ -548,9 +640,12 @@ impl CarFilters {
         filters.max_price_cents = price("max_price", "Max price");
         let mut year = |key: &str, label: &str| {
             text(key).and_then(|raw| match raw.parse::<i32>() {
-                Ok(y) if (MIN_YEAR..=9999).contains(&y) => Some(y),
+                Ok(y) if (0..=9999).contains(&y) => Some(y),
                 _ => {
-                    problems.push(format!("{label} must be a year, like 2018."));
+                    problems.insert(
+                        key.to_owned(),
+                        format!("{label} must be a year, like 2018."),
+                    );
                     None
                 }
             })
@@ -558,11 +653,20 @@ impl CarFilters {
         filters.min_year = year("min_year", "Min year");
         filters.max_year = year("max_year", "Max year");
         filters.make = text("make").map(|m| m.chars().take(MAX_TEXT).collect());
-        filters.condition = text("condition").and_then(|c| Condition::parse(&c));
+        filters.condition = text("condition").and_then(|c| {
+            let condition = Condition::parse(&c);
+            if condition.is_none() {
+                problems.insert("condition".into(), "Condition must be new or used.".into());
+            }
+            condition
+        });
         filters.max_mileage_km = text("max_mileage").and_then(|raw| match parse_mileage(&raw) {
             Ok(km) => Some(km),
             Err(_) => {
-                problems.push("Max mileage must be a whole number of kilometres.".into());
+                problems.insert(
+                    "max_mileage".into(),
+                    "Max mileage must be a whole number of kilometres.".into(),
+                );
                 None
             }
         });
@@ -571,7 +675,7 @@ impl CarFilters {
             .unwrap_or_default();
         filters.page = text("page")
             .and_then(|p| p.parse::<u32>().ok())
-            .filter(|p| (1..=100_000).contains(p))
+            .filter(|p| (1..=MAX_PAGE).contains(p))
             .unwrap_or(1);
         (filters, problems)
     }
@@ -856,7 +960,40 @@ mod tests {
         assert_eq!(filters.min_year, None);
         assert_eq!(filters.page, 1);
         assert_eq!(filters.sort, Sort::Newest);
-        assert_eq!(problems.len(), 2);
+        assert_eq!(
+            problems.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["min_price", "min_year"]
+        );
+    }
+
+    #[test]
+    fn drf_ordering_keeps_known_fields_in_order() {
+        let terms = OrderTerm::parse_list("-price, year,bogus,price");
+        assert_eq!(
+            terms,
+            [
+                OrderTerm {
+                    field: OrderField::Price,
+                    descending: true
+                },
+                OrderTerm {
+                    field: OrderField::Year,
+                    descending: false
+                },
+            ]
+        );
+        assert_eq!(OrderTerm::parse_list("mileage,-"), [OrderTerm::NEWEST]);
+        assert_eq!(OrderTerm::parse_list(""), [OrderTerm::NEWEST]);
+    }
+
+    #[test]
+    fn price_filters_allow_zero_but_not_garbage() {
+        assert_eq!(parse_price_filter("0"), Some(0));
+        assert_eq!(parse_price_filter("0.00"), Some(0));
+        assert_eq!(parse_price_filter("5000"), Some(500_000));
+        for raw in ["NaN", "abc", "-1", "0.0.0", "1e5"] {
+            assert_eq!(parse_price_filter(raw), None, "{raw}");
+        }
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub fn UsedCarsPage() -> impl IntoView {
                             view! {
                                 <div class="alert" role="alert">
                                     <p>"Some filters were ignored:"</p>
-                                    <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                                    <ul>{problems.into_values().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
                                 </div>
                             }
                         })

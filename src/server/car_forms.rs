@@ -7,8 +7,8 @@ use crate::{
     auth::api::session::user_from_session,
     cars::{
         api::{current_year, flash},
-        db,
-        model::CarForm,
+        model::{CarDraft, CarForm},
+        service,
     },
     error::{AppError, FieldErrors},
 };
@@ -20,59 +20,53 @@ use axum::{
 };
 use tower_sessions::Session;
 
-/// What the form sent: its text fields and, if one was chosen, the photo's bytes.
-struct Submission {
-    form: CarForm,
-    photo: Option<Vec<u8>>,
+/// What a multipart car form sent: its text fields in order, and the photo's bytes if one was chosen.
+pub struct Submission {
+    pub fields: Vec<(String, String)>,
+    pub photo: Option<Vec<u8>>,
 }
 
-enum Rejection {
-    Invalid(FieldErrors),
-    Other(AppError),
-}
-
-impl From<AppError> for Rejection {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Validation(errors) => Rejection::Invalid(errors),
-            other => Rejection::Other(other),
+impl Submission {
+    /// `form` with every sent field written over it.
+    pub fn apply_to(&self, mut form: CarForm) -> CarForm {
+        for (name, value) in &self.fields {
+            form.set(name, value.clone());
         }
+        form
     }
 }
 
-fn too_large(limit: usize) -> Rejection {
-    AppError::field(
-        "photo",
-        format!("The photo must be at most {} MB.", limit / (1024 * 1024)),
-    )
-    .into()
+/// Why a multipart body could not be read.
+pub enum ReadError {
+    /// The photo (or the whole body) is over the limit.
+    TooLarge,
+    Malformed,
 }
 
-fn multipart_error(error: MultipartError, limit: usize) -> Rejection {
+fn read_error(error: MultipartError) -> ReadError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        too_large(limit)
+        ReadError::TooLarge
     } else {
-        Rejection::Other(AppError::BadRequest(
-            "The form could not be read. Please try again.".into(),
-        ))
+        ReadError::Malformed
     }
 }
 
-async fn read_submission(mut multipart: Multipart, limit: usize) -> Result<Submission, Rejection> {
-    let mut form = CarForm::default();
+/// Reads a multipart body; the file field is `photo_field`. The photo's cap holds
+/// while streaming (chunk by chunk), not after buffering the whole upload.
+pub async fn read_submission(
+    mut multipart: Multipart,
+    photo_field: &str,
+    limit: usize,
+) -> Result<Submission, ReadError> {
+    let mut fields = Vec::new();
     let mut photo = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(e, limit))?
-    {
+    while let Some(mut field) = multipart.next_field().await.map_err(read_error)? {
         let name = field.name().unwrap_or_default().to_owned();
-        if name == "photo" {
-            // Read in chunks so the cap holds while streaming, not after buffering.
+        if name == photo_field {
             let mut bytes = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+            while let Some(chunk) = field.chunk().await.map_err(read_error)? {
                 if bytes.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
+                    return Err(ReadError::TooLarge);
                 }
                 bytes.extend_from_slice(&chunk);
             }
@@ -80,37 +74,37 @@ async fn read_submission(mut multipart: Multipart, limit: usize) -> Result<Submi
                 photo = Some(bytes);
             }
         } else {
-            let text = field.text().await.map_err(|e| multipart_error(e, limit))?;
-            form.set(&name, text);
+            fields.push((name, field.text().await.map_err(read_error)?));
         }
     }
-    Ok(Submission { form, photo })
+    Ok(Submission { fields, photo })
 }
 
 /// Validates the text fields and the photo together, so every problem is reported at once.
-async fn validate(
-    submission: Submission,
-) -> Result<(crate::cars::model::CarDraft, Option<media::CheckedPhoto>), Rejection> {
+/// `photo_field` names the field photo errors are reported under.
+pub async fn validate(
+    form: &CarForm,
+    photo: Option<Vec<u8>>,
+    photo_field: &str,
+) -> Result<(CarDraft, Option<media::CheckedPhoto>), AppError> {
     let mut errors = FieldErrors::new();
-    let draft = submission
-        .form
+    let draft = form
         .validate(current_year())
         .map_err(|e| errors.extend(e))
         .ok();
-    let photo = match submission.photo {
-        Some(bytes) => match tokio::task::spawn_blocking(move || media::check_photo(bytes)).await {
-            Ok(Ok(photo)) => Some(photo),
-            Ok(Err(message)) => {
-                errors.insert("photo".into(), message);
+    let photo = match photo {
+        Some(bytes) => match media::check_photo_off_thread(bytes).await? {
+            Ok(photo) => Some(photo),
+            Err(message) => {
+                errors.insert(photo_field.into(), message);
                 None
             }
-            Err(_) => return Err(Rejection::Other(AppError::Internal)),
         },
         None => None,
     };
     match draft {
         Some(draft) if errors.is_empty() => Ok((draft, photo)),
-        _ => Err(Rejection::Invalid(errors)),
+        _ => Err(AppError::Validation(errors)),
     }
 }
 
@@ -121,40 +115,71 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
-/// Turns a rejection into a response: browsers go back to the form, other clients get a status.
-async fn reject(
-    rejection: Rejection,
+/// One form post: where it came from, and how to answer a failure.
+struct Post<'a> {
     html: bool,
-    session: &Session,
+    session: &'a Session,
     car_id: Option<i64>,
-    form: CarForm,
     back: String,
-) -> Response {
-    match rejection {
-        Rejection::Invalid(errors) if html => {
-            match flash::put(
-                session,
-                flash::Flash {
-                    car_id,
+    limit: usize,
+}
+
+impl Post<'_> {
+    /// Browsers go back to the form (errors kept in the session); other clients get a status.
+    async fn reject(&self, error: AppError, form: CarForm) -> Response {
+        match error {
+            AppError::Validation(errors) if self.html => {
+                let flash = flash::Flash {
+                    car_id: self.car_id,
                     form,
                     errors,
-                },
+                };
+                match flash::put(self.session, flash).await {
+                    Ok(()) => Redirect::to(&self.back).into_response(),
+                    Err(error) => error.into_response(),
+                }
+            }
+            AppError::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(serde_json::json!({ "errors": errors })),
             )
-            .await
-            {
-                Ok(()) => Redirect::to(&back).into_response(),
-                Err(error) => error.into_response(),
+                .into_response(),
+            AppError::Unauthorized(_) if self.html => {
+                Redirect::to(&format!("/login?next={}", self.back)).into_response()
+            }
+            other => other.into_response(),
+        }
+    }
+
+    fn read_error(&self, error: ReadError) -> AppError {
+        match error {
+            ReadError::TooLarge => AppError::field(
+                "photo",
+                format!(
+                    "The photo must be at most {} MB.",
+                    self.limit / (1024 * 1024)
+                ),
+            ),
+            ReadError::Malformed => {
+                AppError::BadRequest("The form could not be read. Please try again.".into())
             }
         }
-        Rejection::Invalid(errors) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(serde_json::json!({ "errors": errors })),
-        )
-            .into_response(),
-        Rejection::Other(AppError::Unauthorized(_)) if html => {
-            Redirect::to(&format!("/login?next={back}")).into_response()
+    }
+
+    /// Reads and validates the form; `base` is what fields not sent keep.
+    async fn read(
+        &self,
+        multipart: Multipart,
+        base: CarForm,
+    ) -> Result<(CarForm, CarDraft, Option<media::CheckedPhoto>), (AppError, CarForm)> {
+        let submission = read_submission(multipart, "photo", self.limit)
+            .await
+            .map_err(|e| (self.read_error(e), base.clone()))?;
+        let form = submission.apply_to(base);
+        match validate(&form, submission.photo, "photo").await {
+            Ok((draft, photo)) => Ok((form, draft, photo)),
+            Err(error) => Err((error, form)),
         }
-        Rejection::Other(error) => error.into_response(),
     }
 }
 
@@ -164,62 +189,29 @@ pub async fn create_car(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    let html = wants_html(&headers);
+    let post = Post {
+        html: wants_html(&headers),
+        session: &session,
+        car_id: None,
+        back: "/sell".into(),
+        limit: state.config.max_upload_bytes,
+    };
     let user = match user_from_session(&state, &session).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            return reject(
-                AppError::login_required().into(),
-                html,
-                &session,
-                None,
-                CarForm::default(),
-                "/sell".into(),
-            )
-            .await
+            return post
+                .reject(AppError::login_required(), CarForm::default())
+                .await
         }
         Err(error) => return error.into_response(),
     };
-    let submission = match read_submission(multipart, state.config.max_upload_bytes).await {
-        Ok(submission) => submission,
-        Err(rejection) => {
-            return reject(
-                rejection,
-                html,
-                &session,
-                None,
-                CarForm::default(),
-                "/sell".into(),
-            )
-            .await
-        }
+    let (form, draft, photo) = match post.read(multipart, CarForm::default()).await {
+        Ok(read) => read,
+        Err((error, form)) => return post.reject(error, form).await,
     };
-    let form = submission.form.clone();
-    let (draft, photo) = match validate(submission).await {
-        Ok(valid) => valid,
-        Err(rejection) => {
-            return reject(rejection, html, &session, None, form, "/sell".into()).await
-        }
-    };
-    let photo_name = match &photo {
-        Some(photo) => match state.media.save(photo).await {
-            Ok(name) => Some(name),
-            Err(error) => return error.into_response(),
-        },
-        None => None,
-    };
-    match db::insert_car(&state.db, user.id, &draft, photo_name.as_deref()).await {
-        Ok(id) => {
-            tracing::info!(car_id = id, seller_id = user.id, "listing created");
-            Redirect::to(&format!("/cars/{id}")).into_response()
-        }
-        Err(error) => {
-            // Nothing half-written: the row failed, so the file goes too.
-            if let Some(name) = photo_name {
-                state.media.delete(&name).await;
-            }
-            reject(error.into(), html, &session, None, form, "/sell".into()).await
-        }
+    match service::create_listing(&state, user.id, &draft, photo.as_ref()).await {
+        Ok(id) => Redirect::to(&format!("/cars/{id}")).into_response(),
+        Err(error) => post.reject(error, form).await,
     }
 }
 
@@ -230,73 +222,35 @@ pub async fn update_car(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    let html = wants_html(&headers);
     let Ok(id) = id.parse::<i64>() else {
         return AppError::not_found().into_response();
     };
-    let back = format!("/cars/{id}/edit");
+    let post = Post {
+        html: wants_html(&headers),
+        session: &session,
+        car_id: Some(id),
+        back: format!("/cars/{id}/edit"),
+        limit: state.config.max_upload_bytes,
+    };
     let user = match user_from_session(&state, &session).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            return reject(
-                AppError::login_required().into(),
-                html,
-                &session,
-                Some(id),
-                CarForm::default(),
-                back,
-            )
-            .await
+            return post
+                .reject(AppError::login_required(), CarForm::default())
+                .await
         }
         Err(error) => return error.into_response(),
     };
-    let old_photo = match db::find_owner(&state.db, id).await {
-        Ok((seller_id, _)) if seller_id != user.id => {
-            return AppError::Forbidden("Only the seller can edit this listing.".into())
-                .into_response();
-        }
-        Ok((_, photo)) => photo,
+    let old_photo = match service::owned_car(&state, user.id, id).await {
+        Ok(photo) => photo,
         Err(error) => return error.into_response(),
     };
-    let submission = match read_submission(multipart, state.config.max_upload_bytes).await {
-        Ok(submission) => submission,
-        Err(rejection) => {
-            return reject(
-                rejection,
-                html,
-                &session,
-                Some(id),
-                CarForm::default(),
-                back,
-            )
-            .await
-        }
+    let (form, draft, photo) = match post.read(multipart, CarForm::default()).await {
+        Ok(read) => read,
+        Err((error, form)) => return post.reject(error, form).await,
     };
-    let form = submission.form.clone();
-    let (draft, photo) = match validate(submission).await {
-        Ok(valid) => valid,
-        Err(rejection) => return reject(rejection, html, &session, Some(id), form, back).await,
-    };
-    let photo_name = match &photo {
-        Some(photo) => match state.media.save(photo).await {
-            Ok(name) => Some(name),
-            Err(error) => return error.into_response(),
-        },
-        None => None,
-    };
-    match db::update_car(&state.db, id, &draft, photo_name.as_deref()).await {
-        Ok(()) => {
-            if let (Some(_), Some(old)) = (&photo_name, old_photo) {
-                state.media.delete(&old).await;
-            }
-            tracing::info!(car_id = id, "listing updated");
-            Redirect::to(&format!("/cars/{id}")).into_response()
-        }
-        Err(error) => {
-            if let Some(name) = photo_name {
-                state.media.delete(&name).await;
-            }
-            reject(error.into(), html, &session, Some(id), form, back).await
-        }
+    match service::update_listing(&state, id, &draft, photo.as_ref(), old_photo).await {
+        Ok(()) => Redirect::to(&format!("/cars/{id}")).into_response(),
+        Err(error) => post.reject(error, form).await,
     }
 }

@@ -14,6 +14,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Largest photo upload accepted, in bytes.
     pub max_upload_bytes: usize,
+    /// `https://cars.example.com`: the base of absolute URLs in API responses
+    /// (behind a proxy); unset, the request's Host header is used.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,19 @@ impl Config {
             demo_data: flag("DEMO_DATA")?,
             secure_cookies: flag("COOKIE_SECURE")?,
             max_upload_bytes: 10 * 1024 * 1024,
+            public_url: match get("PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(raw) => match url::Url::parse(raw.trim()) {
+                    Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                        Some(raw.trim().trim_end_matches('/').to_owned())
+                    }
+                    _ => {
+                        return Err(ConfigError(format!(
+                            "PUBLIC_URL must be an http(s) URL such as https://cars.example.com, got {raw:?}"
+                        )))
+                    }
+                },
+            },
         })
     }
 }

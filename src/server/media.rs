@@ -79,6 +79,18 @@ pub fn content_type(name: &str) -> &'static str {
     }
 }
 
+/// `check_photo` on a blocking thread. The outer error is ours; the inner one is the user's message.
+pub async fn check_photo_off_thread(
+    bytes: Vec<u8>,
+) -> Result<Result<CheckedPhoto, String>, AppError> {
+    tokio::task::spawn_blocking(move || check_photo(bytes))
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "photo check task failed");
+            AppError::Internal
+        })
+}
+
 /// Decides the type by content and decodes the whole image (CPU-heavy: call off the runtime).
 pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
     const NOT_AN_IMAGE: &str = "The photo must be a JPEG, PNG or WebP image.";

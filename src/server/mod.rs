@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod media;
+pub mod rest;
 pub mod state;
 
 use crate::app::{shell, App};
@@ -81,6 +82,7 @@ pub async fn build(
 
     let app = Router::new()
         .merge(forms)
+        .nest("/api", rest::router(&state))
         .route("/media/{name}", get(serve_media))
         .leptos_routes_with_context(
             &state,

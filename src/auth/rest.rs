@@ -1,0 +1,115 @@
+//! `/api/auth/`: API tokens (DRF's `obtain_auth_token`, plus revocation) and the current user.
+
+use super::db;
+use crate::{
+    error::{AppError, FieldErrors},
+    server::{
+        rest::{token_from_headers, ApiError, ApiForm, ApiResult, ApiUser},
+        state::AppState,
+    },
+};
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    Json,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // Documents the body; the handler reads it with `ApiForm`.
+pub struct TokenRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send it as `Authorization: Token <token>`. It is shown only once: only its hash is stored.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+}
+
+/// Get an API token
+///
+/// Each call issues a new token; revoke one with DELETE.
+#[utoipa::path(
+    post,
+    path = "/api/auth/token/",
+    tag = "auth",
+    request_body(content(
+        (TokenRequest = "application/json"),
+        (TokenRequest = "application/x-www-form-urlencoded")
+    )),
+    responses(
+        (status = 200, description = "A new token", body = TokenResponse),
+        (status = 400, description = "Missing fields, or the credentials do not match an account")
+    )
+)]
+pub async fn obtain_token(
+    State(state): State<AppState>,
+    request: Request,
+) -> ApiResult<Json<TokenResponse>> {
+    let input = ApiForm::read(request, &state).await?;
+    let mut errors = FieldErrors::new();
+    let username = input.text("username", &mut errors);
+    let password = input.text("password", &mut errors);
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(AppError::Validation(errors).into());
+    };
+    let user = db::authenticate(&state, &username, password)
+        .await?
+        .ok_or_else(|| ApiError::NonField("Unable to log in with provided credentials.".into()))?;
+    let token = db::create_api_token(&state.db, user.id).await?;
+    tracing::info!(user_id = user.id, "API token issued");
+    Ok(Json(TokenResponse { token }))
+}
+
+/// Revoke the token this request is authenticated with
+#[utoipa::path(
+    delete,
+    path = "/api/auth/token/",
+    tag = "auth",
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Revoked: the token no longer works"),
+        (status = 401, description = "No valid token in the Authorization header")
+    )
+)]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    request: Request,
+) -> ApiResult<StatusCode> {
+    let missing = || {
+        ApiError::NotAuthenticated("Send the token to revoke as Authorization: Token <key>.".into())
+    };
+    let key = token_from_headers(request.headers())?.ok_or_else(missing)?;
+    if db::revoke_api_token(&state.db, &key).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotAuthenticated("Invalid token.".into()))
+    }
+}
+
+/// The signed-in user
+#[utoipa::path(
+    get,
+    path = "/api/auth/me/",
+    tag = "auth",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Who the caller is", body = Me),
+        (status = 401, description = "Not signed in")
+    )
+)]
+pub async fn me(ApiUser(user): ApiUser) -> Json<Me> {
+    Json(Me {
+        id: user.id,
+        username: user.username,
+    })
+}

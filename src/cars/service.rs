@@ -1,0 +1,93 @@
+//! Listing writes that touch both the database and the photo store, shared by
+//! the server functions, the HTML form handlers and the REST API, so the rules
+//! (owner only, no orphaned photo, no half-written listing) live in one place.
+
+use super::{db, model::CarDraft};
+use crate::{
+    error::AppError,
+    server::{media::CheckedPhoto, state::AppState},
+};
+
+/// The listing's stored photo name, if `user_id` is its seller; `Forbidden` otherwise.
+pub async fn owned_car(
+    state: &AppState,
+    user_id: i64,
+    car_id: i64,
+) -> Result<Option<String>, AppError> {
+    let (seller_id, photo) = db::find_owner(&state.db, car_id).await?;
+    if seller_id != user_id {
+        return Err(AppError::Forbidden(
+            "Only the seller can change this listing.".into(),
+        ));
+    }
+    Ok(photo)
+}
+
+/// Stores the photo (if any), then the listing; if the row fails, the photo goes too.
+pub async fn create_listing(
+    state: &AppState,
+    seller_id: i64,
+    draft: &CarDraft,
+    photo: Option<&CheckedPhoto>,
+) -> Result<i64, AppError> {
+    let photo_name = store_photo(state, photo).await?;
+    match db::insert_car(&state.db, seller_id, draft, photo_name.as_deref()).await {
+        Ok(id) => {
+            tracing::info!(car_id = id, seller_id, "listing created");
+            Ok(id)
+        }
+        Err(error) => {
+            discard_photo(state, photo_name).await;
+            Err(error)
+        }
+    }
+}
+
+/// Replaces the listing's fields, and its photo when a new one is given
+/// (the old file is removed only after the row points at the new one).
+pub async fn update_listing(
+    state: &AppState,
+    car_id: i64,
+    draft: &CarDraft,
+    photo: Option<&CheckedPhoto>,
+    old_photo: Option<String>,
+) -> Result<(), AppError> {
+    let photo_name = store_photo(state, photo).await?;
+    match db::update_car(&state.db, car_id, draft, photo_name.as_deref()).await {
+        Ok(()) => {
+            if photo_name.is_some() {
+                discard_photo(state, old_photo).await;
+            }
+            tracing::info!(car_id, "listing updated");
+            Ok(())
+        }
+        Err(error) => {
+            discard_photo(state, photo_name).await;
+            Err(error)
+        }
+    }
+}
+
+/// Deletes the listing and then its photo.
+pub async fn delete_listing(state: &AppState, car_id: i64) -> Result<(), AppError> {
+    let photo = db::delete_car(&state.db, car_id).await?;
+    discard_photo(state, photo).await;
+    tracing::info!(car_id, "listing deleted");
+    Ok(())
+}
+
+async fn store_photo(
+    state: &AppState,
+    photo: Option<&CheckedPhoto>,
+) -> Result<Option<String>, AppError> {
+    match photo {
+        Some(photo) => state.media.save(photo).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn discard_photo(state: &AppState, name: Option<String>) {
+    if let Some(name) = name {
+        state.media.delete(&name).await;
+    }
+}

@@ -1,0 +1,691 @@
+//! The REST API's shared plumbing, following Django REST Framework's conventions
+//! so existing clients keep working: who is calling (token or session), reading
+//! JSON / form / multipart bodies, DRF-shaped errors, absolute URLs, the `/api`
+//! router, and the OpenAPI document with its reference page.
+//!
+//! The endpoints themselves live with their feature (`cars::rest`, `auth::rest`)
+//! and call the same validation, queries and services as the pages.
+
+use super::{car_forms, state::AppState};
+use crate::{
+    auth::{self, model::User},
+    cars,
+    error::{AppError, FieldErrors},
+};
+use axum::{
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, OriginalUri, Request},
+    http::{header, request::Parts, HeaderMap, Method, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde_json::{json, Value};
+use tower_sessions::Session;
+use utoipa::OpenApi;
+
+/// Largest JSON or url-encoded body read, in bytes (a car is a few kB at most).
+const MAX_TEXT_BODY: usize = 256 * 1024;
+
+/// Every way an API request can fail, answered in DRF's shapes.
+#[derive(Debug)]
+pub enum ApiError {
+    App(AppError),
+    /// 401 with `WWW-Authenticate: Token`, as DRF's TokenAuthentication answers.
+    NotAuthenticated(String),
+    UnsupportedMediaType(String),
+    TooLarge,
+    MethodNotAllowed(Method),
+    /// 400 with DRF's `non_field_errors` list.
+    NonField(String),
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Unauthorized(message) => ApiError::NotAuthenticated(message),
+            other => ApiError::App(other),
+        }
+    }
+}
+
+fn detail(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "detail": message.into() }))).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::App(AppError::Validation(errors)) => {
+                // DRF lists messages per field.
+                let body: serde_json::Map<String, Value> = errors
+                    .into_iter()
+                    .map(|(field, message)| (field, json!([message])))
+                    .collect();
+                (StatusCode::BAD_REQUEST, Json(Value::Object(body))).into_response()
+            }
+            ApiError::App(error) => detail(
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                error.to_string(),
+            ),
+            ApiError::NotAuthenticated(message) => {
+                let mut response = detail(StatusCode::UNAUTHORIZED, message);
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Token"),
+                );
+                response
+            }
+            ApiError::UnsupportedMediaType(content_type) => detail(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "Unsupported media type \"{content_type}\" in request. Send application/json, \
+                     application/x-www-form-urlencoded or multipart/form-data."
+                ),
+            ),
+            ApiError::TooLarge => detail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            ),
+            ApiError::MethodNotAllowed(method) => detail(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("Method \"{method}\" not allowed."),
+            ),
+            ApiError::NonField(message) => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "non_field_errors": [message] })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The caller, if any: `Authorization: Token <key>` first, else the browser session.
+pub struct MaybeUser(pub Option<User>);
+
+/// A caller who must be signed in (401 otherwise).
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        if let Some(key) = token_from_headers(&parts.headers)? {
+            return match auth::db::find_user_by_token(&state.db, &key).await? {
+                Some(user) => Ok(MaybeUser(Some(user))),
+                None => Err(ApiError::NotAuthenticated("Invalid token.".into())),
+            };
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::App(AppError::Internal))?;
+        let user = auth::api::session::user_from_session(state, &session).await?;
+        // A cookie is sent by the browser whoever made the page, so a cookie-authenticated
+        // write must come from our own pages (tokens are not sent automatically, so they need no check).
+        if user.is_some() && !is_safe(&parts.method) && !same_origin(&parts.headers) {
+            return Err(ApiError::App(AppError::Forbidden(
+                "Cross-site request refused: this request did not come from AutoNexus pages."
+                    .into(),
+            )));
+        }
+        Ok(MaybeUser(user))
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        match MaybeUser::from_request_parts(parts, state).await?.0 {
+            Some(user) => Ok(ApiUser(user)),
+            None => Err(ApiError::NotAuthenticated(
+                "Authentication credentials were not provided. Send Authorization: Token <key>."
+                    .into(),
+            )),
+        }
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `Sec-Fetch-Site` when the browser sends it, else `Origin` against `Host` (OWASP's advice).
+/// Requests with neither header come from non-browser clients, which cannot ride a victim's cookie.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (text(header::ORIGIN), text(header::HOST)) {
+        (Some(origin), Some(host)) => url::Url::parse(origin).is_ok_and(|url| {
+            let origin_host = match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_owned(),
+            };
+            origin_host.eq_ignore_ascii_case(host)
+        }),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// The key from `Authorization: Token <key>`; other schemes are left to other authentication.
+pub fn token_from_headers(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::NotAuthenticated("Invalid token header.".into()))?;
+    let mut parts = value.split_whitespace();
+    match parts.next() {
+        Some(scheme) if scheme.eq_ignore_ascii_case("token") => {}
+        _ => return Ok(None),
+    }
+    match (parts.next(), parts.next()) {
+        (Some(key), None) => Ok(Some(key.to_owned())),
+        (None, _) => Err(ApiError::NotAuthenticated(
+            "Invalid token header. No credentials provided.".into(),
+        )),
+        (Some(_), Some(_)) => Err(ApiError::NotAuthenticated(
+            "Invalid token header. Token string should not contain spaces.".into(),
+        )),
+    }
+}
+
+/// One field's value as sent: JSON numbers become their text, as DRF's fields accept them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Text(String),
+    Null,
+    /// A boolean, list or object where a plain value was expected.
+    Invalid,
+}
+
+/// A request body read as named fields, whatever its content type.
+#[derive(Debug, Default)]
+pub struct ApiForm {
+    pub fields: Vec<(String, Scalar)>,
+    /// The uploaded file of a multipart body (field `primary_image`).
+    pub photo: Option<Vec<u8>>,
+}
+
+impl ApiForm {
+    /// The last value sent for `name`.
+    pub fn get(&self, name: &str) -> Option<&Scalar> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// A required text field, or the field error DRF would give.
+    pub fn text(&self, name: &str, errors: &mut FieldErrors) -> Option<String> {
+        match self.get(name) {
+            Some(Scalar::Text(text)) if !text.trim().is_empty() => Some(text.clone()),
+            Some(Scalar::Invalid) => {
+                errors.insert(name.into(), "Not a valid string.".into());
+                None
+            }
+            _ => {
+                errors.insert(name.into(), "This field is required.".into());
+                None
+            }
+        }
+    }
+
+    /// Reads the body by its content type: JSON, url-encoded form or multipart.
+    /// An empty body with no content type is an empty form (DRF treats it so).
+    pub async fn read(request: Request, state: &AppState) -> ApiResult<Self> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" => {
+                let bytes = body_bytes(request).await?;
+                let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
+                    ApiError::App(AppError::BadRequest(format!("JSON parse error - {error}")))
+                })?;
+                Self::from_json(value)
+            }
+            "application/x-www-form-urlencoded" => {
+                let bytes = body_bytes(request).await?;
+                let fields = url::form_urlencoded::parse(&bytes)
+                    .map(|(k, v)| (k.into_owned(), Scalar::Text(v.into_owned())))
+                    .collect();
+                Ok(ApiForm {
+                    fields,
+                    photo: None,
+                })
+            }
+            "multipart/form-data" => {
+                let multipart = Multipart::from_request(request, state).await.map_err(|_| {
+                    ApiError::App(AppError::BadRequest(
+                        "Multipart form parse error: the boundary is missing.".into(),
+                    ))
+                })?;
+                let limit = state.config.max_upload_bytes;
+                let submission = car_forms::read_submission(multipart, "primary_image", limit)
+                    .await
+                    .map_err(|error| match error {
+                        car_forms::ReadError::TooLarge => ApiError::TooLarge,
+                        car_forms::ReadError::Malformed => ApiError::App(AppError::BadRequest(
+                            "Multipart form parse error: the body could not be read.".into(),
+                        )),
+                    })?;
+                Ok(ApiForm {
+                    fields: submission
+                        .fields
+                        .into_iter()
+                        .map(|(k, v)| (k, Scalar::Text(v)))
+                        .collect(),
+                    photo: submission.photo,
+                })
+            }
+            "" => {
+                if body_bytes(request).await?.is_empty() {
+                    Ok(ApiForm::default())
+                } else {
+                    Err(ApiError::UnsupportedMediaType(String::new()))
+                }
+            }
+            _ => Err(ApiError::UnsupportedMediaType(content_type)),
+        }
+    }
+
+    pub fn from_json(value: Value) -> ApiResult<Self> {
+        let Value::Object(map) = value else {
+            let kind = match value {
+                Value::Array(_) => "list",
+                Value::String(_) => "str",
+                Value::Number(_) => "number",
+                Value::Bool(_) => "bool",
+                _ => "null",
+            };
+            return Err(ApiError::NonField(format!(
+                "Invalid data. Expected a dictionary, but got {kind}."
+            )));
+        };
+        let fields = map
+            .into_iter()
+            .map(|(key, value)| {
+                let scalar = match value {
+                    Value::String(text) => Scalar::Text(text),
+                    Value::Number(number) => Scalar::Text(number.to_string()),
+                    Value::Null => Scalar::Null,
+                    Value::Bool(_) | Value::Array(_) | Value::Object(_) => Scalar::Invalid,
+                };
+                (key, scalar)
+            })
+            .collect();
+        Ok(ApiForm {
+            fields,
+            photo: None,
+        })
+    }
+}
+
+async fn body_bytes(request: Request) -> ApiResult<axum::body::Bytes> {
+    axum::body::to_bytes(request.into_body(), MAX_TEXT_BODY)
+        .await
+        .map_err(|_| ApiError::TooLarge)
+}
+
+/// `scheme://host` for absolute URLs: `PUBLIC_URL` when configured, else the request's Host.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| state.leptos_options.site_addr.to_string());
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Any method a route does not serve.
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method)
+}
+
+/// DRF routes end in a slash: a path without one is redirected (308 keeps the method and body);
+/// anything else under /api is a JSON 404.
+async fn api_fallback(OriginalUri(uri): OriginalUri) -> Response {
+    let path = uri.path();
+    let known = |p: &str| {
+        let segments: Vec<&str> = p
+            .trim_start_matches("/api/")
+            .trim_end_matches('/')
+            .split('/')
+            .collect();
+        matches!(
+            segments.as_slice(),
+            ["cars"]
+                | ["cars", _]
+                | ["cars", _, "status"]
+                | ["auth", "token"]
+                | ["auth", "me"]
+                | ["schema"]
+                | ["docs"]
+        )
+    };
+    if !path.ends_with('/') && known(path) {
+        let target = match uri.query() {
+            Some(query) => format!("{path}/?{query}"),
+            None => format!("{path}/"),
+        };
+        return Redirect::permanent(&target).into_response();
+    }
+    detail(StatusCode::NOT_FOUND, "Not found.")
+}
+
+/// The `/api` routes (nested under `/api` by the server).
+pub fn router(state: &AppState) -> Router<AppState> {
+    use cars::rest as car;
+    // Room for a maximum-size photo plus the text fields; the photo's own cap is checked while streaming.
+    let body_limit = state.config.max_upload_bytes + 256 * 1024;
+    Router::new()
+        .route(
+            "/cars/",
+            get(car::list)
+                .post(car::create)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/cars/my_listings/",
+            get(car::my_listings).fallback(method_not_allowed),
+        )
+        .route(
+            "/cars/{id}/",
+            get(car::retrieve)
+                .put(car::replace)
+                .patch(car::partial_update)
+                .delete(car::destroy)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/cars/{id}/status/",
+            post(car::set_status).fallback(method_not_allowed),
+        )
+        .route(
+            "/auth/token/",
+            post(auth::rest::obtain_token)
+                .delete(auth::rest::revoke_token)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/auth/me/",
+            get(auth::rest::me).fallback(method_not_allowed),
+        )
+        .route("/schema/", get(schema).fallback(method_not_allowed))
+        .route("/docs/", get(reference).fallback(method_not_allowed))
+        .fallback(api_fallback)
+        .layer(DefaultBodyLimit::max(body_limit))
+}
+
+struct TokenSecurity;
+
+impl utoipa::Modify for TokenSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Token <key>`, with a key from POST /api/auth/token/.",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "AutoNexus API",
+        description = "The used-car marketplace's REST API. It keeps the Django REST Framework \
+            contract of the original Used Car Sales module: trailing slashes, JSON bodies, \
+            `{\"detail\": ...}` errors and `{\"field\": [messages]}` validation errors. \
+            Authenticate with `Authorization: Token <key>` (or the browser session)."
+    ),
+    paths(
+        cars::rest::list,
+        cars::rest::create,
+        cars::rest::my_listings,
+        cars::rest::retrieve,
+        cars::rest::replace,
+        cars::rest::partial_update,
+        cars::rest::destroy,
+        cars::rest::set_status,
+        auth::rest::obtain_token,
+        auth::rest::revoke_token,
+        auth::rest::me,
+    ),
+    modifiers(&TokenSecurity),
+    tags(
+        (name = "cars", description = "Car listings"),
+        (name = "auth", description = "API tokens and the current user")
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI 3.1 document, generated from the handlers' annotations.
+async fn schema() -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-cache")],
+        Json(ApiDoc::openapi()),
+    )
+        .into_response()
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A readable reference page, rendered from the same OpenAPI document (no scripts, no CDN).
+async fn reference() -> Html<String> {
+    use utoipa::openapi::{
+        path::{Operation, ParameterIn},
+        Required,
+    };
+    let doc = ApiDoc::openapi();
+    let mut body = String::new();
+    body.push_str(&format!(
+        "<h1>{}</h1><p>{}</p><p>Machine-readable: <a href=\"/api/schema/\">OpenAPI 3.1 document</a>.</p>",
+        escape(&doc.info.title),
+        escape(doc.info.description.as_deref().unwrap_or_default())
+    ));
+    body.push_str("<nav aria-label=\"Endpoints\"><ul>");
+    let mut sections = String::new();
+    for (path, item) in &doc.paths.paths {
+        let operations: [(&str, &Option<Operation>); 5] = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, operation) in operations {
+            let Some(op) = operation else { continue };
+            let anchor = format!(
+                "{}-{}",
+                method.to_lowercase(),
+                path.replace(['/', '{', '}'], "-")
+            );
+            body.push_str(&format!(
+                "<li><a href=\"#{anchor}\"><code>{method} {}</code></a> {}</li>",
+                escape(path),
+                escape(op.summary.as_deref().unwrap_or_default())
+            ));
+            sections.push_str(&format!(
+                "<section class=\"api-op\" id=\"{anchor}\"><h2><code>{method} {}</code></h2><p>{}</p>",
+                escape(path),
+                escape(op.summary.as_deref().unwrap_or_default())
+            ));
+            if let Some(description) = &op.description {
+                sections.push_str(&format!("<p>{}</p>", escape(description)));
+            }
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                sections.push_str(
+                    "<p><strong>Needs a signed-in caller</strong> (token or session).</p>",
+                );
+            }
+            if let Some(params) = op.parameters.as_ref().filter(|p| !p.is_empty()) {
+                sections.push_str("<h3>Parameters</h3><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">In</th><th scope=\"col\">Required</th><th scope=\"col\">Description</th></tr></thead><tbody>");
+                for p in params {
+                    let place = match p.parameter_in {
+                        ParameterIn::Path => "path",
+                        ParameterIn::Query => "query",
+                        ParameterIn::Header => "header",
+                        ParameterIn::Cookie => "cookie",
+                    };
+                    let required = if matches!(p.required, Required::True) {
+                        "yes"
+                    } else {
+                        "no"
+                    };
+                    sections.push_str(&format!(
+                        "<tr><td><code>{}</code></td><td>{place}</td><td>{required}</td><td>{}</td></tr>",
+                        escape(&p.name),
+                        escape(p.description.as_deref().unwrap_or_default())
+                    ));
+                }
+                sections.push_str("</tbody></table>");
+            }
+            if let Some(request_body) = &op.request_body {
+                let types: Vec<String> = request_body
+                    .content
+                    .keys()
+                    .map(|t| format!("<code>{}</code>", escape(t)))
+                    .collect();
+                sections.push_str(&format!(
+                    "<h3>Request body</h3><p>{} {}</p>",
+                    escape(request_body.description.as_deref().unwrap_or_default()),
+                    types.join(", ")
+                ));
+            }
+            sections.push_str("<h3>Responses</h3><ul>");
+            for (status, response) in &op.responses.responses {
+                let text = match response {
+                    utoipa::openapi::RefOr::T(r) => r.description.clone(),
+                    utoipa::openapi::RefOr::Ref(r) => r.ref_location.clone(),
+                };
+                sections.push_str(&format!(
+                    "<li><code>{}</code> {}</li>",
+                    escape(status),
+                    escape(&text)
+                ));
+            }
+            sections.push_str("</ul></section>");
+        }
+    }
+    body.push_str("</ul></nav>");
+    body.push_str(&sections);
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>API reference · AutoNexus</title><link rel=\"stylesheet\" href=\"/pkg/autonexus.css\"></head>\
+         <body><main class=\"container api-reference\">{body}</main></body></html>"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn token_header_follows_drf() {
+        assert_eq!(
+            token_from_headers(&headers(&[("authorization", "Token abc")])).unwrap(),
+            Some("abc".into())
+        );
+        assert_eq!(
+            token_from_headers(&headers(&[("authorization", "Bearer abc")])).unwrap(),
+            None
+        );
+        assert!(token_from_headers(&headers(&[("authorization", "Token")])).is_err());
+        assert!(token_from_headers(&headers(&[("authorization", "Token a b")])).is_err());
+    }
+
+    #[test]
+    fn cross_site_cookie_writes_are_recognised() {
+        assert!(same_origin(&headers(&[])));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(same_origin(&headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ])));
+    }
+
+    #[test]
+    fn json_bodies_become_fields_and_non_objects_are_refused() {
+        let form =
+            ApiForm::from_json(json!({"year": 2017, "make": "Audi", "x": [1], "d": null})).unwrap();
+        assert_eq!(form.get("year"), Some(&Scalar::Text("2017".into())));
+        assert_eq!(form.get("x"), Some(&Scalar::Invalid));
+        assert_eq!(form.get("d"), Some(&Scalar::Null));
+        assert!(ApiForm::from_json(json!([1, 2])).is_err());
+    }
+
+    #[test]
+    fn the_schema_is_openapi_3_1_and_lists_every_endpoint() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        for path in [
+            "/api/cars/",
+            "/api/cars/{id}/",
+            "/api/cars/my_listings/",
+            "/api/cars/{id}/status/",
+            "/api/auth/token/",
+            "/api/auth/me/",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} missing");
+        }
+    }
+}

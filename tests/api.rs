@@ -1051,7 +1051,8 @@ fn random_query(rng: &mut Rng) -> String {
                 .to_string(),
             _ => random_text(rng),
         };
-        out.append_pair(*rng.pick(&names), &value);
+        let name = *rng.pick(&names);
+        out.append_pair(name, &value);
     }
     let mut query = out.finish();
     if rng.below(10) == 0 {

@@ -147,8 +147,10 @@ pub struct ListParams {
     min_price: Option<String>,
     /// Highest price in dollars (inclusive).
     max_price: Option<String>,
+    /// Oldest model year (inclusive).
     #[param(value_type = Option<i32>)]
     min_year: Option<String>,
+    /// Newest model year (inclusive).
     #[param(value_type = Option<i32>)]
     max_year: Option<String>,
     /// Exact make, case-insensitive.

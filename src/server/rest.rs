@@ -516,6 +516,21 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// Escapes `text`, then shows its `backticked` parts as code (the doc comments use them).
+fn prose(text: &str) -> String {
+    escape(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect()
+}
+
 /// A readable reference page, rendered from the same OpenAPI document (no scripts, no CDN).
 async fn reference() -> Html<String> {
     use utoipa::openapi::{
@@ -523,102 +538,114 @@ async fn reference() -> Html<String> {
         Required,
     };
     let doc = ApiDoc::openapi();
-    let mut body = String::new();
-    body.push_str(&format!(
-        "<h1>{}</h1><p>{}</p><p>Machine-readable: <a href=\"/api/schema/\">OpenAPI 3.1 document</a>.</p>",
-        escape(&doc.info.title),
-        escape(doc.info.description.as_deref().unwrap_or_default())
-    ));
-    body.push_str("<nav aria-label=\"Endpoints\"><ul>");
+    let mut index = String::new();
     let mut sections = String::new();
-    for (path, item) in &doc.paths.paths {
-        let operations: [(&str, &Option<Operation>); 5] = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("PATCH", &item.patch),
-            ("DELETE", &item.delete),
-        ];
-        for (method, operation) in operations {
-            let Some(op) = operation else { continue };
-            let anchor = format!(
-                "{}-{}",
-                method.to_lowercase(),
-                path.replace(['/', '{', '}'], "-")
-            );
-            body.push_str(&format!(
-                "<li><a href=\"#{anchor}\"><code>{method} {}</code></a> {}</li>",
-                escape(path),
-                escape(op.summary.as_deref().unwrap_or_default())
-            ));
-            sections.push_str(&format!(
-                "<section class=\"api-op\" id=\"{anchor}\"><h2><code>{method} {}</code></h2><p>{}</p>",
-                escape(path),
-                escape(op.summary.as_deref().unwrap_or_default())
-            ));
-            if let Some(description) = &op.description {
-                sections.push_str(&format!("<p>{}</p>", escape(description)));
-            }
-            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                sections.push_str(
-                    "<p><strong>Needs a signed-in caller</strong> (token or session).</p>",
+    let tags: Vec<(String, String)> = doc
+        .tags
+        .iter()
+        .flatten()
+        .map(|t| (t.name.clone(), t.description.clone().unwrap_or_default()))
+        .collect();
+    for (tag, tag_description) in &tags {
+        sections.push_str(&format!("<h2 class=\"api-tag\">{}</h2>", escape(tag_description)));
+        for (path, item) in &doc.paths.paths {
+            let operations: [(&str, &Option<Operation>); 5] = [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ];
+            for (method, operation) in operations {
+                let Some(op) = operation else { continue };
+                if !op.tags.iter().flatten().any(|t| t == tag) {
+                    continue;
+                }
+                let summary = prose(op.summary.as_deref().unwrap_or_default());
+                let anchor = format!(
+                    "{}{}",
+                    method.to_lowercase(),
+                    path.replace(['/', '{', '}'], "-")
                 );
-            }
-            if let Some(params) = op.parameters.as_ref().filter(|p| !p.is_empty()) {
-                sections.push_str("<h3>Parameters</h3><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">In</th><th scope=\"col\">Required</th><th scope=\"col\">Description</th></tr></thead><tbody>");
-                for p in params {
-                    let place = match p.parameter_in {
-                        ParameterIn::Path => "path",
-                        ParameterIn::Query => "query",
-                        ParameterIn::Header => "header",
-                        ParameterIn::Cookie => "cookie",
-                    };
-                    let required = if matches!(p.required, Required::True) {
-                        "yes"
-                    } else {
-                        "no"
-                    };
+                index.push_str(&format!(
+                    "<li><a href=\"#{anchor}\"><code>{method} {}</code></a> {summary}</li>",
+                    escape(path)
+                ));
+                sections.push_str(&format!(
+                    "<section class=\"api-op\" id=\"{anchor}\" aria-labelledby=\"{anchor}-h\">\
+                     <h3 id=\"{anchor}-h\"><span class=\"api-method\">{method}</span><code>{}</code></h3><p>{summary}</p>",
+                    escape(path)
+                ));
+                if let Some(description) = &op.description {
+                    sections.push_str(&format!("<p>{}</p>", prose(description)));
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    sections.push_str(
+                        "<p><strong>Needs a signed-in caller:</strong> <code>Authorization: Token &lt;key&gt;</code> or the browser session.</p>",
+                    );
+                }
+                if let Some(params) = op.parameters.as_ref().filter(|p| !p.is_empty()) {
+                    sections.push_str(
+                        "<h4>Parameters</h4><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">In</th>\
+                         <th scope=\"col\">Required</th><th scope=\"col\">Description</th></tr></thead><tbody>",
+                    );
+                    for p in params {
+                        let place = match p.parameter_in {
+                            ParameterIn::Path => "path",
+                            ParameterIn::Query => "query",
+                            ParameterIn::Header => "header",
+                            ParameterIn::Cookie => "cookie",
+                        };
+                        let required = if matches!(p.required, Required::True) {
+                            "yes"
+                        } else {
+                            "no"
+                        };
+                        sections.push_str(&format!(
+                            "<tr><td><code>{}</code></td><td>{place}</td><td>{required}</td><td>{}</td></tr>",
+                            escape(&p.name),
+                            prose(p.description.as_deref().unwrap_or_default())
+                        ));
+                    }
+                    sections.push_str("</tbody></table>");
+                }
+                if let Some(request_body) = &op.request_body {
+                    let types: Vec<String> = request_body
+                        .content
+                        .keys()
+                        .map(|t| format!("<code>{}</code>", escape(t)))
+                        .collect();
                     sections.push_str(&format!(
-                        "<tr><td><code>{}</code></td><td>{place}</td><td>{required}</td><td>{}</td></tr>",
-                        escape(&p.name),
-                        escape(p.description.as_deref().unwrap_or_default())
+                        "<h4>Request body</h4><p>{} Sent as {}.</p>",
+                        prose(request_body.description.as_deref().unwrap_or_default()),
+                        types.join(", ")
                     ));
                 }
-                sections.push_str("</tbody></table>");
+                sections.push_str("<h4>Responses</h4><ul>");
+                for (status, response) in &op.responses.responses {
+                    let text = match response {
+                        utoipa::openapi::RefOr::T(r) => r.description.clone(),
+                        utoipa::openapi::RefOr::Ref(r) => r.ref_location.clone(),
+                    };
+                    sections.push_str(&format!(
+                        "<li><code>{}</code> {}</li>",
+                        escape(status),
+                        prose(&text)
+                    ));
+                }
+                sections.push_str("</ul></section>");
             }
-            if let Some(request_body) = &op.request_body {
-                let types: Vec<String> = request_body
-                    .content
-                    .keys()
-                    .map(|t| format!("<code>{}</code>", escape(t)))
-                    .collect();
-                sections.push_str(&format!(
-                    "<h3>Request body</h3><p>{} {}</p>",
-                    escape(request_body.description.as_deref().unwrap_or_default()),
-                    types.join(", ")
-                ));
-            }
-            sections.push_str("<h3>Responses</h3><ul>");
-            for (status, response) in &op.responses.responses {
-                let text = match response {
-                    utoipa::openapi::RefOr::T(r) => r.description.clone(),
-                    utoipa::openapi::RefOr::Ref(r) => r.ref_location.clone(),
-                };
-                sections.push_str(&format!(
-                    "<li><code>{}</code> {}</li>",
-                    escape(status),
-                    escape(&text)
-                ));
-            }
-            sections.push_str("</ul></section>");
         }
     }
-    body.push_str("</ul></nav>");
-    body.push_str(&sections);
     Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>API reference · AutoNexus</title><link rel=\"stylesheet\" href=\"/pkg/autonexus.css\"></head>\
-         <body><main class=\"container api-reference\">{body}</main></body></html>"
+         <body><main class=\"container api-reference\"><p class=\"brand-line\"><a href=\"/\">← AutoNexus marketplace</a></p>\
+         <h1>{}</h1><p>{}</p><p>Machine-readable: <a href=\"/api/schema/\">the OpenAPI 3.1 document</a>.</p>\
+         <nav aria-label=\"Endpoints\"><ul>{index}</ul></nav>{sections}</main></body></html>",
+        escape(&doc.info.title),
+        prose(doc.info.description.as_deref().unwrap_or_default()),
     ))
 }
 

@@ -20,6 +20,8 @@ use leptos_router::{
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::security::apply_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -57,6 +59,20 @@ pub fn use_auth() -> AuthContext {
     expect_context::<AuthContext>()
 }
 
+/// leptos_meta 0.8 writes the title into the server's HTML unescaped, so a listing
+/// titled `</title><script>…` would run script. Escape it there; in the browser the
+/// title is set as text (document.title) and must stay as it is.
+fn escape_title_for_ssr(title: String) -> String {
+    if cfg!(feature = "ssr") {
+        title
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    } else {
+        title
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -74,7 +90,12 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Title formatter=|title: String| {
-            if title.is_empty() { "AutoNexus".to_owned() } else { format!("{title} · AutoNexus") }
+            let full = if title.is_empty() {
+                "AutoNexus".to_owned()
+            } else {
+                format!("{title} · AutoNexus")
+            };
+            escape_title_for_ssr(full)
         } />
         <Meta name="description" content="Buy and sell used cars on AutoNexus." />
         <Router>

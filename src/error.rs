@@ -27,6 +27,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Rate limited; the message says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
 }
@@ -55,6 +58,7 @@ impl AppError {
             AppError::Validation(_) => 422,
             AppError::Conflict(_) => 409,
             AppError::BadRequest(_) => 400,
+            AppError::TooManyRequests(_) => 429,
             AppError::Internal => 500,
         }
     }

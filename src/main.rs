@@ -5,12 +5,18 @@
 #[tokio::main]
 async fn main() {
     use tracing_subscriber::EnvFilter;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    // LOG_FORMAT=json: one JSON object per line (with the request id), for log collectors.
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     let config = match autonexus::server::config::Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -18,6 +24,21 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let problems = config.deploy_problems();
+    if std::env::args().nth(1).as_deref() == Some("check-deploy") {
+        for problem in &problems {
+            println!("- {problem}");
+        }
+        println!("{} problem(s) found.", problems.len());
+        std::process::exit(if problems.is_empty() { 0 } else { 1 });
+    }
+    if config.production && !problems.is_empty() {
+        eprintln!("refusing to start in production (AUTONEXUS_ENV=production) with an insecure configuration:");
+        for problem in &problems {
+            eprintln!("- {problem}");
+        }
+        std::process::exit(2);
+    }
     if let Err(error) = autonexus::server::serve(config).await {
         eprintln!("autonexus failed to start: {error}");
         std::process::exit(1);

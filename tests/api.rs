@@ -480,7 +480,11 @@ async fn create_follows_the_original_serializer() {
     assert!(image_url.starts_with(&server.base), "{image_url}");
     let image = plain_client().get(&image_url).send().await.unwrap();
     assert_eq!(image.status(), StatusCode::OK);
-    assert_eq!(image.headers()[header::CONTENT_TYPE], "image/png");
+    assert_eq!(
+        image.headers()[header::CONTENT_TYPE],
+        "image/jpeg",
+        "an opaque photo is re-encoded as JPEG"
+    );
     assert_eq!(server.media_files(), 1);
 
     // 400s name each bad field; nothing is stored.

@@ -12,6 +12,8 @@ pub mod session {
     use tower_sessions::Session;
 
     const USER_ID: &str = "user_id";
+    /// Unix time of sign-in, in milliseconds.
+    const SIGNED_IN_AT: &str = "signed_in_at_ms";
 
     pub async fn current_session() -> Result<Session, AppError> {
         leptos_axum::extract::<Session>().await.map_err(|error| {
@@ -31,6 +33,18 @@ pub mod session {
         else {
             return Ok(None);
         };
+        // Absolute expiry: however active, a sign-in ends after the configured maximum age.
+        let signed_in_at = session
+            .get::<i64>(SIGNED_IN_AT)
+            .await
+            .map_err(|_| AppError::Internal)?
+            .unwrap_or(0);
+        if chrono::Utc::now().timestamp_millis() - signed_in_at
+            > state.config.session_max_age_secs * 1000
+        {
+            session.flush().await.map_err(|_| AppError::Internal)?;
+            return Ok(None);
+        }
         super::super::db::find_user_by_id(&state.db, id).await
     }
 
@@ -45,6 +59,10 @@ pub mod session {
     /// Starts a signed-in session under a fresh id (no session fixation).
     pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
         session.cycle_id().await.map_err(|_| AppError::Internal)?;
+        session
+            .insert(SIGNED_IN_AT, chrono::Utc::now().timestamp_millis())
+            .await
+            .map_err(|_| AppError::Internal)?;
         session
             .insert(USER_ID, user.id)
             .await
@@ -83,6 +101,20 @@ pub async fn register(
             let (Some(username), Some(email), Some(password)) = (username, email, password) else {
                 return Err(AppError::Validation(errors));
             };
+            // Counted before hashing: each attempt that gets this far costs an argon2 hash.
+            let client = crate::server::state::request_ip(&state);
+            state
+                .limiter
+                .take(
+                    &format!("register:{client}"),
+                    state.config.limits.registrations_per_address,
+                )
+                .map_err(|wait| {
+                    crate::server::limits::too_many(
+                        "Too many new accounts from your network.",
+                        wait,
+                    )
+                })?;
             let hash = db::hash_password(&state, password).await?;
             let user = db::insert_user(&state.db, &username, email.as_deref(), &hash).await?;
             tracing::info!(user_id = user.id, "registered");
@@ -109,7 +141,8 @@ pub async fn login(
                     "That username and password don't match an account. Please try again.".into(),
                 )
             };
-            let user = db::authenticate(&state, &username, password)
+            let client = crate::server::state::request_ip(&state);
+            let user = db::authenticate(&state, client, &username, password)
                 .await?
                 .ok_or_else(wrong)?;
             session::log_in(&session::current_session().await?, &user).await?;

@@ -118,11 +118,15 @@ pub async fn verify_password(
 
 /// The user with this username and password, or `None`. An unknown username
 /// costs the same argon2 verification as a wrong password (no enumeration by timing).
+/// Failed attempts are limited per account and per client address; once a limit is
+/// reached the answer is `TooManyRequests` without checking the password at all.
 pub async fn authenticate(
     state: &AppState,
+    client: std::net::IpAddr,
     username: &str,
     password: String,
 ) -> Result<Option<User>, AppError> {
+    use crate::server::limits::too_many;
     let username = username.trim();
     if username.is_empty()
         || password.is_empty()
@@ -131,12 +135,38 @@ pub async fn authenticate(
     {
         return Ok(None);
     }
+    let limits = state.config.limits;
+    let account_key = format!("login-account:{}", username.to_lowercase());
+    let address_key = format!("login-address:{client}");
+    state
+        .limiter
+        .check(&account_key, limits.login_failures_per_account)
+        .map_err(|wait| too_many("Too many failed log-in attempts for this account.", wait))?;
+    state
+        .limiter
+        .check(&address_key, limits.login_failures_per_address)
+        .map_err(|wait| too_many("Too many failed log-in attempts from your network.", wait))?;
     let (user, hash) = match find_credentials(&state.db, username).await? {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
     let ok = verify_password(state, password, hash).await?;
-    Ok(user.filter(|_| ok))
+    match user.filter(|_| ok) {
+        Some(user) => {
+            state.limiter.clear(&account_key);
+            Ok(Some(user))
+        }
+        None => {
+            tracing::info!(%client, "failed log-in");
+            state
+                .limiter
+                .record(&account_key, limits.login_failures_per_account);
+            state
+                .limiter
+                .record(&address_key, limits.login_failures_per_address);
+            Ok(None)
+        }
+    }
 }
 
 /// API token keys: 40 lowercase hex characters (160 random bits), as DRF's are.

@@ -8,8 +8,10 @@ use crate::{
         state::AppState,
     },
 };
+use std::net::SocketAddr;
+
 use axum::{
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::StatusCode,
     Json,
 };
@@ -53,8 +55,11 @@ pub struct Me {
 )]
 pub async fn obtain_token(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> ApiResult<Json<TokenResponse>> {
+    let client =
+        crate::server::limits::client_ip(Some(peer), request.headers(), state.config.trust_proxy);
     let input = ApiForm::read(request, &state).await?;
     let mut errors = FieldErrors::new();
     let username = input.text("username", &mut errors);
@@ -62,7 +67,7 @@ pub async fn obtain_token(
     let (Some(username), Some(password)) = (username, password) else {
         return Err(AppError::Validation(errors).into());
     };
-    let user = db::authenticate(&state, &username, password)
+    let user = db::authenticate(&state, client, &username, password)
         .await?
         .ok_or_else(|| ApiError::NonField("Unable to log in with provided credentials.".into()))?;
     let token = db::create_api_token(&state.db, user.id).await?;

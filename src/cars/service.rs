@@ -30,6 +30,15 @@ pub async fn create_listing(
     draft: &CarDraft,
     photo: Option<&CheckedPhoto>,
 ) -> Result<i64, AppError> {
+    state
+        .limiter
+        .take(
+            &format!("listings:{seller_id}"),
+            state.config.limits.listings_per_seller,
+        )
+        .map_err(|wait| {
+            crate::server::limits::too_many("You have listed many cars in the last hour.", wait)
+        })?;
     let photo_name = store_photo(state, photo).await?;
     match db::insert_car(&state.db, seller_id, draft, photo_name.as_deref()).await {
         Ok(id) => {

@@ -44,6 +44,14 @@ impl MediaStore {
         Ok(name)
     }
 
+    /// True when the store's directory exists and accepts files (for /readyz).
+    pub async fn is_writable(&self) -> bool {
+        let probe = self.dir.join(".ready-probe");
+        let ok = tokio::fs::write(&probe, b"ok").await.is_ok();
+        let _ = tokio::fs::remove_file(&probe).await;
+        ok
+    }
+
     /// Removes a stored photo; a photo already gone is not an error.
     pub async fn delete(&self, name: &str) {
         if !is_media_name(name) {
@@ -91,36 +99,78 @@ pub async fn check_photo_off_thread(
         })
 }
 
-/// Decides the type by content and decodes the whole image (CPU-heavy: call off the runtime).
+/// Total pixels accepted (48 MP): refused from the header, before any pixel is decoded,
+/// so a small file that claims a huge image (a decompression bomb) costs nothing.
+const MAX_PIXELS: u64 = 48_000_000;
+/// Stored photos are scaled down to this longest edge: plenty for a details page.
+const MAX_STORED_EDGE: u32 = 2_560;
+
+/// Checks an upload and makes the photo we store from it. The type is decided by
+/// decoding, never by the name or the declared type. The pixels are re-encoded
+/// (JPEG, or PNG when the photo has transparency), so nothing of the original file
+/// survives: no EXIF (camera GPS position, serial numbers), no trailing payloads.
+/// The EXIF orientation is applied first, so the photo stays upright.
+/// CPU-heavy: call it off the async runtime (`check_photo_off_thread`).
 pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
     const NOT_AN_IMAGE: &str = "The photo must be a JPEG, PNG or WebP image.";
-    let reader = image::ImageReader::new(Cursor::new(&bytes))
-        .with_guessed_format()
-        .map_err(|_| NOT_AN_IMAGE.to_owned())?;
-    let extension = match reader.format() {
-        Some(image::ImageFormat::Jpeg) => "jpg",
-        Some(image::ImageFormat::Png) => "png",
-        Some(image::ImageFormat::WebP) => "webp",
-        _ => return Err(NOT_AN_IMAGE.into()),
+    const DAMAGED: &str = "The photo could not be read; it may be damaged.";
+    let reader = || {
+        image::ImageReader::new(Cursor::new(&bytes))
+            .with_guessed_format()
+            .map_err(|_| NOT_AN_IMAGE.to_owned())
     };
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|_| "The photo could not be read; it may be damaged.".to_owned())?;
-    if width > MAX_DIMENSION || height > MAX_DIMENSION {
+    let first = reader()?;
+    if !matches!(
+        first.format(),
+        Some(image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP)
+    ) {
+        return Err(NOT_AN_IMAGE.into());
+    }
+    let (width, height) = first.into_dimensions().map_err(|_| DAMAGED.to_owned())?;
+    if width > MAX_DIMENSION
+        || height > MAX_DIMENSION
+        || u64::from(width) * u64::from(height) > MAX_PIXELS
+    {
         return Err(format!(
-            "The photo is too large: at most {MAX_DIMENSION} pixels wide and tall."
+            "The photo is too large: at most {MAX_DIMENSION} pixels wide and tall, and 48 megapixels."
         ));
     }
-    let mut reader = image::ImageReader::new(Cursor::new(&bytes))
-        .with_guessed_format()
-        .map_err(|_| NOT_AN_IMAGE.to_owned())?;
+    let mut second = reader()?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
-    reader
-        .decode()
-        .map_err(|_| "The photo could not be read; it may be damaged.".to_owned())?;
-    Ok(CheckedPhoto { bytes, extension })
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    second.limits(limits);
+    let mut decoder = second.into_decoder().map_err(|_| DAMAGED.to_owned())?;
+    let orientation = image::ImageDecoder::orientation(&mut decoder)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut photo = image::DynamicImage::from_decoder(decoder).map_err(|_| DAMAGED.to_owned())?;
+    photo.apply_orientation(orientation);
+    if photo.width().max(photo.height()) > MAX_STORED_EDGE {
+        photo = photo.resize(
+            MAX_STORED_EDGE,
+            MAX_STORED_EDGE,
+            image::imageops::FilterType::Triangle,
+        );
+    }
+    let mut out = Cursor::new(Vec::new());
+    let extension = if photo.color().has_alpha() {
+        photo
+            .to_rgba8()
+            .write_to(&mut out, image::ImageFormat::Png)
+            .map_err(|_| DAMAGED.to_owned())?;
+        "png"
+    } else {
+        let rgb = photo.to_rgb8();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+            .encode_image(&rgb)
+            .map_err(|_| DAMAGED.to_owned())?;
+        "jpg"
+    };
+    Ok(CheckedPhoto {
+        bytes: out.into_inner(),
+        extension,
+    })
 }
 
 #[cfg(test)]
@@ -135,25 +185,112 @@ mod tests {
     }
 
     #[test]
-    fn accepts_jpeg_png_and_webp_by_content() {
-        assert_eq!(
-            check_photo(encoded(image::ImageFormat::Jpeg))
-                .unwrap()
-                .extension,
-            "jpg"
+    fn accepts_jpeg_png_and_webp_by_content_and_stores_a_fresh_jpeg() {
+        for format in [
+            image::ImageFormat::Jpeg,
+            image::ImageFormat::Png,
+            image::ImageFormat::WebP,
+        ] {
+            let photo = check_photo(encoded(format)).unwrap();
+            assert_eq!(photo.extension, "jpg", "{format:?}");
+            let stored = image::load_from_memory(&photo.bytes).unwrap();
+            assert_eq!((stored.width(), stored.height()), (8, 6));
+        }
+    }
+
+    #[test]
+    fn transparency_is_kept_as_png() {
+        let img = image::RgbaImage::from_pixel(4, 4, image::Rgba([0, 0, 0, 0]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        assert_eq!(check_photo(out.into_inner()).unwrap().extension, "png");
+    }
+
+    /// A JPEG with an EXIF block: orientation 6 (turn 90° clockwise) and a text tag
+    /// standing in for GPS data.
+    fn jpeg_with_exif(width: u32, height: u32, secret: &str) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(width, height, image::Rgb([200, 30, 30]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        let jpeg = out.into_inner();
+        let text = format!("{secret}\0");
+        let mut tiff = vec![b'I', b'I', 42, 0, 8, 0, 0, 0];
+        tiff.extend_from_slice(&2u16.to_le_bytes());
+        // ImageDescription (0x010E), ASCII, pointing at the text after the IFD.
+        tiff.extend_from_slice(&0x010Eu16.to_le_bytes());
+        tiff.extend_from_slice(&2u16.to_le_bytes());
+        tiff.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        tiff.extend_from_slice(&38u32.to_le_bytes());
+        // Orientation (0x0112), SHORT, 6.
+        tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+        tiff.extend_from_slice(&3u16.to_le_bytes());
+        tiff.extend_from_slice(&1u32.to_le_bytes());
+        tiff.extend_from_slice(&[6, 0, 0, 0]);
+        tiff.extend_from_slice(&0u32.to_le_bytes());
+        tiff.extend_from_slice(text.as_bytes());
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let mut with_exif = jpeg[..2].to_vec();
+        with_exif.extend_from_slice(&[0xFF, 0xE1]);
+        with_exif.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        with_exif.extend_from_slice(&app1);
+        with_exif.extend_from_slice(&jpeg[2..]);
+        with_exif
+    }
+
+    #[test]
+    fn exif_is_stripped_after_its_orientation_is_applied() {
+        let secret = "GPS 48.8584N 2.2945E";
+        let upload = jpeg_with_exif(40, 20, secret);
+        let contains =
+            |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            contains(&upload, secret.as_bytes()),
+            "the fixture carries the text"
         );
-        assert_eq!(
-            check_photo(encoded(image::ImageFormat::Png))
-                .unwrap()
-                .extension,
-            "png"
-        );
-        assert_eq!(
-            check_photo(encoded(image::ImageFormat::WebP))
-                .unwrap()
-                .extension,
-            "webp"
-        );
+        let stored = check_photo(upload).unwrap();
+        assert!(!contains(&stored.bytes, secret.as_bytes()));
+        assert!(!contains(&stored.bytes, b"Exif"));
+        let img = image::load_from_memory(&stored.bytes).unwrap();
+        assert_eq!((img.width(), img.height()), (20, 40), "turned upright");
+    }
+
+    /// One PNG chunk with its CRC-32, computed bit by bit (no extra crate for a test).
+    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        let mut crc = 0xFFFF_FFFFu32;
+        for byte in &body {
+            crc ^= u32::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&(!crc).to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn huge_dimensions_are_refused_before_decoding() {
+        // A 100-byte PNG that claims 20000 x 20000 pixels (1.2 GB decoded).
+        let mut header = 20_000u32.to_be_bytes().to_vec();
+        header.extend_from_slice(&20_000u32.to_be_bytes());
+        header.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(png_chunk(b"IHDR", &header));
+        png.extend(png_chunk(
+            b"IDAT",
+            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ));
+        png.extend(png_chunk(b"IEND", &[]));
+        let error = check_photo(png).unwrap_err();
+        assert!(error.contains("too large"), "{error}");
     }
 
     #[test]

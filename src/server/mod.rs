@@ -4,8 +4,11 @@ pub mod car_forms;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod health;
+pub mod limits;
 pub mod media;
 pub mod rest;
+pub mod security;
 pub mod state;
 
 use crate::app::{shell, App};
@@ -21,7 +24,11 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use state::AppState;
 use std::sync::Arc;
-use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
 use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
@@ -55,22 +62,34 @@ pub async fn build(
             .clone()
             .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
     );
+    // Over HTTPS the cookie takes the `__Host-` prefix: browsers then accept it only
+    // when Secure, for this exact host and path /, so a sibling subdomain cannot plant one.
+    let cookie_name = if config.secure_cookies {
+        "__Host-autonexus_session"
+    } else {
+        "autonexus_session"
+    };
     let sessions = SessionManagerLayer::new(session_store)
-        .with_name("autonexus_session")
+        .with_name(cookie_name)
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::days(14),
+            tower_sessions::cookie::time::Duration::seconds(config.session_idle_secs),
         ));
 
     let max_upload = config.max_upload_bytes;
+    let hsts = config
+        .secure_cookies
+        .then_some("max-age=63072000; includeSubDomains");
     let state = AppState {
         leptos_options: leptos_options.clone(),
         db,
         config: Arc::new(config),
         media,
         hashing: Arc::new(tokio::sync::Semaphore::new(4)),
+        limiter: Arc::new(limits::RateLimiter::default()),
     };
     let routes = generate_route_list(App);
 
@@ -84,6 +103,8 @@ pub async fn build(
         .merge(forms)
         .nest("/api", rest::router(&state))
         .route("/media/{name}", get(serve_media))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -99,6 +120,22 @@ pub async fn build(
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(status_from_error_body))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(security::csrf_guard))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(security::DEFAULT_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            // Only over HTTPS (COOKIE_SECURE=1): telling a plain-HTTP dev server to be HTTPS-only
+            // would lock a browser out of it.
+            hsts.map(HeaderValue::from_static),
+        ))
+        // A handler that takes this long is stuck; the client gets 408 rather than waiting forever.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(120),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -111,7 +148,25 @@ pub async fn build(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(TraceLayer::new_for_http())
+        // Every request gets an id (or keeps the proxy's x-request-id); it is in each log line
+        // of the request's span and in the response, so a user's report can be traced.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state);
     Ok(app)
 }
@@ -168,9 +223,12 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("listening on http://{local}");
     // Tests read this line to learn the port when LEPTOS_SITE_ADDR ends in :0.
     println!("listening on http://{local}");
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

@@ -13,12 +13,32 @@ pub struct AppState {
     pub media: MediaStore,
     /// Bounds concurrent password hashing (19 MiB each) so a login flood cannot exhaust memory.
     pub hashing: Arc<Semaphore>,
+    /// Counters behind the rate limits in `config.limits`.
+    pub limiter: Arc<super::limits::RateLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
     }
+}
+
+/// The calling client's address inside a server function (for rate limits).
+pub fn request_ip(state: &AppState) -> std::net::IpAddr {
+    let peer = leptos::prelude::use_context::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0)
+        .or_else(|| {
+            leptos::prelude::use_context::<http::request::Parts>().and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|info| info.0)
+            })
+        });
+    let headers = leptos::prelude::use_context::<http::request::Parts>()
+        .map(|parts| parts.headers)
+        .unwrap_or_default();
+    super::limits::client_ip(peer, &headers, state.config.trust_proxy)
 }
 
 /// The state inside a server function.

@@ -1,0 +1,152 @@
+//! Request-level defences that apply to every route: cross-site request refusal
+//! (CSRF), security headers, and the health endpoints' neighbours in the stack.
+
+use axum::{
+    extract::Request,
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// The Content-Security-Policy of a rendered page: scripts only from our origin and
+/// with this response's nonce (Leptos puts it on its hydration and data scripts),
+/// WebAssembly allowed to compile, photos from anywhere over http(s) (listings may
+/// link an image URL), no plugins, no framing, forms only to us.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' https: http: data:; connect-src 'self'; \
+         font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The policy of everything else (API, photos, the API reference): no scripts at all.
+pub const DEFAULT_POLICY: &str = "default-src 'self'; script-src 'none'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Called while a page renders on the server: sends the CSP with this render's nonce.
+pub fn apply_page_policy() {
+    use leptos::prelude::use_context;
+    if let (Some(nonce), Some(options)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
+            options.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
+/// GET, HEAD and OPTIONS never change anything here, so they need no origin check.
+pub fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// True when the request comes from our own pages, or from a client that is not a
+/// browser. `Sec-Fetch-Site` when the browser sends it, else `Origin` against `Host`
+/// (OWASP's CSRF advice). With neither header the client is not a current browser
+/// acting for a third-party page, so there is no victim's cookie to ride.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) => url::Url::parse(origin).is_ok_and(|url| {
+            let origin_host = match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_owned(),
+            };
+            origin_host.eq_ignore_ascii_case(host)
+        }),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// `Authorization: Token …`: the browser never adds it by itself, so such a request
+/// is not riding anyone's cookie (a wrong token is refused by the API with 401).
+fn carries_token(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_whitespace().next())
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("token"))
+}
+
+/// Refuses state-changing requests sent by other sites (server functions, form
+/// posts, cookie-authenticated API calls) with 403, before any handler runs.
+pub async fn csrf_guard(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if is_safe(request.method()) || carries_token(headers) || same_origin(headers) {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        method = %request.method(),
+        path = request.uri().path(),
+        origin = ?headers.get("origin"),
+        sec_fetch_site = ?headers.get("sec-fetch-site"),
+        "cross-site request refused"
+    );
+    let message =
+        "Cross-site request refused: this form or request did not come from AutoNexus pages. \
+                   Go back to the page, reload it and try again.";
+    if request.uri().path().starts_with("/api/") {
+        (
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({ "detail": message })),
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
+            message,
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_requests_are_recognised() {
+        assert!(same_origin(&headers(&[])));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "none")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_origin(&headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "null"),
+            ("host", "127.0.0.1:3000")
+        ])));
+    }
+
+    #[test]
+    fn only_the_token_scheme_counts_as_a_token() {
+        assert!(carries_token(&headers(&[("authorization", "Token abc")])));
+        assert!(!carries_token(&headers(&[("authorization", "Basic abc")])));
+        assert!(!carries_token(&headers(&[])));
+    }
+}

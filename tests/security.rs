@@ -1,0 +1,568 @@
+//! Security properties, each proved against the real server: cross-site request
+//! refusal, session cookies and expiry, brute-force limits, escaping, health checks.
+
+mod common;
+
+use common::Server;
+use reqwest::{header, multipart, Client, StatusCode};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn bare_client() -> Client {
+    Client::builder()
+        .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Registers `name` with a plain client and returns the session cookie ("name=value").
+async fn register(server: &Server, name: &str) -> String {
+    let res = bare_client()
+        .post(server.url("/rpc/auth/register"))
+        .form(&[("username", name), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    session_cookie(&res).expect("registering signs in")
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("autonexus_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+async fn who(server: &Server, cookie: &str) -> Value {
+    let res = bare_client()
+        .post(server.url("/rpc/auth/current_user"))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+async fn login(server: &Server, username: &str, password: &str) -> reqwest::Response {
+    bare_client()
+        .post(server.url("/rpc/auth/login"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn car_json(model: &str) -> Value {
+    json!({"make": "Fiat", "model": model, "year": 2015, "price": "4000", "mileage": 60000})
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused_on_every_route_and_same_site_ones_work() {
+    let server = Server::start();
+    let cookie = register(&server, "alice").await;
+    let client = bare_client();
+    let create = client
+        .post(server.url("/api/cars/"))
+        .header(header::COOKIE, &cookie)
+        .json(&car_json("Panda"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), StatusCode::CREATED);
+    let id = create.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let id_text = id.to_string();
+
+    let form = || {
+        multipart::Form::new()
+            .text("make", "Fiat")
+            .text("model", "Hacked")
+            .text("year", "2015")
+            .text("price", "1")
+            .text("mileage", "1")
+    };
+    // Every kind of write: server functions, multipart form posts, the API (by cookie).
+    let attempts = || -> Vec<(&str, reqwest::RequestBuilder)> {
+        vec![
+            (
+                "set_status",
+                client
+                    .post(server.url("/rpc/cars/set_status"))
+                    .form(&[("id", id_text.as_str()), ("status", "sold")]),
+            ),
+            (
+                "delete",
+                client
+                    .post(server.url("/rpc/cars/delete"))
+                    .form(&[("id", id_text.as_str())]),
+            ),
+            ("logout", client.post(server.url("/rpc/auth/logout"))),
+            (
+                "login",
+                client
+                    .post(server.url("/rpc/auth/login"))
+                    .form(&[("username", "alice"), ("password", "correct-horse-battery")]),
+            ),
+            (
+                "register",
+                client.post(server.url("/rpc/auth/register")).form(&[
+                    ("username", "mallory"),
+                    ("password", "correct-horse-battery"),
+                ]),
+            ),
+            ("sell", client.post(server.url("/sell")).multipart(form())),
+            (
+                "edit",
+                client
+                    .post(server.url(&format!("/cars/{id}/edit")))
+                    .multipart(form()),
+            ),
+            (
+                "api create",
+                client
+                    .post(server.url("/api/cars/"))
+                    .json(&car_json("Evil")),
+            ),
+            (
+                "api patch",
+                client
+                    .patch(server.url(&format!("/api/cars/{id}/")))
+                    .json(&json!({"price": 1})),
+            ),
+            (
+                "api delete",
+                client.delete(server.url(&format!("/api/cars/{id}/"))),
+            ),
+        ]
+    };
+    for (header_name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        for (name, request) in attempts() {
+            let res = request
+                .header(header::COOKIE, &cookie)
+                .header(header_name, value)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::FORBIDDEN,
+                "{name} with {header_name}"
+            );
+        }
+    }
+    // Nothing changed: still signed in, the car untouched, no new account.
+    assert_eq!(who(&server, &cookie).await["username"], "alice");
+    let car = client
+        .get(server.url(&format!("/api/cars/{id}/")))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(car["model"], "Panda");
+    assert_eq!(car["status"], "available");
+    assert_eq!(
+        login(&server, "mallory", "correct-horse-battery")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The same request from our own pages goes through.
+    let res = client
+        .post(server.url("/rpc/cars/set_status"))
+        .header(header::COOKIE, &cookie)
+        .header("origin", server.base.as_str())
+        .form(&[("id", id_text.as_str()), ("status", "pending")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = client
+        .post(server.url("/rpc/cars/set_status"))
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("id", id_text.as_str()), ("status", "available")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Reads are never refused, whoever links to them.
+    let res = client
+        .get(server.url("/cars"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn session_cookies_are_locked_down_and_over_https_take_the_host_prefix() {
+    let plain = Server::start();
+    let res = bare_client()
+        .post(plain.url("/rpc/auth/register"))
+        .form(&[("username", "alice"), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set_cookie.starts_with("autonexus_session="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"));
+    assert!(set_cookie.contains("SameSite=Lax"));
+    assert!(set_cookie.contains("Path=/"));
+
+    let https = Server::start_with(&[("COOKIE_SECURE", "1")]);
+    let res = bare_client()
+        .post(https.url("/rpc/auth/register"))
+        .form(&[("username", "alice"), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.starts_with("__Host-autonexus_session="),
+        "{set_cookie}"
+    );
+    assert!(set_cookie.contains("Secure"));
+    assert!(set_cookie.contains("HttpOnly"));
+    assert!(set_cookie.contains("Path=/"));
+    assert!(!set_cookie.contains("Domain="));
+}
+
+#[tokio::test]
+async fn logout_destroys_the_session_for_good() {
+    let server = Server::start();
+    let cookie = register(&server, "alice").await;
+    assert_eq!(who(&server, &cookie).await["username"], "alice");
+    let res = bare_client()
+        .post(server.url("/rpc/auth/logout"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection());
+    // Replaying the old cookie (say, copied before logout) gets nobody.
+    assert_eq!(who(&server, &cookie).await, Value::Null);
+}
+
+#[tokio::test]
+async fn sessions_end_after_idle_time_and_after_their_maximum_age() {
+    let idle = Server::start_with(&[("SESSION_IDLE_SECS", "2")]);
+    let cookie = register(&idle, "alice").await;
+    assert_eq!(who(&idle, &cookie).await["username"], "alice");
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    assert_eq!(who(&idle, &cookie).await, Value::Null, "idle expiry");
+
+    let absolute = Server::start_with(&[("SESSION_MAX_AGE_SECS", "3")]);
+    let cookie = register(&absolute, "bob").await;
+    // Busy all along (never idle), yet signed out once the maximum age has passed.
+    for _ in 0..3 {
+        assert_eq!(who(&absolute, &cookie).await["username"], "bob");
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        who(&absolute, &cookie).await,
+        Value::Null,
+        "absolute expiry"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account_with_a_clear_message() {
+    let server = Server::start();
+    register(&server, "alice").await;
+    register(&server, "bob").await;
+    for _ in 0..5 {
+        let res = login(&server, "alice", "wrong-password-1").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Locked: even the right password is not checked now.
+    let res = login(&server, "alice", "correct-horse-battery").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("Too many failed log-in attempts for this account. Try again in 15 minutes."),
+        "{body}"
+    );
+    let api = bare_client()
+        .post(server.url("/api/auth/token/"))
+        .json(&json!({"username": "alice", "password": "correct-horse-battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
+    // An unknown account locks the same way (no hint that it does not exist).
+    for _ in 0..5 {
+        login(&server, "nobody", "wrong-password-1").await;
+    }
+    assert_eq!(
+        login(&server, "nobody", "wrong-password-1").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Other accounts are unaffected.
+    assert_eq!(
+        login(&server, "bob", "correct-horse-battery")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn registrations_and_new_listings_are_rate_limited() {
+    let server = Server::start_with(&[("REGISTRATIONS_PER_HOUR", "2"), ("LISTINGS_PER_HOUR", "2")]);
+    let cookie = register(&server, "alice").await;
+    register(&server, "bob").await;
+    let res = bare_client()
+        .post(server.url("/rpc/auth/register"))
+        .form(&[("username", "carol"), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many new accounts from your network."));
+
+    for model in ["One", "Two"] {
+        let res = bare_client()
+            .post(server.url("/api/cars/"))
+            .header(header::COOKIE, &cookie)
+            .json(&car_json(model))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::COOKIE, &cookie)
+        .json(&car_json("Three"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let mine = bare_client()
+        .get(server.url("/api/cars/my_listings/"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        mine.as_array().unwrap().len(),
+        2,
+        "the refused listing was not stored"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_username_costs_about_as_much_as_a_wrong_password() {
+    let server = Server::start();
+    register(&server, "alice").await;
+    // Distinct usernames, so the per-account limit never kicks in.
+    let mut wrong = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..4 {
+        let start = Instant::now();
+        login(&server, "alice", &format!("wrong-password-{i}")).await;
+        wrong.push(start.elapsed());
+        let start = Instant::now();
+        login(&server, &format!("ghost{i}"), "wrong-password-1").await;
+        unknown.push(start.elapsed());
+    }
+    wrong.sort();
+    unknown.sort();
+    let (wrong, unknown) = (wrong[2], unknown[2]);
+    // Both run one argon2 verification; a shortcut for unknown names would be many times faster.
+    assert!(
+        unknown * 2 >= wrong,
+        "unknown user {unknown:?} vs wrong password {wrong:?}"
+    );
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_and_script_urls_are_refused() {
+    let server = Server::start();
+    let cookie = register(&server, "alice").await;
+    let mut body = car_json("Panda");
+    body["description"] = json!("<script>alert(1)</script><img src=x onerror=alert(2)>");
+    body["model"] = json!("<b>Panda</b></title><script>alert(3)</script>");
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::COOKIE, &cookie)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for path in [format!("/cars/{id}"), "/cars".to_owned()] {
+        let html = bare_client()
+            .get(server.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("<script>alert(1)"), "{path}");
+        assert!(!html.contains("<img src=x"), "{path}");
+        assert!(!html.contains("<b>Panda</b>"), "{path}");
+        assert!(!html.contains("<script>alert(3)"), "{path}: title or body");
+        assert!(html.contains("&lt;b&gt;Panda&lt;/b&gt;"), "{path}");
+    }
+    let mut bad = car_json("Panda");
+    bad["image_url"] = json!("javascript:alert(1)");
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::COOKIE, &cookie)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn health_endpoints_request_ids_and_security_headers() {
+    let server = Server::start();
+    let res = bare_client()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = bare_client()
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "ready");
+
+    let res = bare_client().get(server.url("/cars")).send().await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    assert!(res.headers().contains_key("referrer-policy"));
+    // A proxy's request id is kept, so one id follows the request through.
+    let res = bare_client()
+        .get(server.url("/healthz"))
+        .header("x-request-id", "from-the-proxy-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "from-the-proxy-123");
+
+    // Not ready when the photo store cannot take files.
+    std::fs::remove_dir_all(server.dir.path().join("media")).unwrap();
+    std::fs::write(server.dir.path().join("media"), b"not a directory").unwrap();
+    let res = bare_client()
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[test]
+fn production_mode_refuses_an_insecure_configuration_and_says_what_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_autonexus"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("AUTONEXUS_ENV", "production")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("p.db").display()),
+        )
+        .env("MEDIA_DIR", dir.path().join("media"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("DEMO_DATA", "1")
+        .env_remove("COOKIE_SECURE")
+        .env_remove("PUBLIC_URL")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in ["COOKIE_SECURE=1", "PUBLIC_URL", "DEMO_DATA"] {
+        assert!(stderr.contains(name), "{name} not in: {stderr}");
+    }
+    assert!(
+        !dir.path().join("p.db").exists(),
+        "refused before touching the database"
+    );
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_based_content_security_policy() {
+    let server = Server::start_with(&[("COOKIE_SECURE", "1")]);
+    let res = bare_client().get(server.url("/cars")).send().await.unwrap();
+    let policy = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(res.headers()[header::STRICT_TRANSPORT_SECURITY]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+    let html = res.text().await.unwrap();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy")
+        .to_owned();
+    assert!(nonce.len() >= 16);
+    assert!(policy.contains("frame-ancestors 'none'"));
+    assert!(!policy.contains("unsafe-inline"));
+    // Every script on the page carries this response's nonce.
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "{html}"
+    );
+    // A second response gets a different nonce.
+    let again = bare_client().get(server.url("/cars")).send().await.unwrap();
+    assert_ne!(
+        again.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap(),
+        policy
+    );
+    // Non-page responses allow no script at all.
+    let api = bare_client()
+        .get(server.url("/api/cars/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(api.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'none'"));
+}

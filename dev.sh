@@ -3,6 +3,7 @@
 #   ./dev.sh run    set up, build the release site, serve it at http://127.0.0.1:3000 with demo data
 #   ./dev.sh test   set up, then run every check and test (what CI runs)
 #   ./dev.sh setup  only install the tools
+#   ./dev.sh load [SECONDS]  the load test (200 buyers + 20 sellers, default 60 s)
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -96,6 +97,8 @@ cmd_test() {
   cargo test --features ssr
   build_release
   run_e2e
+  log "load test (short): 200 browsing + 20 selling clients, zero errors and zero lost writes"
+  end2end/load/load-test.sh 15
 }
 
 case "${1:-}" in
@@ -104,5 +107,6 @@ case "${1:-}" in
   setup) setup; setup_browser ;;
   e2e) setup; setup_browser; build_release; run_e2e ;;
   e2e-only) setup; run_e2e ;;
-  *) echo "usage: ./dev.sh run | test | setup | e2e" >&2; exit 2 ;;
+  load) setup; build_release; end2end/load/load-test.sh "${2:-60}" ;;
+  *) echo "usage: ./dev.sh run | test | setup | e2e | load [SECONDS]" >&2; exit 2 ;;
 esac

@@ -19,7 +19,7 @@ pub async fn insert_user(
         .bind(email)
         .bind(password_hash)
         .bind(timestamp(chrono::Utc::now()))
-        .fetch_one(&db.pool)
+        .fetch_one(&db.writer)
         .await;
     match result {
         Ok(id) => Ok(User {
@@ -194,7 +194,7 @@ pub async fn create_api_token(db: &Db, user_id: i64) -> Result<String, AppError>
         .bind(user_id)
         .bind(token_hash(&key))
         .bind(timestamp(chrono::Utc::now()))
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(key)
 }
@@ -222,7 +222,7 @@ pub async fn revoke_api_token(db: &Db, key: &str) -> Result<bool, AppError> {
     }
     let result = sqlx::query("DELETE FROM api_tokens WHERE token_hash = ?")
         .bind(token_hash(&key))
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(result.rows_affected() > 0)
 }

@@ -122,7 +122,7 @@ pub async fn insert_car(
     .bind(&car.image_url)
     .bind(&now)
     .bind(&now)
-    .fetch_one(&db.pool)
+    .fetch_one(&db.writer)
     .await?;
     Ok(id)
 }
@@ -149,7 +149,7 @@ pub async fn update_car(
     .bind(photo)
     .bind(timestamp(Utc::now()))
     .bind(id)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     if result.rows_affected() == 0 {
         return Err(AppError::not_found());
@@ -162,7 +162,7 @@ pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<(), AppError
         .bind(status.as_str())
         .bind(timestamp(Utc::now()))
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     if result.rows_affected() == 0 {
         return Err(AppError::not_found());
@@ -175,7 +175,7 @@ pub async fn delete_car(db: &Db, id: i64) -> Result<Option<String>, AppError> {
     let photo: Option<Option<String>> =
         sqlx::query_scalar("DELETE FROM cars WHERE id = ? RETURNING photo")
             .bind(id)
-            .fetch_optional(&db.pool)
+            .fetch_optional(&db.writer)
             .await?;
     photo.ok_or_else(AppError::not_found)
 }

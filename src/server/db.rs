@@ -10,7 +10,12 @@ use std::{str::FromStr, time::Duration};
 
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// Reads (and session-store traffic): several connections, WAL lets them run beside a write.
     pub pool: SqlitePool,
+    /// Writes: one connection, so this process's writers queue in order instead of
+    /// racing for SQLite's single write lock ("database is locked"). The busy timeout
+    /// still covers another process (a second server, a backup) holding the lock.
+    pub writer: SqlitePool,
 }
 
 impl Db {
@@ -21,11 +26,15 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Db { pool })
+        Ok(Db { pool, writer })
     }
 }

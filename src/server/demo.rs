@@ -270,7 +270,7 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
             .await?;
     let photos = tokio::task::spawn_blocking(render_photos).await?;
 
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let now = Utc::now();
     let mut seller_ids = Vec::new();
     for (i, name) in DEMO_SELLERS.iter().enumerate() {

@@ -30,14 +30,20 @@ impl Server {
 
     pub fn start_with(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_owned();
+        Self::start_in(dir, &data, env)
+    }
+
+    /// A server on data kept in `data` (so a test can restart on the same database).
+    pub fn start_in(dir: tempfile::TempDir, data: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_autonexus"));
         command
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env(
                 "DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("test.db").display()),
+                format!("sqlite://{}", data.join("test.db").display()),
             )
-            .env("MEDIA_DIR", dir.path().join("media"))
+            .env("MEDIA_DIR", data.join("media"))
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("LEPTOS_OUTPUT_NAME", "autonexus")
             .env("RUST_LOG", "warn")
@@ -109,6 +115,31 @@ pub fn png() -> Vec<u8> {
 }
 
 impl Server {
+    /// Kills the process at once (SIGKILL), as a crash or power cut to the process would.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks the server to stop (SIGTERM), as an orchestrator does, and waits for it to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        self.child.wait().unwrap()
+    }
+
+    pub fn child_id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
+    }
+
     /// The test database's path, to check what was (not) stored.
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("test.db")

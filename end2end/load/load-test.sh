@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Load test: 200 browsing clients and 20 sellers at once against the release server
+# on loopback (wrk), then checks that every acknowledged listing was stored.
+#   end2end/load/load-test.sh [SECONDS]      (default 60; run from anywhere)
+# Exits non-zero on any failed request, socket error or lost write.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+seconds="${1:-60}"
+command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
+[ -x "$root/target/release/autonexus" ] || { echo "build the release server first: cargo leptos build --release" >&2; exit 2; }
+
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+(cd "$root" && DATABASE_URL="sqlite://$dir/load.db" MEDIA_DIR="$dir/media" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+  DEMO_DATA=1 RUST_LOG=warn REGISTRATIONS_PER_HOUR=1000 LISTINGS_PER_HOUR=10000000 \
+  exec ./target/release/autonexus >"$dir/server.log" 2>&1) &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && break; sleep 0.2; done
+
+: >"$dir/tokens"
+for i in $(seq 1 20); do
+  curl -fsS -o /dev/null -X POST "$base/rpc/auth/register" -d "username=seller$i&password=load-test-password"
+  curl -fsS -X POST "$base/api/auth/token/" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"seller$i\",\"password\":\"load-test-password\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' >>"$dir/tokens"
+done
+count() { curl -fsS "$base/api/cars/?page_size=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
+before=$(count)
+
+echo "load: 200 browsing + 20 selling connections for ${seconds}s against $base ($before cars to start)"
+wrk -t1 -c200 -d"${seconds}s" --timeout 10s -s "$here/browse.lua" "$base" >"$dir/browse.txt" &
+browse=$!
+TOKENS_FILE="$dir/tokens" IDS_FILE="$dir/ids" wrk -t1 -c20 -d"${seconds}s" --timeout 10s -s "$here/sell.lua" "$base" >"$dir/sell.txt"
+wait $browse
+
+after=$(count)
+b=$(grep '^RESULT browse' "$dir/browse.txt")
+s=$(grep '^RESULT sell' "$dir/sell.txt")
+field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
+created=$(field "$s" created)
+stored=$((after - before))
+peak_rss=$(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$pid/status" 2>/dev/null || echo "?")
+# Every acknowledged id must be in the database (read while the server still runs: WAL allows it).
+missing=$(python3 - "$dir/load.db" "$dir/ids" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+stored = {row[0] for row in db.execute("SELECT id FROM cars")}
+ids = [line.strip() for line in open(sys.argv[2]) if line.strip()]
+print(sum(1 for i in ids if not i.isdigit() or int(i) not in stored))
+PY
+)
+echo "$b"
+echo "$s"
+echo "listings acknowledged (201): $created; new listings stored: $stored; acknowledged but missing: $missing; server peak RSS: $peak_rss"
+
+status=0
+for r in "$b" "$s"; do
+  if [ "$(field "$r" failures)" != 0 ] || [ "$(field "$r" socket_errors)" != 0 ]; then
+    echo "FAIL: errors under load: $r" >&2; status=1
+  fi
+done
+if [ "$missing" != 0 ]; then
+  echo "FAIL: $missing acknowledged listings were not stored" >&2; status=1
+fi
+# wrk stops with requests in flight: those may be stored without an answer, at most one per connection.
+if [ "$stored" -lt "$created" ] || [ "$stored" -gt $((created + 20)) ]; then
+  echo "FAIL: $created listings acknowledged but $stored stored" >&2; status=1
+fi
+if grep -qi "database is locked" "$dir/server.log"; then
+  echo "FAIL: 'database is locked' in the server log" >&2; status=1
+fi
+[ "$status" = 0 ] && echo "load test passed: zero errors, zero lost writes"
+exit "$status"

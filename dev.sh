@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.10
+CARGO_DENY_VERSION=0.20.2
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
@@ -28,6 +29,10 @@ setup() {
     # --locked fails for this version today; the crate's own bounds are enough.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   fi
+  if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
+    log "installing cargo-deny $CARGO_DENY_VERSION (takes ~2 minutes, once)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  fi
   if ! command -v npm >/dev/null; then
     log "installing Node.js and npm"
     apt-get update && apt-get install -y nodejs npm
@@ -40,10 +45,14 @@ setup() {
   export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 }
 
+# Debian packages the tests drive: Chromium (Playwright) and wrk (the load test).
 setup_browser() {
-  if ! command -v chromium >/dev/null; then
-    log "installing Chromium (Debian package)"
-    apt-get update && apt-get install -y chromium
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v wrk >/dev/null || missing+=(wrk)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]} (Debian packages)"
+    apt-get update && apt-get install -y "${missing[@]}"
   fi
 }
 
@@ -89,6 +98,8 @@ cmd_test() {
   setup_browser
   log "formatting"
   cargo fmt --check
+  log "dependency licenses, bans and sources (cargo deny; deny.toml)"
+  cargo deny --log-level error check licenses bans sources
   log "clippy (server build)"
   cargo clippy --features ssr --all-targets -- -D warnings
   log "clippy (browser build)"
@@ -107,6 +118,6 @@ case "${1:-}" in
   setup) setup; setup_browser ;;
   e2e) setup; setup_browser; build_release; run_e2e ;;
   e2e-only) setup; run_e2e ;;
-  load) setup; build_release; end2end/load/load-test.sh "${2:-60}" ;;
+  load) setup; setup_browser; build_release; end2end/load/load-test.sh "${2:-60}" ;;
   *) echo "usage: ./dev.sh run | test | setup | e2e | load [SECONDS]" >&2; exit 2 ;;
 esac

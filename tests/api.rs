@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{png, Server};
+use common::{
+    fuzz::{self, random_json, random_object, random_text, Rng},
+    png, Server,
+};
 use reqwest::{header, multipart, Client, Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{sqlite::SqliteConnectOptions, SqlitePool};
@@ -926,25 +929,6 @@ async fn routing_methods_schema_and_reference_follow_drf_conventions() {
     assert!(html.contains("<code>POST /api/auth/token/</code>"));
 }
 
-/// A small deterministic generator, so a failing case can be replayed with FUZZ_SEED.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
 const KEYS: [&str; 16] = [
     "make",
     "model",
@@ -963,65 +947,6 @@ const KEYS: [&str; 16] = [
     "password",
     "zzz",
 ];
-
-fn random_text(rng: &mut Rng) -> String {
-    let samples = [
-        "",
-        " ",
-        "Toyota",
-        "corolla",
-        "2017",
-        "-5",
-        "0",
-        "12.345",
-        "1e9",
-        "NaN",
-        "Infinity",
-        "99999999999999999999999",
-        "sold",
-        "new",
-        "available",
-        "<script>alert(1)</script>",
-        "javascript:alert(1)",
-        "https://example.com/a.jpg",
-        "Škoda 🚗",
-        "a\u{0}b",
-        "' OR 1=1 --",
-        "%",
-        "_",
-    ];
-    match rng.below(10) {
-        0 => "x".repeat(rng.below(6_000)),
-        1 => (0..rng.below(20))
-            .map(|_| char::from_u32(rng.below(0x3000) as u32).unwrap_or('?'))
-            .collect(),
-        _ => rng.pick(&samples).to_string(),
-    }
-}
-
-fn random_json(rng: &mut Rng, depth: u32) -> Value {
-    match rng.below(if depth > 1 { 6 } else { 8 }) {
-        0 => Value::Null,
-        1 => json!(rng.below(2) == 0),
-        2 => json!(*rng.pick(&[0_i64, -1, 1, 2017, 1886, 99_999, i64::MAX, i64::MIN])),
-        3 => json!(*rng.pick(&[0.5_f64, -0.01, 15999.99, 1e300, 2017.0])),
-        4 | 5 => json!(random_text(rng)),
-        6 => Value::Array(
-            (0..rng.below(3))
-                .map(|_| random_json(rng, depth + 1))
-                .collect(),
-        ),
-        _ => random_object(rng, depth + 1),
-    }
-}
-
-fn random_object(rng: &mut Rng, depth: u32) -> Value {
-    let mut map = serde_json::Map::new();
-    for _ in 0..rng.below(10) {
-        map.insert(rng.pick(&KEYS).to_string(), random_json(rng, depth));
-    }
-    Value::Object(map)
-}
 
 fn random_query(rng: &mut Rng) -> String {
     let names = [
@@ -1067,21 +992,7 @@ fn random_query(rng: &mut Rng) -> String {
 
 #[tokio::test]
 async fn random_requests_never_get_a_5xx_and_rejected_ones_change_nothing() {
-    let seed: u64 = std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    let cases: usize = std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(400);
-    println!("fuzz: FUZZ_SEED={seed} FUZZ_CASES={cases}");
+    let (seed, cases) = fuzz::seed_and_cases(400);
     let mut rng = Rng(seed);
 
     let server = Server::start();
@@ -1195,9 +1106,9 @@ async fn random_requests_never_get_a_5xx_and_rejected_ones_change_nothing() {
             }
             _ => {
                 let body = if rng.below(8) == 0 {
-                    random_json(&mut rng, 0)
+                    random_json(&mut rng, 0, &KEYS)
                 } else {
-                    random_object(&mut rng, 0)
+                    random_object(&mut rng, 0, &KEYS)
                 };
                 described = body.to_string().chars().take(300).collect();
                 request.json(&body)

@@ -135,7 +135,10 @@ async fn a_kill_9_during_writes_loses_no_acknowledged_listing_and_corrupts_nothi
                 let Ok(res) = sent else { break };
                 if res.status() == StatusCode::CREATED {
                     if let Ok(body) = res.json::<Value>().await {
-                        acknowledged.lock().unwrap().push(body["id"].as_i64().unwrap());
+                        acknowledged
+                            .lock()
+                            .unwrap()
+                            .push(body["id"].as_i64().unwrap());
                     }
                 }
             }
@@ -210,7 +213,11 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     sender.send(Ok(rest.to_vec())).await.unwrap();
     drop(sender);
     let res = in_flight.await.unwrap().unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED, "the in-flight write finished");
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "the in-flight write finished"
+    );
     let status = server.wait_exit();
     assert!(status.success(), "clean exit: {status}");
     let pool = open(&server.db_path()).await;
@@ -226,4 +233,37 @@ fn tokio_stream_from(
     mut receiver: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start();
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // Slowloris: the request line and one header, then nothing more.
+    stream
+        .write_all(b"GET /cars HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buffer = [0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection was still open after 20 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(8) && waited < Duration::from_secs(15),
+        "closed after {waited:?}"
+    );
+    // Meanwhile the server kept serving everyone else.
+    let res = client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }

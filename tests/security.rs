@@ -566,3 +566,118 @@ async fn pages_carry_a_nonce_based_content_security_policy() {
         .unwrap()
         .contains("script-src 'none'"));
 }
+
+/// Users, cars and tokens as stored, to prove a rejected call changed nothing.
+async fn stored_state(pool: &sqlx::SqlitePool) -> String {
+    sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM users) || '#' || (SELECT COUNT(*) FROM api_tokens) || '#' || \
+         COALESCE((SELECT group_concat(id || '|' || make || '|' || model || '|' || price_cents || '|' || status || '|' || \
+         updated_at, ';') FROM (SELECT * FROM cars ORDER BY id)), '')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn random_server_function_calls_never_get_a_5xx_and_rejected_ones_change_nothing() {
+    use common::fuzz::{random_json, random_object, random_text, seed_and_cases, Rng};
+    const KEYS: [&str; 12] = [
+        "id", "status", "username", "password", "email", "next", "filters", "q", "page", "sort",
+        "make", "junk",
+    ];
+    let (seed, cases) = seed_and_cases(300);
+    let mut rng = Rng(seed);
+    let server = Server::start_with(&[("REGISTRATIONS_PER_HOUR", "100000")]);
+    let cookie = register(&server, "alice").await;
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::COOKIE, &cookie)
+        .json(&car_json("Panda"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let pool = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(server.db_path())
+            .read_only(true),
+    )
+    .await
+    .unwrap();
+    let mut state = stored_state(&pool).await;
+    let endpoints = [
+        "/rpc/auth/register",
+        "/rpc/auth/login",
+        "/rpc/auth/logout",
+        "/rpc/auth/current_user",
+        "/rpc/cars/list",
+        "/rpc/cars/makes",
+        "/rpc/cars/get",
+        "/rpc/cars/mine",
+        "/rpc/cars/form_state",
+        "/rpc/cars/set_status",
+        "/rpc/cars/delete",
+    ];
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for case in 0..cases {
+        let endpoint = *rng.pick(&endpoints);
+        let mut request = bare_client().post(server.url(endpoint));
+        if rng.below(2) == 0 {
+            request = request.header(header::COOKIE, &cookie);
+        }
+        let described;
+        request = match rng.below(5) {
+            0 => {
+                let body = if rng.below(3) == 0 {
+                    random_json(&mut rng, 0, &KEYS)
+                } else {
+                    random_object(&mut rng, 0, &KEYS)
+                };
+                described = body.to_string().chars().take(200).collect::<String>();
+                request.json(&body)
+            }
+            1 => {
+                described = "raw bytes".to_owned();
+                request
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(random_text(&mut rng).into_bytes())
+            }
+            _ => {
+                let pairs: Vec<(String, String)> = (0..rng.below(5))
+                    .map(|_| {
+                        let key = rng.pick(&KEYS).to_string();
+                        let value = match rng.below(3) {
+                            0 => rng
+                                .pick(&["1", "2", "-1", "sold", "pending", "alice"])
+                                .to_string(),
+                            _ => random_text(&mut rng),
+                        };
+                        (key, value)
+                    })
+                    .collect();
+                described = format!("{pairs:?}").chars().take(200).collect();
+                request.form(&pairs)
+            }
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let _ = response.bytes().await;
+        *statuses.entry(status.as_u16()).or_default() += 1;
+        assert!(
+            !status.is_server_error(),
+            "case {case} (FUZZ_SEED={seed}): {endpoint} with {described} -> {status}"
+        );
+        let now = stored_state(&pool).await;
+        if status.is_success() || status.is_redirection() {
+            state = now;
+        } else {
+            assert_eq!(
+                now, state,
+                "case {case} (FUZZ_SEED={seed}): rejected {endpoint} ({status}) changed stored data"
+            );
+        }
+    }
+    println!("fuzz: status counts {statuses:?}");
+    assert!(statuses.contains_key(&200) && statuses.contains_key(&400));
+}

@@ -67,6 +67,7 @@ pub fn current_year() -> i32 {
 #[server(prefix = "/rpc", endpoint = "cars/list", input = Json)]
 pub async fn list_cars(filters: CarFilters) -> Result<CarPage, AppError> {
     let state = crate::server::state::app_state()?;
+    let filters = filters.bounded();
     crate::error::with_status(super::db::list_available_cars(&state.db, &filters).await)
 }
 

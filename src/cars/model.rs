@@ -720,6 +720,21 @@ impl CarFilters {
         out.finish()
     }
 
+    /// The same filters within the limits the query string parser applies, for
+    /// filters that arrive as JSON (a server-function call can send anything).
+    pub fn bounded(mut self) -> Self {
+        self.q = self
+            .q
+            .map(|q| q.trim().chars().take(MAX_SEARCH).collect::<String>())
+            .filter(|q| !q.is_empty());
+        self.make = self
+            .make
+            .map(|m| m.trim().chars().take(MAX_TEXT).collect::<String>())
+            .filter(|m| !m.is_empty());
+        self.page = self.page.clamp(1, MAX_PAGE);
+        self
+    }
+
     /// True when any filter (not sort or page) is set.
     pub fn is_filtered(&self) -> bool {
         self.q.is_some()
@@ -994,6 +1009,20 @@ mod tests {
         for raw in ["NaN", "abc", "-1", "0.0.0", "1e5"] {
             assert_eq!(parse_price_filter(raw), None, "{raw}");
         }
+    }
+
+    #[test]
+    fn filters_from_json_are_bounded_like_the_query_string() {
+        let filters = CarFilters {
+            q: Some("x".repeat(10_000)),
+            make: Some("   ".into()),
+            page: u32::MAX,
+            ..Default::default()
+        }
+        .bounded();
+        assert_eq!(filters.q.unwrap().len(), MAX_SEARCH);
+        assert_eq!(filters.make, None);
+        assert_eq!(filters.page, MAX_PAGE);
     }
 
     #[test]

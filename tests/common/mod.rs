@@ -2,6 +2,8 @@
 //! with its own temporary SQLite database and media directory.
 #![allow(dead_code)] // Each test file uses a different part of this.
 
+pub mod fuzz;
+
 use reqwest::{redirect::Policy, Client};
 use std::{
     io::{BufRead, BufReader},

@@ -13,9 +13,14 @@ async fn main() {
             .json()
             .with_current_span(true)
             .with_env_filter(filter)
+            .with_writer(std::io::stderr)
             .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Logs go to stderr; stdout carries only the "listening on" line.
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     }
     let config = match autonexus::server::config::Config::from_env() {
         Ok(config) => config,

@@ -681,3 +681,46 @@ async fn random_server_function_calls_never_get_a_5xx_and_rejected_ones_change_n
     println!("fuzz: status counts {statuses:?}");
     assert!(statuses.contains_key(&200) && statuses.contains_key(&400));
 }
+
+#[tokio::test]
+async fn logs_are_json_lines_carrying_the_request_id() {
+    let server = Server::start_with(&[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]);
+    let res = bare_client()
+        .get(server.url("/cars"))
+        .header("x-request-id", "trace-me-4711")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("trace-me-4711"))
+        .unwrap_or_else(|| panic!("no log line with the request id in:\n{log}"));
+    let entry: Value = serde_json::from_str(line).expect("each line is JSON");
+    assert_eq!(entry["span"]["request_id"], "trace-me-4711");
+    assert_eq!(entry["span"]["path"], "/cars");
+}
+
+#[tokio::test]
+async fn expired_sessions_are_deleted_from_the_database() {
+    let server = Server::start_with(&[("SESSION_IDLE_SECS", "1"), ("SESSION_CLEANUP_SECS", "1")]);
+    register(&server, "alice").await;
+    let pool = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(server.db_path())
+            .read_only(true),
+    )
+    .await
+    .unwrap();
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 1);
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert_eq!(count().await, 0, "the expired session row was removed");
+}

@@ -22,6 +22,8 @@ pub struct Config {
     /// A sign-in lasts at most this long, however active (absolute expiry).
     /// `SESSION_MAX_AGE_SECS`, default 30 days.
     pub session_max_age_secs: i64,
+    /// How often expired sessions are deleted. `SESSION_CLEANUP_SECS`, default one hour.
+    pub session_cleanup_secs: i64,
     /// Rate limits (`REGISTRATIONS_PER_HOUR`, `LISTINGS_PER_HOUR` override two of them).
     pub limits: super::limits::Limits,
     /// `TRUST_PROXY=1`: the server is only reachable through a reverse proxy, so the client
@@ -117,6 +119,7 @@ impl Config {
             trust_proxy: flag("TRUST_PROXY")?,
             session_idle_secs: seconds("SESSION_IDLE_SECS", 14 * 24 * 3600)?,
             session_max_age_secs: seconds("SESSION_MAX_AGE_SECS", 30 * 24 * 3600)?,
+            session_cleanup_secs: seconds("SESSION_CLEANUP_SECS", 3600)?,
             database_url,
             media_dir: get("MEDIA_DIR")
                 .filter(|v| !v.trim().is_empty())

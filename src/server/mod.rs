@@ -56,12 +56,10 @@ pub async fn build(
         .with_table_name("sessions")
         .map_err(|e| format!("session table name: {e}"))?;
     session_store.migrate().await?;
-    // Expired sessions are removed hourly; the task ends with the process.
-    tokio::spawn(
-        session_store
-            .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
-    );
+    // Expired sessions are removed periodically (hourly by default); the task ends with the process.
+    tokio::spawn(session_store.clone().continuously_delete_expired(
+        tokio::time::Duration::from_secs(config.session_cleanup_secs.unsigned_abs()),
+    ));
     // Over HTTPS the cookie takes the `__Host-` prefix: browsers then accept it only
     // when Secure, for this exact host and path /, so a sibling subdomain cannot plant one.
     let cookie_name = if config.secure_cookies {

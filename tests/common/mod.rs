@@ -22,6 +22,15 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test shows what the server logged.
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- server log (last lines) ---");
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
@@ -50,7 +59,7 @@ impl Server {
             .env("LEPTOS_OUTPUT_NAME", "autonexus")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(std::fs::File::create(dir.path().join("server.log")).unwrap());
         for (k, v) in env {
             command.env(k, v);
         }
@@ -140,6 +149,11 @@ impl Server {
     /// Waits for the process to exit by itself.
     pub fn wait_exit(&mut self) -> std::process::ExitStatus {
         self.child.wait().unwrap()
+    }
+
+    /// Everything the server wrote to stderr (its log) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     /// The test database's path, to check what was (not) stored.

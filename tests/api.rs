@@ -488,7 +488,7 @@ async fn create_follows_the_original_serializer() {
         "image/jpeg",
         "an opaque photo is re-encoded as JPEG"
     );
-    assert_eq!(server.media_files(), 1);
+    assert_eq!(server.media_files(), 2, "the photo and its thumbnail");
 
     // 400s name each bad field; nothing is stored.
     let pool = open_db(&server).await;
@@ -592,7 +592,7 @@ async fn create_follows_the_original_serializer() {
         before,
         "rejected requests stored nothing"
     );
-    assert_eq!(server.media_files(), 1, "no orphaned photo");
+    assert_eq!(server.media_files(), 2, "no orphaned photo");
 }
 
 #[tokio::test]

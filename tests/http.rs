@@ -375,13 +375,24 @@ async fn a_photo_is_stored_served_with_its_type_and_removed_with_the_listing() {
     let page = list(&server, &alice, json!({})).await;
     let src = page["cars"][0]["image"].as_str().unwrap().to_owned();
     // The name is ours, and the opaque PNG was re-encoded as a JPEG (no metadata survives).
-    assert!(src.starts_with("/media/") && src.ends_with(".jpg"), "{src}");
+    assert!(src.starts_with("/media/") && src.ends_with("-thumb.jpg"), "{src}");
     assert!(!src.contains("whatever"));
+    // The card's thumbnail is small; the details page shows the full photo.
+    let details = alice
+        .get(server.url(&format!("/cars/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let full = src.replace("-thumb", "");
+    assert!(details.contains(&format!("src=\"{full}\"")), "{details}");
     let res = alice.get(server.url(&src)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[header::CONTENT_TYPE], "image/jpeg");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(server.media_files(), 1);
+    assert_eq!(server.media_files(), 2, "the photo and its thumbnail");
     alice
         .post(server.url("/rpc/cars/delete"))
         .form(&[("id", id.to_string().as_str())])

@@ -25,7 +25,8 @@ export function uniqueWord(prefix: string): string {
 export async function open(page: Page, url: string, info: TestInfo) {
   await page.goto(url);
   if (jsEnabled(info)) {
-    await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
+    // Generous: on a busy 2-core machine the WebAssembly can take a few seconds to start.
+    await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1, { timeout: 15_000 });
   }
 }
 

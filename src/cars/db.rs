@@ -89,7 +89,12 @@ impl From<SummaryRow> for CarSummary {
             mileage_km: row.mileage_km,
             condition: Condition::parse(&row.condition).unwrap_or_default(),
             status: Status::parse(&row.status).unwrap_or_default(),
-            image: row.photo.as_deref().map(media_url).or(row.image_url),
+            // Cards load the thumbnail; the details page loads the full photo.
+            image: row
+                .photo
+                .as_deref()
+                .map(|name| media_url(&crate::server::media::thumbnail_name(name)))
+                .or(row.image_url),
         }
     }
 }

@@ -381,8 +381,11 @@ fn render_photos() -> Vec<super::media::CheckedPhoto> {
             let mut bytes = std::io::Cursor::new(Vec::new());
             img.write_to(&mut bytes, image::ImageFormat::Jpeg)
                 .expect("encoding a JPEG in memory cannot fail");
+            let bytes = bytes.into_inner();
+            // Drawn at card size already: the thumbnail is the photo itself.
             out.push(super::media::CheckedPhoto {
-                bytes: bytes.into_inner(),
+                thumbnail: bytes.clone(),
+                bytes,
                 extension: "jpg",
             });
         }

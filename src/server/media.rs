@@ -15,11 +15,24 @@ pub struct MediaStore {
     dir: PathBuf,
 }
 
-/// A photo that decoded as one of the accepted formats.
+/// A photo that decoded as one of the accepted formats, re-encoded, with its thumbnail.
 #[derive(Debug)]
 pub struct CheckedPhoto {
     pub bytes: Vec<u8>,
+    /// At most `THUMBNAIL_EDGE` pixels on its longest side: what the marketplace cards load.
+    pub thumbnail: Vec<u8>,
     pub extension: &'static str,
+}
+
+/// Longest side of a card thumbnail: sharp on a 2x phone screen, a small fraction of the photo.
+pub const THUMBNAIL_EDGE: u32 = 640;
+
+/// `abc.jpg` -> `abc-thumb.jpg`.
+pub fn thumbnail_name(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}-thumb.{ext}"),
+        None => format!("{name}-thumb"),
+    }
 }
 
 impl MediaStore {
@@ -32,15 +45,22 @@ impl MediaStore {
         &self.dir
     }
 
-    /// Stores the photo under a fresh random name and returns that name.
+    /// Stores the photo and its thumbnail under a fresh random name and returns that name.
     pub async fn save(&self, photo: &CheckedPhoto) -> Result<String, AppError> {
         let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), photo.extension);
+        let failed = |error: std::io::Error| {
+            tracing::error!(%error, "could not store photo");
+            AppError::Internal
+        };
         tokio::fs::write(self.dir.join(&name), &photo.bytes)
             .await
-            .map_err(|error| {
-                tracing::error!(%error, "could not store photo");
-                AppError::Internal
-            })?;
+            .map_err(failed)?;
+        if let Err(error) =
+            tokio::fs::write(self.dir.join(thumbnail_name(&name)), &photo.thumbnail).await
+        {
+            self.delete(&name).await;
+            return Err(failed(error));
+        }
         Ok(name)
     }
 
@@ -52,14 +72,16 @@ impl MediaStore {
         ok
     }
 
-    /// Removes a stored photo; a photo already gone is not an error.
+    /// Removes a stored photo and its thumbnail; files already gone are not an error.
     pub async fn delete(&self, name: &str) {
         if !is_media_name(name) {
             return;
         }
-        if let Err(error) = tokio::fs::remove_file(self.dir.join(name)).await {
-            if error.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(%error, name, "could not remove photo");
+        for file in [name.to_owned(), thumbnail_name(name)] {
+            if let Err(error) = tokio::fs::remove_file(self.dir.join(&file)).await {
+                if error.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(%error, file, "could not remove photo");
+                }
             }
         }
     }
@@ -153,23 +175,30 @@ pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
             image::imageops::FilterType::Triangle,
         );
     }
-    let mut out = Cursor::new(Vec::new());
-    let extension = if photo.color().has_alpha() {
-        photo
-            .to_rgba8()
-            .write_to(&mut out, image::ImageFormat::Png)
-            .map_err(|_| DAMAGED.to_owned())?;
-        "png"
+    let alpha = photo.color().has_alpha();
+    // `thumbnail` would also enlarge a small photo: keep those as they are.
+    let thumbnail = if photo.width().max(photo.height()) > THUMBNAIL_EDGE {
+        photo.thumbnail(THUMBNAIL_EDGE, THUMBNAIL_EDGE)
     } else {
-        let rgb = photo.to_rgb8();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-            .encode_image(&rgb)
-            .map_err(|_| DAMAGED.to_owned())?;
-        "jpg"
+        photo.clone()
+    };
+    let encode = |img: &image::DynamicImage, quality: u8| -> Result<Vec<u8>, String> {
+        let mut out = Cursor::new(Vec::new());
+        if alpha {
+            img.to_rgba8()
+                .write_to(&mut out, image::ImageFormat::Png)
+                .map_err(|_| DAMAGED.to_owned())?;
+        } else {
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+                .encode_image(&img.to_rgb8())
+                .map_err(|_| DAMAGED.to_owned())?;
+        }
+        Ok(out.into_inner())
     };
     Ok(CheckedPhoto {
-        bytes: out.into_inner(),
-        extension,
+        bytes: encode(&photo, 85)?,
+        thumbnail: encode(&thumbnail, 78)?,
+        extension: if alpha { "png" } else { "jpg" },
     })
 }
 
@@ -195,7 +224,24 @@ mod tests {
             assert_eq!(photo.extension, "jpg", "{format:?}");
             let stored = image::load_from_memory(&photo.bytes).unwrap();
             assert_eq!((stored.width(), stored.height()), (8, 6));
+            let thumb = image::load_from_memory(&photo.thumbnail).unwrap();
+            assert_eq!((thumb.width(), thumb.height()), (8, 6), "never enlarged");
         }
+    }
+
+    #[test]
+    fn thumbnails_are_small_and_keep_the_shape() {
+        let img = image::RgbImage::from_fn(2000, 1250, |x, y| {
+            image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+        });
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        let photo = check_photo(out.into_inner()).unwrap();
+        let thumb = image::load_from_memory(&photo.thumbnail).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (640, 400));
+        assert!(photo.thumbnail.len() * 4 < photo.bytes.len());
+        assert_eq!(thumbnail_name("ab12.jpg"), "ab12-thumb.jpg");
+        assert!(is_media_name(&thumbnail_name("ab12.jpg")));
     }
 
     #[test]

@@ -375,7 +375,10 @@ async fn a_photo_is_stored_served_with_its_type_and_removed_with_the_listing() {
     let page = list(&server, &alice, json!({})).await;
     let src = page["cars"][0]["image"].as_str().unwrap().to_owned();
     // The name is ours, and the opaque PNG was re-encoded as a JPEG (no metadata survives).
-    assert!(src.starts_with("/media/") && src.ends_with("-thumb.jpg"), "{src}");
+    assert!(
+        src.starts_with("/media/") && src.ends_with("-thumb.jpg"),
+        "{src}"
+    );
     assert!(!src.contains("whatever"));
     // The card's thumbnail is small; the details page shows the full photo.
     let details = alice

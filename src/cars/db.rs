@@ -236,38 +236,38 @@ pub async fn list_available_makes(db: &Db) -> Result<Vec<String>, AppError> {
     .await?)
 }
 
-/// `%` and `_` typed by a user match themselves, not any text.
-fn like_pattern(word: &str) -> String {
-    let mut out = String::with_capacity(word.len() + 2);
-    out.push('%');
-    for c in word.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
+/// The search box as an FTS5 query: every word must match the start of a word in the
+/// make, model or description (`civ` finds Civic), case- and accent-insensitively.
+/// Each word is quoted, so FTS5 operators typed by a user are plain text. `None` when
+/// a word has no letter or digit at all: it can match nothing.
+pub fn fts_query(q: &str) -> Option<String> {
+    let mut terms = Vec::new();
+    // Control characters (a NUL would end the FTS5 string early) separate words like spaces.
+    let words = q
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty());
+    for word in words.take(8) {
+        if !word.chars().any(char::is_alphanumeric) {
+            return None;
         }
-        out.push(c);
+        terms.push(format!("\"{}\"*", word.replace('"', "\"\"")));
     }
-    out.push('%');
-    out
+    Some(terms.join(" "))
 }
 
 fn push_filters(query: &mut QueryBuilder<'_, Sqlite>, filters: &CarFilters) {
     query.push(" WHERE c.status = 'available'");
     if let Some(q) = &filters.q {
-        // Every word must appear in the make, model or description (case-insensitive).
-        for word in q.split_whitespace().take(8) {
-            let pattern = like_pattern(word);
-            query
-                .push(" AND (c.make LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\'");
-            query
-                .push(" OR c.model LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\'");
-            query
-                .push(" OR c.description LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\')");
+        match fts_query(q) {
+            Some(expression) => {
+                query
+                    .push(" AND c.id IN (SELECT rowid FROM cars_fts WHERE cars_fts MATCH ")
+                    .push_bind(expression)
+                    .push(")");
+            }
+            None => {
+                query.push(" AND 0");
+            }
         }
     }
     if let Some(v) = filters.min_price_cents {
@@ -381,4 +381,22 @@ pub async fn list_available_cars_full(
 ) -> Result<(Vec<Car>, i64), AppError> {
     let (rows, total) = list_available::<CarRow>(db, CAR_COLUMNS, filters, window).await?;
     Ok((rows.into_iter().map(Car::from).collect(), total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn search_words_become_quoted_prefix_terms() {
+        assert_eq!(fts_query("tidy  Honda").unwrap(), "\"tidy\"* \"Honda\"*");
+        // FTS5 syntax typed by a user is just text.
+        assert_eq!(
+            fts_query("a\"b OR NEAR(x)").unwrap(),
+            "\"a\"\"b\"* \"OR\"* \"NEAR(x)\"*"
+        );
+        assert_eq!(fts_query("a\u{0}b").unwrap(), "\"a\"* \"b\"*");
+        assert_eq!(fts_query("100% -"), None);
+        assert_eq!(fts_query("%"), None);
+    }
 }

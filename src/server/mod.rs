@@ -202,7 +202,8 @@ async fn serve_media(State(state): State<AppState>, Path(name): Path<String>) ->
     if read.is_err() {
         // Photos stored before thumbnails existed: the card gets the full photo instead.
         if let Some(original) = name.rsplit_once('.').and_then(|(stem, ext)| {
-            stem.strip_suffix("-thumb").map(|stem| format!("{stem}.{ext}"))
+            stem.strip_suffix("-thumb")
+                .map(|stem| format!("{stem}.{ext}"))
         }) {
             read = tokio::fs::read(state.media.dir().join(original)).await;
         }

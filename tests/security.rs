@@ -57,6 +57,17 @@ async fn login(server: &Server, username: &str, password: &str) -> reqwest::Resp
         .unwrap()
 }
 
+/// Lists a car through the API as the browser session in `cookie` (no Origin: a same-site client).
+async fn create_by_cookie(server: &Server, cookie: &str, body: &Value) -> reqwest::Response {
+    bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::COOKIE, cookie)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn car_json(model: &str) -> Value {
     json!({"make": "Fiat", "model": model, "year": 2015, "price": "4000", "mileage": 60000})
 }
@@ -66,13 +77,7 @@ async fn cross_site_writes_are_refused_on_every_route_and_same_site_ones_work() 
     let server = Server::start();
     let cookie = register(&server, "alice").await;
     let client = bare_client();
-    let create = client
-        .post(server.url("/api/cars/"))
-        .header(header::COOKIE, &cookie)
-        .json(&car_json("Panda"))
-        .send()
-        .await
-        .unwrap();
+    let create = create_by_cookie(&server, &cookie, &car_json("Panda")).await;
     assert_eq!(create.status(), StatusCode::CREATED);
     let id = create.json::<Value>().await.unwrap()["id"]
         .as_i64()
@@ -345,22 +350,10 @@ async fn registrations_and_new_listings_are_rate_limited() {
         .contains("Too many new accounts from your network."));
 
     for model in ["One", "Two"] {
-        let res = bare_client()
-            .post(server.url("/api/cars/"))
-            .header(header::COOKIE, &cookie)
-            .json(&car_json(model))
-            .send()
-            .await
-            .unwrap();
+        let res = create_by_cookie(&server, &cookie, &car_json(model)).await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
-    let res = bare_client()
-        .post(server.url("/api/cars/"))
-        .header(header::COOKIE, &cookie)
-        .json(&car_json("Three"))
-        .send()
-        .await
-        .unwrap();
+    let res = create_by_cookie(&server, &cookie, &car_json("Three")).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let mine = bare_client()
         .get(server.url("/api/cars/my_listings/"))
@@ -410,13 +403,7 @@ async fn user_text_is_escaped_and_script_urls_are_refused() {
     let mut body = car_json("Panda");
     body["description"] = json!("<script>alert(1)</script><img src=x onerror=alert(2)>");
     body["model"] = json!("<b>Panda</b></title><script>alert(3)</script>");
-    let res = bare_client()
-        .post(server.url("/api/cars/"))
-        .header(header::COOKIE, &cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let res = create_by_cookie(&server, &cookie, &body).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     for path in [format!("/cars/{id}"), "/cars".to_owned()] {
@@ -436,13 +423,7 @@ async fn user_text_is_escaped_and_script_urls_are_refused() {
     }
     let mut bad = car_json("Panda");
     bad["image_url"] = json!("javascript:alert(1)");
-    let res = bare_client()
-        .post(server.url("/api/cars/"))
-        .header(header::COOKIE, &cookie)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    let res = create_by_cookie(&server, &cookie, &bad).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -605,13 +586,7 @@ async fn random_server_function_calls_never_get_a_5xx_and_rejected_ones_change_n
     let mut rng = Rng(seed);
     let server = Server::start_with(&[("REGISTRATIONS_PER_HOUR", "100000")]);
     let cookie = register(&server, "alice").await;
-    let res = bare_client()
-        .post(server.url("/api/cars/"))
-        .header(header::COOKIE, &cookie)
-        .json(&car_json("Panda"))
-        .send()
-        .await
-        .unwrap();
+    let res = create_by_cookie(&server, &cookie, &car_json("Panda")).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let pool = sqlx::SqlitePool::connect_with(
         sqlx::sqlite::SqliteConnectOptions::new()

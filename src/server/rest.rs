@@ -624,14 +624,7 @@ async fn reference() -> Html<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, value.parse().unwrap());
-        }
-        map
-    }
+    use crate::server::security::test_headers as headers;
 
     #[test]
     fn token_header_follows_drf() {

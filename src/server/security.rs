@@ -110,17 +110,19 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
     }
 }
 
+/// A header map from name/value pairs (unit tests of header logic).
+#[cfg(test)]
+pub(crate) fn test_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.insert(*name, value.parse().unwrap());
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, value.parse().unwrap());
-        }
-        map
-    }
+    use super::{test_headers as headers, *};
 
     #[test]
     fn cross_site_requests_are_recognised() {

@@ -41,17 +41,30 @@ token=$(curl -fsS -X POST "http://127.0.0.1:$oport/api/auth/token/" -H 'Content-
 bench_id=$(curl -fsS "http://127.0.0.1:$oport/api/auth/me/" -H "Authorization: Token $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 python3 "$here/import_django.py" "$work/peer/db.sqlite3" "$work/ours.db" "$bench_id"
 
+# The marketplace's own pages (the peer has no HTML front end to compare with).
+echo "== wrk against AutoNexus pages"
+car_id=$(curl -fsS "http://127.0.0.1:$oport/api/cars/?ordering=-created_at" | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["id"])')
+deep=$(( cars / 2 / 24 ))
+pages=("/cars" "/cars?page=$deep" "/cars?q=toyota&min_price=5000&max_price=20000&min_year=2012&sort=price_asc" "/cars/$car_id")
+: >"$work/pages.txt"
+for page in "${pages[@]}"; do
+  wrk -t2 -c32 -d10s --timeout 10s -H 'Accept: text/html' -H 'Accept-Encoding: br' -s "$work/peer/bench/report.lua" \
+    "http://127.0.0.1:$oport$page" | grep -m1 '^WRK_RESULT' | while read -r result; do printf '%s %s\n' "$page" "$result"; done >>"$work/pages.txt"
+  sleep 1
+done
 # The peer's own bench.sh drives both servers with the same wrk scripts.
 echo "== wrk against the Django peer"
 (cd "$work/peer" && ./bench.sh "$dport") >"$work/django.txt" 2>"$work/django.err"
 echo "== wrk against AutoNexus"
 (cd "$work/peer" && TOKEN="$token" BENCH_CLEANUP=0 ./bench.sh "$oport") >"$work/ours.txt" 2>"$work/ours.err"
+# Like the peer's cleanup: the cars the POST run created go again (reruns see the same data).
+python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1], timeout=30); n = db.execute("DELETE FROM cars WHERE description LIKE ?", ("wrk-bench listing%",)).rowcount; db.commit(); print(f"cleanup: deleted {n} bench cars")' "$work/ours.db" >&2
 ours_rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$ours_pid/status")
 django_rss=$(for p in $(pgrep -f "gunicorn.*127.0.0.1:$dport"); do awk '/VmHWM/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {printf "%.0f", s / 1024}')
 
 mkdir -p "$here/results"
 report="$here/results/$(date -u +%Y%m%dT%H%M%SZ)-${cars}.md"
-python3 - "$work/django.txt" "$work/ours.txt" "$cars" "$ours_rss" "$django_rss" <<'PY' | tee "$report"
+python3 - "$work/django.txt" "$work/ours.txt" "$cars" "$ours_rss" "$django_rss" "$work/pages.txt" <<'PY' | tee "$report"
 import re, sys
 django, ours, cars, ours_rss, django_rss = sys.argv[1:6]
 
@@ -74,5 +87,14 @@ for dr, orow in zip(d, o):
     errors = f"{int(dr[5]) + int(dr[6])}/{int(orow[5]) + int(orow[6])}"
     print(f"| {name} | {dr[1]} | {orow[1]} | {ratio:.1f}x | {dr[3]} | {orow[3]} | {errors} |")
 print(f"\nPeak RSS: AutoNexus {ours_rss} MB (one process); Django {django_rss} MB (all gunicorn processes).")
+pages = sys.argv[6]
+print("\n### AutoNexus HTML pages (server-rendered, brotli), same run\n")
+print("| page | req/s | p50 ms | p99 ms | errors |")
+print("|---|---:|---:|---:|---:|")
+for line in open(pages):
+    page, rest = line.split(" WRK_RESULT ")
+    kv = dict(re.findall(r"(\w+)=([\d.]+)", rest))
+    errors = sum(int(kv[k]) for k in ("non2xx", "connect", "read", "write", "timeout"))
+    print(f"| `{page}` | {float(kv['rps']):.1f} | {float(kv['p50_ms']):.1f} | {float(kv['p99_ms']):.1f} | {errors} |")
 PY
 echo "written: $report"

@@ -2,7 +2,7 @@
 #![recursion_limit = "512"]
 
 // mimalloc returns freed memory to the system far better than glibc's per-thread
-// arenas under many concurrent requests (peak RSS under the load test: see SECURITY.md).
+// arenas under many concurrent requests (15 s load test peak RSS: 355 MB before, 77 MB after).
 #[cfg(feature = "ssr")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

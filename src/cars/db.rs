@@ -341,9 +341,14 @@ where
     push_filters(&mut count, filters);
     let total: i64 = count.build_query_scalar().fetch_one(&db.pool).await?;
 
-    let mut query = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT {columns} FROM cars c JOIN users u ON u.id = c.seller_id"
-    ));
+    // The seller's name is joined only when the row shape asks for it (a page skipped
+    // by OFFSET would otherwise pay for the join too).
+    let from = if columns.contains("u.") {
+        "cars c JOIN users u ON u.id = c.seller_id"
+    } else {
+        "cars c"
+    };
+    let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM {from}"));
     push_filters(&mut query, filters);
     push_order(&mut query, window.order);
     let page = window.page.max(1);

@@ -90,6 +90,7 @@ run_e2e() {
   if [ "$status" -ne 0 ]; then
     echo "--- server log (last 50 lines) ---"; tail -n 50 "$dir/server.log"
   fi
+  rm -rf "$dir"
   return "$status"
 }
 

@@ -19,7 +19,7 @@ cp -r "$peer_src" "$work/peer"   # the peer is read-only where it is kept
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 1 150); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done; echo "not up: $1" >&2; return 1; }
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; sleep 1; rm -rf "$work"' EXIT
 
 echo "== Django peer: install and seed $cars cars"
 (cd "$work/peer" && ./setup.sh "$cars" >"$work/peer-setup.log" 2>&1) || { tail -20 "$work/peer-setup.log"; exit 1; }

@@ -714,3 +714,24 @@ async fn expired_sessions_are_deleted_from_the_database() {
     tokio::time::sleep(Duration::from_millis(3_500)).await;
     assert_eq!(count().await, 0, "the expired session row was removed");
 }
+
+#[tokio::test]
+async fn failed_logins_from_one_address_are_throttled_across_accounts() {
+    let server = Server::start();
+    register(&server, "alice").await;
+    // 30 failures spread over 10 accounts (3 each: no single account is locked)...
+    for i in 0..30 {
+        let res = login(&server, &format!("guess{}", i % 10), "wrong-password-1").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // ...lock out the address, even for an account that never failed.
+    let res = login(&server, "alice", "correct-horse-battery").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains(
+            "Too many failed log-in attempts from your network. Try again in 15 minutes."
+        ),
+        "{body}"
+    );
+}

@@ -17,7 +17,8 @@ base="http://127.0.0.1:$port"
   DEMO_DATA=1 RUST_LOG=warn REGISTRATIONS_PER_HOUR=1000 LISTINGS_PER_HOUR=10000000 \
   exec ./target/release/autonexus >"$dir/server.log" 2>&1) &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
+# The database grows by thousands of listings a run: remove it with the server.
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && break; sleep 0.2; done
 
 : >"$dir/tokens"

@@ -20,8 +20,6 @@ use leptos_router::{
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::server::security::apply_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

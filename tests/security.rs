@@ -528,6 +528,30 @@ async fn pages_carry_a_nonce_based_content_security_policy() {
         scripts,
         "{html}"
     );
+    // The not-found page is a Leptos page too: its scripts carry its own response's nonce.
+    let missing = bare_client()
+        .get(server.url("/no-such-page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let missing_policy = missing.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let missing_nonce = missing_policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap()
+        .to_owned();
+    let missing_html = missing.text().await.unwrap();
+    assert_eq!(
+        missing_html
+            .matches(&format!("nonce=\"{missing_nonce}\""))
+            .count(),
+        missing_html.matches("<script").count()
+    );
     // A second response gets a different nonce.
     let again = bare_client().get(server.url("/cars")).send().await.unwrap();
     assert_ne!(

@@ -21,12 +21,30 @@ export function uniqueWord(prefix: string): string {
   return out;
 }
 
-/** Opens a page and, with JavaScript on, waits until it has hydrated. */
+/** Opens a page and, with JavaScript on, waits until it has hydrated. If it does not,
+ * the failure says what the browser reported (a panic, a blocked script, a failed load). */
 export async function open(page: Page, url: string, info: TestInfo) {
-  await page.goto(url);
-  if (jsEnabled(info)) {
-    // Generous: on a busy 2-core machine the WebAssembly can take a few seconds to start.
-    await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1, { timeout: 15_000 });
+  const problems: string[] = [];
+  const onConsole = (m: { type(): string; text(): string }) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  };
+  const onError = (e: Error) => problems.push(`pageerror: ${e.message}`);
+  const onFailed = (r: { url(): string; failure(): { errorText: string } | null }) =>
+    problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`);
+  page.on('console', onConsole);
+  page.on('pageerror', onError);
+  page.on('requestfailed', onFailed);
+  try {
+    await page.goto(url);
+    if (jsEnabled(info)) {
+      // Generous: on a busy 2-core machine the WebAssembly can take a few seconds to start.
+      await expect(page.locator('html[data-hydrated="true"]'), `${url} hydrates; browser said: ${problems.join(' | ')}`)
+        .toHaveCount(1, { timeout: 15_000 });
+    }
+  } finally {
+    page.off('console', onConsole);
+    page.off('pageerror', onError);
+    page.off('requestfailed', onFailed);
   }
 }
 

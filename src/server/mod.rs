@@ -108,17 +108,30 @@ pub async fn build(
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    security::provide_page_nonce();
+                }
             },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            {
+                let state = state.clone();
+                move || {
+                    provide_context(state.clone());
+                    security::provide_page_nonce();
+                }
+            },
+            shell,
+        ))
         .layer(axum::middleware::map_response(status_from_error_body))
         .layer(sessions)
         .layer(axum::middleware::from_fn(security::csrf_guard))
+        .layer(axum::middleware::from_fn(security::content_security_policy))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(security::DEFAULT_POLICY),

@@ -501,7 +501,7 @@ fn prose(text: &str) -> String {
 }
 
 /// A readable reference page, rendered from the same OpenAPI document (no scripts, no CDN).
-async fn reference() -> Html<String> {
+async fn reference() -> impl IntoResponse {
     use utoipa::openapi::{
         path::{Operation, ParameterIn},
         Required,
@@ -609,7 +609,12 @@ async fn reference() -> Html<String> {
             }
         }
     }
-    Html(format!(
+    // A static page: the script-free policy, not the pages' nonce policy.
+    let policy = [(
+        header::CONTENT_SECURITY_POLICY,
+        super::security::DEFAULT_POLICY,
+    )];
+    (policy, Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>API reference · AutoNexus</title><link rel=\"stylesheet\" href=\"/pkg/autonexus.css\"></head>\
@@ -618,7 +623,7 @@ async fn reference() -> Html<String> {
          <nav aria-label=\"Endpoints\"><ul>{index}</ul></nav>{sections}</main></body></html>",
         escape(&doc.info.title),
         prose(doc.info.description.as_deref().unwrap_or_default()),
-    ))
+    )))
 }
 
 #[cfg(test)]

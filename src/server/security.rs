@@ -24,16 +24,46 @@ pub fn page_policy(nonce: &str) -> String {
 pub const DEFAULT_POLICY: &str = "default-src 'self'; script-src 'none'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Called while a page renders on the server: sends the CSP with this render's nonce.
-pub fn apply_page_policy() {
-    use leptos::prelude::use_context;
-    if let (Some(nonce), Some(options)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) {
+/// This response's CSP nonce, chosen before the page renders (request extension).
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// Gives every request a fresh nonce and sends the page policy with it on HTML
+/// responses. Leptos is handed the same nonce (`provide_page_nonce`) for the scripts
+/// it writes, so the header and the page always agree.
+pub async fn content_security_policy(mut request: Request, next: Next) -> Response {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    let nonce: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html
+        && !response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
         if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
-            options.insert_header(header::CONTENT_SECURITY_POLICY, value);
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, value);
         }
+    }
+    response
+}
+
+/// Inside a page render: makes this request's nonce the one Leptos writes on its scripts.
+pub fn provide_page_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    if let Some(nonce) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
+    {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
 }
 

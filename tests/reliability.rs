@@ -201,14 +201,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     sender.send(Ok(first.to_vec())).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let pid = server.child_id();
-    let terminating = std::thread::spawn(move || {
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap()
-    });
-    assert!(terminating.join().unwrap().success());
+    server.send_sigterm();
     tokio::time::sleep(Duration::from_millis(300)).await;
     sender.send(Ok(rest.to_vec())).await.unwrap();
     drop(sender);

@@ -174,10 +174,11 @@ const TOKEN_BYTES: usize = 20;
 
 fn token_hash(key: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    to_hex(&Sha256::digest(key.as_bytes()))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn is_token_shape(key: &str) -> bool {
@@ -189,7 +190,7 @@ pub async fn create_api_token(db: &Db, user_id: i64) -> Result<String, AppError>
     use argon2::password_hash::rand_core::RngCore;
     let mut bytes = [0u8; TOKEN_BYTES];
     OsRng.fill_bytes(&mut bytes);
-    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let key = to_hex(&bytes);
     sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)")
         .bind(user_id)
         .bind(token_hash(&key))

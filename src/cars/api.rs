@@ -171,9 +171,7 @@ pub async fn set_car_status(id: i64, status: String) -> Result<(), AppError> {
                 AppError::field("status", "Status must be available, pending or sold.")
             })?;
             require_owner(&state, id).await?;
-            super::db::set_status(&state.db, id, status).await?;
-            tracing::info!(car_id = id, status = status.as_str(), "status changed");
-            Ok(())
+            super::service::change_status(&state, id, status).await
         }
         .await,
     )

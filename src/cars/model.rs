@@ -621,9 +621,7 @@ impl CarFilters {
             ..Default::default()
         };
 
-        if let Some(q) = text("q") {
-            filters.q = Some(q.chars().take(MAX_SEARCH).collect());
-        }
+        filters.q = text("q");
         let mut price = |key: &str, label: &str| {
             text(key).and_then(|raw| match parse_price_filter(&raw) {
                 Some(cents) => Some(cents),
@@ -652,7 +650,7 @@ impl CarFilters {
         };
         filters.min_year = year("min_year", "Min year");
         filters.max_year = year("max_year", "Max year");
-        filters.make = text("make").map(|m| m.chars().take(MAX_TEXT).collect());
+        filters.make = text("make");
         filters.condition = text("condition").and_then(|c| {
             let condition = Condition::parse(&c);
             if condition.is_none() {
@@ -677,7 +675,8 @@ impl CarFilters {
             .and_then(|p| p.parse::<u32>().ok())
             .filter(|p| (1..=MAX_PAGE).contains(p))
             .unwrap_or(1);
-        (filters, problems)
+        // Search and make are cut to their limits in one place, shared with JSON filters.
+        (filters.bounded(), problems)
     }
 
     /// The query string for these filters at another page ("" for page 1 with no filters).

@@ -567,8 +567,7 @@ pub async fn set_status(
         _ => None,
     }
     .ok_or_else(|| AppError::field("status", "Choose one of: available, pending, sold."))?;
-    db::set_status(&state.db, id, status).await?;
-    tracing::info!(car_id = id, status = status.as_str(), "status changed");
+    service::change_status(&state, id, status).await?;
     Ok(Json(load(&state, &headers, id).await?))
 }
 

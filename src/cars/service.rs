@@ -2,7 +2,10 @@
 //! the server functions, the HTML form handlers and the REST API, so the rules
 //! (owner only, no orphaned photo, no half-written listing) live in one place.
 
-use super::{db, model::CarDraft};
+use super::{
+    db,
+    model::{CarDraft, Status},
+};
 use crate::{
     error::AppError,
     server::{media::CheckedPhoto, state::AppState},
@@ -75,6 +78,13 @@ pub async fn update_listing(
             Err(error)
         }
     }
+}
+
+/// Marks the listing available, pending or sold (the caller has checked ownership).
+pub async fn change_status(state: &AppState, car_id: i64, status: Status) -> Result<(), AppError> {
+    db::set_status(&state.db, car_id, status).await?;
+    tracing::info!(car_id, status = status.as_str(), "status changed");
+    Ok(())
 }
 
 /// Deletes the listing and then its photo.

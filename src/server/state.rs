@@ -25,19 +25,15 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// The calling client's address inside a server function (for rate limits).
 pub fn request_ip(state: &AppState) -> std::net::IpAddr {
-    let peer = leptos::prelude::use_context::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0)
-        .or_else(|| {
-            leptos::prelude::use_context::<http::request::Parts>().and_then(|parts| {
-                parts
-                    .extensions
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|info| info.0)
-            })
-        });
-    let headers = leptos::prelude::use_context::<http::request::Parts>()
-        .map(|parts| parts.headers)
-        .unwrap_or_default();
+    // The accept loop puts the peer address in the request's extensions as `ConnectInfo`.
+    let parts = leptos::prelude::use_context::<http::request::Parts>();
+    let peer = parts.as_ref().and_then(|parts| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0)
+    });
+    let headers = parts.map(|parts| parts.headers).unwrap_or_default();
     super::limits::client_ip(peer, &headers, state.config.trust_proxy)
 }
 

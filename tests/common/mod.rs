@@ -132,18 +132,13 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// Asks the server to stop (SIGTERM), as an orchestrator does, and waits for it to exit.
-    pub fn terminate(&mut self) -> std::process::ExitStatus {
+    /// Asks the server to stop (SIGTERM), as an orchestrator does; `wait_exit` waits for it.
+    pub fn send_sigterm(&self) {
         let sent = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(sent.success());
-        self.child.wait().unwrap()
-    }
-
-    pub fn child_id(&self) -> u32 {
-        self.child.id()
     }
 
     /// Waits for the process to exit by itself.

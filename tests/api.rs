@@ -9,7 +9,7 @@ use common::{
 };
 use reqwest::{header, multipart, Client, Method, StatusCode};
 use serde_json::{json, Value};
-use sqlx::{sqlite::SqliteConnectOptions, SqlitePool};
+use sqlx::AnyPool;
 
 /// One API response: status, JSON body (Null if none or not JSON) and headers.
 struct Reply {
@@ -90,26 +90,21 @@ async fn create(server: &Server, token: &str, body: Value) -> Value {
 }
 
 /// Everything stored about cars and tokens, to prove a rejected request changed nothing.
-async fn fingerprint(pool: &SqlitePool) -> String {
+async fn fingerprint(pool: &AnyPool) -> String {
+    // Written to run on both engines (string_agg: SQLite 3.44+, PostgreSQL).
     sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM api_tokens) || '#' || COALESCE((SELECT group_concat(row, ';') FROM \
-         (SELECT id || '|' || seller_id || '|' || make || '|' || model || '|' || year || '|' || price_cents || '|' || \
-          mileage_km || '|' || condition || '|' || description || '|' || COALESCE(photo, '') || '|' || \
-          COALESCE(image_url, '') || '|' || status || '|' || updated_at AS row FROM cars ORDER BY id)), '')",
+        "SELECT (SELECT COUNT(*) FROM api_tokens) || '#' || COALESCE((SELECT string_agg(id || '|' || seller_id || '|' || \
+          make || '|' || model || '|' || year || '|' || price_cents || '|' || mileage_km || '|' || condition || '|' || \
+          description || '|' || COALESCE(photo, '') || '|' || COALESCE(image_url, '') || '|' || status || '|' || \
+          CAST(updated_at AS TEXT), ';' ORDER BY id) FROM cars), '')",
     )
     .fetch_one(pool)
     .await
     .unwrap()
 }
 
-async fn open_db(server: &Server) -> SqlitePool {
-    SqlitePool::connect_with(
-        SqliteConnectOptions::new()
-            .filename(server.db_path())
-            .read_only(true),
-    )
-    .await
-    .unwrap()
+async fn open_db(server: &Server) -> AnyPool {
+    server.db().await
 }
 
 fn ids(page: &Value) -> Vec<i64> {
@@ -488,7 +483,7 @@ async fn create_follows_the_original_serializer() {
         "image/jpeg",
         "an opaque photo is re-encoded as JPEG"
     );
-    assert_eq!(server.media_files(), 2, "the photo and its thumbnail");
+    assert_eq!(server.media_files().await, 2, "the photo and its thumbnail");
 
     // 400s name each bad field; nothing is stored.
     let pool = open_db(&server).await;
@@ -592,7 +587,7 @@ async fn create_follows_the_original_serializer() {
         before,
         "rejected requests stored nothing"
     );
-    assert_eq!(server.media_files(), 2, "no orphaned photo");
+    assert_eq!(server.media_files().await, 2, "no orphaned photo");
 }
 
 #[tokio::test]
@@ -1016,7 +1011,7 @@ async fn random_requests_never_get_a_5xx_and_rejected_ones_change_nothing() {
         .unwrap();
     let pool = open_db(&server).await;
     let mut state = fingerprint(&pool).await;
-    let mut media = server.media_files();
+    let mut media = server.media_files().await;
     let client = plain_client();
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
 
@@ -1125,14 +1120,14 @@ async fn random_requests_never_get_a_5xx_and_rejected_ones_change_nothing() {
         let now = fingerprint(&pool).await;
         if status.is_success() {
             state = now;
-            media = server.media_files();
+            media = server.media_files().await;
         } else {
             assert_eq!(
                 now, state,
                 "case {case} (FUZZ_SEED={seed}): rejected {method} {path} ({status}) changed the database"
             );
             assert_eq!(
-                server.media_files(),
+                server.media_files().await,
                 media,
                 "case {case}: rejected request left a photo behind"
             );

@@ -334,7 +334,7 @@ async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
         "huge upload: {}",
         res.status()
     );
-    assert_eq!(server.media_files(), 0);
+    assert_eq!(server.media_files().await, 0);
     assert!(
         my_cars(&server, &alice).await.is_empty(),
         "nothing half-written"
@@ -395,14 +395,14 @@ async fn a_photo_is_stored_served_with_its_type_and_removed_with_the_listing() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[header::CONTENT_TYPE], "image/jpeg");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(server.media_files(), 2, "the photo and its thumbnail");
+    assert_eq!(server.media_files().await, 2, "the photo and its thumbnail");
     alice
         .post(server.url("/rpc/cars/delete"))
         .form(&[("id", id.to_string().as_str())])
         .send()
         .await
         .unwrap();
-    assert_eq!(server.media_files(), 0);
+    assert_eq!(server.media_files().await, 0);
     let res = alice
         .get(server.url("/media/..%2F..%2Fetc%2Fpasswd"))
         .send()
@@ -633,14 +633,11 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
 
 #[tokio::test]
 async fn sessions_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("keep.db").display());
-    let media = dir.path().join("media");
-    let media = media.to_str().unwrap();
-    let first = Server::start_with(&[("DATABASE_URL", &db), ("MEDIA_DIR", media)]);
+    let data = tempfile::tempdir().unwrap();
+    let first = Server::start_in(tempfile::tempdir().unwrap(), data.path(), &[]);
     let client = first.user("alice").await;
     drop(first);
-    let second = Server::start_with(&[("DATABASE_URL", &db), ("MEDIA_DIR", media)]);
+    let second = Server::start_in(tempfile::tempdir().unwrap(), data.path(), &[]);
     // Same cookie jar, new server process and port: cookies are per host, not per port.
     let me: Value = client
         .post(second.url("/rpc/auth/current_user"))

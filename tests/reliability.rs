@@ -5,9 +5,7 @@ mod common;
 use common::Server;
 use reqwest::{header, Client, StatusCode};
 use serde_json::{json, Value};
-use sqlx::{sqlite::SqliteConnectOptions, SqlitePool};
 use std::{
-    path::Path,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex,
@@ -39,12 +37,6 @@ async fn token(server: &Server, name: &str) -> String {
 
 fn car(n: usize) -> Value {
     json!({"make": "Skoda", "model": format!("Octavia {n}"), "year": 2016, "price": "7500", "mileage": 100000 + n})
-}
-
-async fn open(path: &Path) -> SqlitePool {
-    SqlitePool::connect_with(SqliteConnectOptions::new().filename(path).read_only(true))
-        .await
-        .unwrap()
 }
 
 const BUSY_WRITERS: [(&str, &str); 1] = [("LISTINGS_PER_HOUR", "100000")];
@@ -100,7 +92,7 @@ async fn concurrent_writers_all_succeed_without_database_is_locked() {
         }
     }
     assert_eq!(created, 32 * 8);
-    let pool = open(&server.db_path()).await;
+    let pool = server.db().await;
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cars WHERE price_cents = 700000")
         .fetch_one(&pool)
         .await
@@ -159,12 +151,14 @@ async fn a_kill_9_during_writes_loses_no_acknowledged_listing_and_corrupts_nothi
 
     // Restart on the same files: the database opens, checks clean, and has every acknowledged car.
     let server = Server::start_in(tempfile::tempdir().unwrap(), &data, &BUSY_WRITERS);
-    let pool = open(&data.join("test.db")).await;
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(integrity, "ok");
+    let pool = server.db().await;
+    if !server.storage.is_postgres() {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(integrity, "ok");
+    }
     let stored: Vec<i64> = sqlx::query_scalar("SELECT id FROM cars")
         .fetch_all(&pool)
         .await
@@ -213,7 +207,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     );
     let status = server.wait_exit();
     assert!(status.success(), "clean exit: {status}");
-    let pool = open(&server.db_path()).await;
+    let pool = server.db().await;
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cars")
         .fetch_one(&pool)
         .await

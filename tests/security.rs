@@ -588,11 +588,11 @@ async fn pages_carry_a_nonce_based_content_security_policy() {
 }
 
 /// Users, cars and tokens as stored, to prove a rejected call changed nothing.
-async fn stored_state(pool: &sqlx::SqlitePool) -> String {
+async fn stored_state(pool: &sqlx::AnyPool) -> String {
     sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM users) || '#' || (SELECT COUNT(*) FROM api_tokens) || '#' || \
-         COALESCE((SELECT group_concat(id || '|' || make || '|' || model || '|' || price_cents || '|' || status || '|' || \
-         updated_at, ';') FROM (SELECT * FROM cars ORDER BY id)), '')",
+         COALESCE((SELECT string_agg(id || '|' || make || '|' || model || '|' || price_cents || '|' || status || '|' || \
+         CAST(updated_at AS TEXT), ';' ORDER BY id) FROM cars), '')",
     )
     .fetch_one(pool)
     .await
@@ -612,13 +612,7 @@ async fn random_server_function_calls_never_get_a_5xx_and_rejected_ones_change_n
     let cookie = register(&server, "alice").await;
     let res = create_by_cookie(&server, &cookie, &car_json("Panda")).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let pool = sqlx::SqlitePool::connect_with(
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(server.db_path())
-            .read_only(true),
-    )
-    .await
-    .unwrap();
+    let pool = server.db().await;
     let mut state = stored_state(&pool).await;
     let endpoints = [
         "/rpc/auth/register",
@@ -721,13 +715,7 @@ async fn logs_are_json_lines_carrying_the_request_id() {
 async fn expired_sessions_are_deleted_from_the_database() {
     let server = Server::start_with(&[("SESSION_IDLE_SECS", "1"), ("SESSION_CLEANUP_SECS", "1")]);
     register(&server, "alice").await;
-    let pool = sqlx::SqlitePool::connect_with(
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(server.db_path())
-            .read_only(true),
-    )
-    .await
-    .unwrap();
+    let pool = server.db().await;
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions")
             .fetch_one(&pool)

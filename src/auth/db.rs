@@ -1,7 +1,11 @@
 //! Account queries and password hashing.
 
 use super::model::User;
-use crate::{cars::db::timestamp, error::AppError, server::db::Db, server::state::AppState};
+use crate::{
+    error::AppError,
+    server::db::{on_db, Db, Stamp},
+    server::state::AppState,
+};
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
@@ -14,21 +18,26 @@ pub async fn insert_user(
     email: Option<&str>,
     password_hash: &str,
 ) -> Result<User, AppError> {
-    let result = sqlx::query_scalar::<_, i64>("INSERT INTO users (username, email, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id")
-        .bind(username)
-        .bind(email)
-        .bind(password_hash)
-        .bind(timestamp(chrono::Utc::now()))
-        .fetch_one(&db.writer)
-        .await;
+    let result = on_db!(db, write |pool| sqlx::query_scalar::<_, i64>(
+        "INSERT INTO users (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id"
+    )
+    .bind(username)
+    .bind(email)
+    .bind(password_hash)
+    .bind(Stamp::now())
+    .fetch_one(pool)
+    .await);
     match result {
         Ok(id) => Ok(User {
             id,
             username: username.to_owned(),
         }),
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            // SQLite names the column in its message: "UNIQUE constraint failed: users.email".
-            if error.message().contains("users.email") {
+            // SQLite names the column ("UNIQUE constraint failed: users.email"),
+            // PostgreSQL the constraint ("users_email_key").
+            if error.message().contains("users.email")
+                || error.constraint().is_some_and(|c| c.contains("email"))
+            {
                 Err(AppError::field(
                     "email",
                     "An account with that e-mail address already exists.",
@@ -45,23 +54,30 @@ pub async fn insert_user(
 }
 
 pub async fn find_user_by_id(db: &Db, id: i64) -> Result<Option<User>, AppError> {
-    Ok(
-        sqlx::query_as::<_, (i64, String)>("SELECT id, username FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?
-            .map(|(id, username)| User { id, username }),
-    )
+    Ok(on_db!(
+        db,
+        read | pool
+            | sqlx::query_as::<_, (i64, String)>("SELECT id, username FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+    )?
+    .map(|(id, username)| User { id, username }))
 }
 
 /// The user and their password hash, by case-insensitive username.
 pub async fn find_credentials(db: &Db, username: &str) -> Result<Option<(User, String)>, AppError> {
-    Ok(sqlx::query_as::<_, (i64, String, String)>(
-        "SELECT id, username, password_hash FROM users WHERE username = ?",
-    )
-    .bind(username)
-    .fetch_optional(&db.pool)
-    .await?
+    // The username column compares case-insensitively (NOCASE on both engines).
+    Ok(on_db!(
+        db,
+        read | pool
+            | sqlx::query_as::<_, (i64, String, String)>(
+                "SELECT id, username, password_hash FROM users WHERE username = $1",
+            )
+            .bind(username)
+            .fetch_optional(pool)
+            .await
+    )?
     .map(|(id, username, hash)| (User { id, username }, hash)))
 }
 
@@ -191,12 +207,20 @@ pub async fn create_api_token(db: &Db, user_id: i64) -> Result<String, AppError>
     let mut bytes = [0u8; TOKEN_BYTES];
     OsRng.fill_bytes(&mut bytes);
     let key = to_hex(&bytes);
-    sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)")
-        .bind(user_id)
-        .bind(token_hash(&key))
-        .bind(timestamp(chrono::Utc::now()))
-        .execute(&db.writer)
-        .await?;
+    on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query(
+                "INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)"
+            )
+            .bind(user_id)
+            .bind(token_hash(&key))
+            .bind(Stamp::now())
+            .execute(pool)
+            .await
+            .map(|_| ())
+    )?;
     Ok(key)
 }
 
@@ -206,12 +230,12 @@ pub async fn find_user_by_token(db: &Db, key: &str) -> Result<Option<User>, AppE
     if !is_token_shape(&key) {
         return Ok(None);
     }
-    Ok(sqlx::query_as::<_, (i64, String)>(
-        "SELECT u.id, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
+    Ok(on_db!(db, read |pool| sqlx::query_as::<_, (i64, String)>(
+        "SELECT u.id, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
     )
     .bind(token_hash(&key))
-    .fetch_optional(&db.pool)
-    .await?
+    .fetch_optional(pool)
+    .await)?
     .map(|(id, username)| User { id, username }))
 }
 
@@ -221,11 +245,17 @@ pub async fn revoke_api_token(db: &Db, key: &str) -> Result<bool, AppError> {
     if !is_token_shape(&key) {
         return Ok(false);
     }
-    let result = sqlx::query("DELETE FROM api_tokens WHERE token_hash = ?")
-        .bind(token_hash(&key))
-        .execute(&db.writer)
-        .await?;
-    Ok(result.rows_affected() > 0)
+    let deleted = on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
+                .bind(token_hash(&key))
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+    )?;
+    Ok(deleted > 0)
 }
 
 /// Hashes a password synchronously (demo data seeding only).

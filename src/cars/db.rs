@@ -1,23 +1,14 @@
-//! Car queries. Each takes the database handle (or a transaction) it runs on.
+//! Car queries. Each takes the database handle and runs on whichever engine it holds.
 
 use super::model::{
     Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, OrderField, OrderTerm, Status,
     PAGE_SIZE,
 };
-use crate::{error::AppError, server::db::Db};
+use crate::{
+    error::AppError,
+    server::db::{bind_all, on_db, Db, Sql, Stamp},
+};
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite};
-
-/// Fixed-width UTC timestamps, so text order is time order.
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-fn parse_timestamp(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
-}
 
 pub fn media_url(name: &str) -> String {
     format!("/media/{name}")
@@ -38,8 +29,8 @@ struct CarRow {
     photo: Option<String>,
     image_url: Option<String>,
     status: String,
-    created_at: String,
-    updated_at: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 impl From<CarRow> for Car {
@@ -58,8 +49,8 @@ impl From<CarRow> for Car {
             photo_url: row.photo.as_deref().map(media_url),
             image_url: row.image_url,
             status: Status::parse(&row.status).unwrap_or_default(),
-            created_at: parse_timestamp(&row.created_at),
-            updated_at: parse_timestamp(&row.updated_at),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         }
     }
 }
@@ -110,10 +101,10 @@ pub async fn insert_car(
     car: &CarDraft,
     photo: Option<&str>,
 ) -> Result<i64, AppError> {
-    let now = timestamp(Utc::now());
-    let id: i64 = sqlx::query_scalar(
+    let now = Stamp::now();
+    let id: i64 = on_db!(db, write |pool| sqlx::query_scalar(
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, photo, image_url, status, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'available', $11, $11) RETURNING id",
     )
     .bind(seller_id)
     .bind(&car.make)
@@ -125,10 +116,9 @@ pub async fn insert_car(
     .bind(&car.description)
     .bind(photo)
     .bind(&car.image_url)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&db.writer)
-    .await?;
+    .bind(now)
+    .fetch_one(pool)
+    .await)?;
     Ok(id)
 }
 
@@ -139,9 +129,9 @@ pub async fn update_car(
     car: &CarDraft,
     photo: Option<&str>,
 ) -> Result<(), AppError> {
-    let result = sqlx::query(
-        "UPDATE cars SET make = ?, model = ?, year = ?, price_cents = ?, mileage_km = ?, condition = ?, description = ?, \
-         image_url = ?, photo = COALESCE(?, photo), updated_at = ? WHERE id = ?",
+    let result = on_db!(db, write |pool| sqlx::query(
+        "UPDATE cars SET make = $1, model = $2, year = $3, price_cents = $4, mileage_km = $5, condition = $6, \
+         description = $7, image_url = $8, photo = COALESCE($9, photo), updated_at = $10 WHERE id = $11",
     )
     .bind(&car.make)
     .bind(&car.model)
@@ -152,24 +142,31 @@ pub async fn update_car(
     .bind(&car.description)
     .bind(&car.image_url)
     .bind(photo)
-    .bind(timestamp(Utc::now()))
+    .bind(Stamp::now())
     .bind(id)
-    .execute(&db.writer)
-    .await?;
-    if result.rows_affected() == 0 {
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if result == 0 {
         return Err(AppError::not_found());
     }
     Ok(())
 }
 
 pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<(), AppError> {
-    let result = sqlx::query("UPDATE cars SET status = ?, updated_at = ? WHERE id = ?")
-        .bind(status.as_str())
-        .bind(timestamp(Utc::now()))
-        .bind(id)
-        .execute(&db.writer)
-        .await?;
-    if result.rows_affected() == 0 {
+    let result = on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query("UPDATE cars SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status.as_str())
+                .bind(Stamp::now())
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+    )?;
+    if result == 0 {
         return Err(AppError::not_found());
     }
     Ok(())
@@ -177,63 +174,86 @@ pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<(), AppError
 
 /// Deletes the listing and returns the name of its stored photo, if it had one.
 pub async fn delete_car(db: &Db, id: i64) -> Result<Option<String>, AppError> {
-    let photo: Option<Option<String>> =
-        sqlx::query_scalar("DELETE FROM cars WHERE id = ? RETURNING photo")
-            .bind(id)
-            .fetch_optional(&db.writer)
-            .await?;
+    let photo: Option<Option<String>> = on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query_scalar("DELETE FROM cars WHERE id = $1 RETURNING photo")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+    )?;
     photo.ok_or_else(AppError::not_found)
 }
 
 /// The listing's current photo name and seller, for ownership checks.
 pub async fn find_owner(db: &Db, id: i64) -> Result<(i64, Option<String>), AppError> {
-    sqlx::query_as::<_, (i64, Option<String>)>("SELECT seller_id, photo FROM cars WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| {
-            AppError::NotFound("This listing does not exist or has been removed.".into())
-        })
+    on_db!(
+        db,
+        read | pool
+            | sqlx::query_as::<_, (i64, Option<String>)>(
+                "SELECT seller_id, photo FROM cars WHERE id = $1"
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    )?
+    .ok_or_else(|| AppError::NotFound("This listing does not exist or has been removed.".into()))
 }
 
 pub async fn find_car_by_id(db: &Db, id: i64) -> Result<Option<Car>, AppError> {
-    let row = sqlx::query_as::<_, CarRow>(&format!(
-        "SELECT {CAR_COLUMNS} FROM cars c JOIN users u ON u.id = c.seller_id WHERE c.id = ?"
-    ))
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?;
+    let sql = format!(
+        "SELECT {CAR_COLUMNS} FROM cars c JOIN users u ON u.id = c.seller_id WHERE c.id = $1"
+    );
+    let row = on_db!(
+        db,
+        read | pool
+            | sqlx::query_as::<_, CarRow>(&sql)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+    )?;
     Ok(row.map(Car::from))
 }
 
 /// Every listing of one seller, whatever its status, newest first.
 pub async fn list_cars_by_seller(db: &Db, seller_id: i64) -> Result<Vec<CarSummary>, AppError> {
-    let rows = sqlx::query_as::<_, SummaryRow>(&format!("SELECT {SUMMARY_COLUMNS} FROM cars c WHERE c.seller_id = ? ORDER BY c.created_at DESC, c.id DESC"))
-        .bind(seller_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM cars c WHERE c.seller_id = $1 ORDER BY c.created_at DESC, c.id DESC");
+    let rows = on_db!(
+        db,
+        read | pool
+            | sqlx::query_as::<_, SummaryRow>(&sql)
+                .bind(seller_id)
+                .fetch_all(pool)
+                .await
+    )?;
     Ok(rows.into_iter().map(CarSummary::from).collect())
 }
 
 /// Every listing of one seller in full (the API's my_listings), newest first.
 pub async fn list_full_cars_by_seller(db: &Db, seller_id: i64) -> Result<Vec<Car>, AppError> {
-    let rows = sqlx::query_as::<_, CarRow>(&format!(
+    let sql = format!(
         "SELECT {CAR_COLUMNS} FROM cars c JOIN users u ON u.id = c.seller_id \
-         WHERE c.seller_id = ? ORDER BY c.created_at DESC, c.id DESC"
-    ))
-    .bind(seller_id)
-    .fetch_all(&db.pool)
-    .await?;
+         WHERE c.seller_id = $1 ORDER BY c.created_at DESC, c.id DESC"
+    );
+    let rows = on_db!(
+        db,
+        read | pool
+            | sqlx::query_as::<_, CarRow>(&sql)
+                .bind(seller_id)
+                .fetch_all(pool)
+                .await
+    )?;
     Ok(rows.into_iter().map(Car::from).collect())
 }
 
 /// Makes that have at least one available car, for the Make filter.
 pub async fn list_available_makes(db: &Db) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT DISTINCT make FROM cars WHERE status = 'available' ORDER BY make COLLATE NOCASE",
+    Ok(on_db!(db, read |pool| sqlx::query_scalar(
+        "SELECT make FROM cars WHERE status = 'available' GROUP BY make ORDER BY make COLLATE NOCASE",
     )
-    .fetch_all(&db.pool)
-    .await?)
+    .fetch_all(pool)
+    .await)?)
 }
 
 /// The search box as an FTS5 query: every word must match the start of a word in the
@@ -255,46 +275,65 @@ pub fn fts_query(q: &str) -> Option<String> {
     Some(terms.join(" "))
 }
 
-fn push_filters(query: &mut QueryBuilder<'_, Sqlite>, filters: &CarFilters) {
+/// The search box as a PostgreSQL `tsquery` with the same meaning as [`fts_query`]:
+/// every word must match the start of a word. Each word is a quoted lexeme, so
+/// tsquery operators typed by a user are plain text.
+pub fn tsquery(q: &str) -> Option<String> {
+    let words = q
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty());
+    let mut terms = Vec::new();
+    for word in words.take(8) {
+        if !word.chars().any(char::is_alphanumeric) {
+            return None;
+        }
+        terms.push(format!(
+            "'{}':*",
+            word.replace('\\', "\\\\").replace('\'', "''")
+        ));
+    }
+    Some(terms.join(" & "))
+}
+
+fn push_filters(db: &Db, query: &mut Sql, filters: &CarFilters) {
     query.push(" WHERE c.status = 'available'");
     if let Some(q) = &filters.q {
-        match fts_query(q) {
+        match db.text_query(q) {
             Some(expression) => {
                 query
-                    .push(" AND c.id IN (SELECT rowid FROM cars_fts WHERE cars_fts MATCH ")
-                    .push_bind(expression)
+                    .push(" AND ")
+                    .push(db.search_filter())
+                    .bind(expression)
                     .push(")");
             }
             None => {
-                query.push(" AND 0");
+                query.push(" AND 1 = 0");
             }
         }
     }
     if let Some(v) = filters.min_price_cents {
-        query.push(" AND c.price_cents >= ").push_bind(v);
+        query.push(" AND c.price_cents >= ").bind(v);
     }
     if let Some(v) = filters.max_price_cents {
-        query.push(" AND c.price_cents <= ").push_bind(v);
+        query.push(" AND c.price_cents <= ").bind(v);
     }
     if let Some(v) = filters.min_year {
-        query.push(" AND c.year >= ").push_bind(v);
+        query.push(" AND c.year >= ").bind(v);
     }
     if let Some(v) = filters.max_year {
-        query.push(" AND c.year <= ").push_bind(v);
+        query.push(" AND c.year <= ").bind(v);
     }
     if let Some(make) = &filters.make {
         query
             .push(" AND c.make = ")
-            .push_bind(make.clone())
+            .bind(make.as_str())
             .push(" COLLATE NOCASE");
     }
     if let Some(condition) = filters.condition {
-        query
-            .push(" AND c.condition = ")
-            .push_bind(condition.as_str());
+        query.push(" AND c.condition = ").bind(condition.as_str());
     }
     if let Some(v) = filters.max_mileage_km {
-        query.push(" AND c.mileage_km <= ").push_bind(v);
+        query.push(" AND c.mileage_km <= ").bind(v);
     }
 }
 
@@ -307,7 +346,7 @@ pub struct Window<'a> {
     pub page_size: u32,
 }
 
-fn push_order(query: &mut QueryBuilder<'_, Sqlite>, order: &[OrderTerm]) {
+fn push_order(query: &mut Sql, order: &[OrderTerm]) {
     query.push(" ORDER BY ");
     for term in order {
         query.push(match term.field {
@@ -335,11 +374,20 @@ async fn list_available<R>(
     window: Window<'_>,
 ) -> Result<(Vec<R>, i64), AppError>
 where
-    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
 {
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM cars c");
-    push_filters(&mut count, filters);
-    let total: i64 = count.build_query_scalar().fetch_one(&db.pool).await?;
+    let mut count = Sql::new("SELECT COUNT(*) FROM cars c");
+    push_filters(db, &mut count, filters);
+    let total: i64 = on_db!(
+        db,
+        read | pool
+            | bind_all!(sqlx::query_scalar(&count.text), count)
+                .fetch_one(pool)
+                .await
+    )?;
 
     // The seller's name is joined only when the row shape asks for it (a page skipped
     // by OFFSET would otherwise pay for the join too).
@@ -348,16 +396,22 @@ where
     } else {
         "cars c"
     };
-    let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM {from}"));
-    push_filters(&mut query, filters);
+    let mut query = Sql::new(format!("SELECT {columns} FROM {from}"));
+    push_filters(db, &mut query, filters);
     push_order(&mut query, window.order);
     let page = window.page.max(1);
     query
         .push(" LIMIT ")
-        .push_bind(i64::from(window.page_size))
+        .bind(i64::from(window.page_size))
         .push(" OFFSET ")
-        .push_bind(i64::from(page - 1) * i64::from(window.page_size));
-    let rows: Vec<R> = query.build_query_as().fetch_all(&db.pool).await?;
+        .bind(i64::from(page - 1) * i64::from(window.page_size));
+    let rows: Vec<R> = on_db!(
+        db,
+        read | pool
+            | bind_all!(sqlx::query_as(&query.text), query)
+                .fetch_all(pool)
+                .await
+    )?;
     Ok((rows, total))
 }
 
@@ -390,7 +444,7 @@ pub async fn list_available_cars_full(
 
 #[cfg(test)]
 mod tests {
-    use super::fts_query;
+    use super::{fts_query, tsquery};
 
     #[test]
     fn search_words_become_quoted_prefix_terms() {
@@ -403,5 +457,14 @@ mod tests {
         assert_eq!(fts_query("a\u{0}b").unwrap(), "\"a\"* \"b\"*");
         assert_eq!(fts_query("100% -"), None);
         assert_eq!(fts_query("%"), None);
+    }
+
+    #[test]
+    fn search_words_become_quoted_tsquery_prefixes() {
+        assert_eq!(tsquery("tidy  Honda").unwrap(), "'tidy':* & 'Honda':*");
+        // tsquery syntax typed by a user is just text.
+        assert_eq!(tsquery("a'b !x|y").unwrap(), "'a''b':* & '!x|y':*");
+        assert_eq!(tsquery(r"back\slash").unwrap(), r"'back\\slash':*");
+        assert_eq!(tsquery("100% -"), None);
     }
 }

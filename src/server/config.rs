@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// `sqlite://PATH` (the default is `sqlite://autonexus.db`).
+    /// `sqlite://PATH` (the default is `sqlite://autonexus.db`) or `postgres://…`.
     pub database_url: String,
-    /// Where uploaded photos are stored.
+    /// Where uploaded photos are stored when no S3 bucket is configured.
     pub media_dir: PathBuf,
+    /// `S3_BUCKET` and friends: photos in an S3-compatible store that several app servers share.
+    pub s3: Option<S3Config>,
     /// Seed demo listings into an empty database at start-up.
     pub demo_data: bool,
     /// Send the session cookie with `Secure` (set when served over HTTPS).
@@ -35,6 +37,20 @@ pub struct Config {
     pub log_filter: Option<String>,
 }
 
+/// An S3-compatible photo store. Credentials come from the usual `AWS_ACCESS_KEY_ID` and
+/// `AWS_SECRET_ACCESS_KEY` variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Config {
+    /// `S3_BUCKET`: the bucket, which must exist.
+    pub bucket: String,
+    /// `S3_ENDPOINT`: for S3-compatible servers (MinIO, Ceph, moto…); unset means AWS.
+    pub endpoint: Option<String>,
+    /// `S3_REGION`, default `us-east-1`.
+    pub region: String,
+    /// `S3_PREFIX`: a folder inside the bucket, so one bucket can serve several sites.
+    pub prefix: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {0}")]
 pub struct ConfigError(String);
@@ -56,11 +72,40 @@ impl Config {
         let database_url = get("DATABASE_URL")
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| "sqlite://autonexus.db".into());
-        if !database_url.starts_with("sqlite:") {
+        if !database_url.starts_with("sqlite:") && !super::db::is_postgres_url(&database_url) {
             return Err(ConfigError(format!(
-                "DATABASE_URL must start with sqlite: (for example sqlite://autonexus.db), got {database_url:?}"
+                "DATABASE_URL must start with sqlite: (for example sqlite://autonexus.db) or postgres://, got {:?}",
+                redact_url(&database_url)
             )));
         }
+        let text = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let s3 = match text("S3_BUCKET") {
+            None => None,
+            Some(bucket) => Some(S3Config {
+                bucket,
+                endpoint: match text("S3_ENDPOINT") {
+                    None => None,
+                    Some(raw) => match url::Url::parse(&raw) {
+                        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                            Some(raw.trim_end_matches('/').to_owned())
+                        }
+                        _ => {
+                            return Err(ConfigError(format!(
+                                "S3_ENDPOINT must be an http(s) URL such as https://s3.example.com, got {raw:?}"
+                            )))
+                        }
+                    },
+                },
+                region: text("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                prefix: text("S3_PREFIX")
+                    .map(|p| p.trim_matches('/').to_owned())
+                    .unwrap_or_default(),
+            }),
+        };
         let seconds = |key: &str, default: i64| -> Result<i64, ConfigError> {
             match get(key).filter(|v| !v.trim().is_empty()) {
                 None => Ok(default),
@@ -121,6 +166,7 @@ impl Config {
             session_max_age_secs: seconds("SESSION_MAX_AGE_SECS", 30 * 24 * 3600)?,
             session_cleanup_secs: seconds("SESSION_CLEANUP_SECS", 3600)?,
             database_url,
+            s3,
             media_dir: get("MEDIA_DIR")
                 .filter(|v| !v.trim().is_empty())
                 .map(PathBuf::from)
@@ -142,6 +188,17 @@ impl Config {
                 },
             },
         })
+    }
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("****"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
     }
 }
 
@@ -230,5 +287,39 @@ mod tests {
         let err = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| "mysql://x".to_owned()))
             .unwrap_err();
         assert!(err.to_string().contains("DATABASE_URL"));
+        let err = Config::from_lookup(|k| match k {
+            "S3_BUCKET" => Some("photos".into()),
+            "S3_ENDPOINT" => Some("localhost:9000".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("S3_ENDPOINT"));
+    }
+
+    #[test]
+    fn postgres_and_s3_are_chosen_by_configuration() {
+        let config = Config::from_lookup(|k| match k {
+            "DATABASE_URL" => Some("postgres://app:secret@db.internal/autonexus".into()),
+            "S3_BUCKET" => Some("photos".into()),
+            "S3_ENDPOINT" => Some("http://127.0.0.1:9000/".into()),
+            "S3_PREFIX" => Some("/site-a/".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(super::super::db::is_postgres_url(&config.database_url));
+        assert_eq!(
+            config.s3,
+            Some(S3Config {
+                bucket: "photos".into(),
+                endpoint: Some("http://127.0.0.1:9000".into()),
+                region: "us-east-1".into(),
+                prefix: "site-a".into(),
+            })
+        );
+        assert_eq!(
+            redact_url(&config.database_url),
+            "postgres://app:****@db.internal/autonexus"
+        );
+        assert_eq!(Config::from_lookup(|_| None).unwrap().s3, None);
     }
 }

@@ -1,25 +1,74 @@
-//! The database handle and its start-up: connect, tune, migrate.
+//! The database handle and its start-up: pick the engine from the URL, connect, tune, migrate.
 //!
-//! Queries live in each feature slice's `db.rs` and take a `&Db`; adding a
-//! second engine changes this type, not the pages or server functions.
+//! Queries live in each feature slice's `db.rs`, take a `&Db` and are written once: both
+//! engines accept `$1`-style placeholders, and [`on_db!`](crate::server::db::on_db) expands
+//! one query into an arm per engine, each on its native driver. What the engines do
+//! differently lives here and in the two migration folders: time columns ([`Stamp`]) and
+//! text search ([`Db::search_filter`], [`Db::search_rank`]).
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+use chrono::{DateTime, Utc};
+use sqlx::{
+    encode::IsNull,
+    error::BoxDynError,
+    postgres::{PgArgumentBuffer, PgPool, PgPoolOptions, PgTypeInfo},
+    sqlite::{
+        SqliteArgumentValue, SqliteConnectOptions, SqliteJournalMode, SqlitePool,
+        SqlitePoolOptions, SqliteSynchronous, SqliteTypeInfo,
+    },
+    Encode, Postgres, Sqlite, Type,
 };
 use std::{str::FromStr, time::Duration};
 
 #[derive(Clone, Debug)]
-pub struct Db {
-    /// Reads (and session-store traffic): several connections, WAL lets them run beside a write.
-    pub pool: SqlitePool,
-    /// Writes: one connection, so this process's writers queue in order instead of
-    /// racing for SQLite's single write lock ("database is locked"). The busy timeout
-    /// still covers another process (a second server, a backup) holding the lock.
-    pub writer: SqlitePool,
+pub enum Db {
+    /// The embedded default: one file, one machine.
+    Sqlite {
+        /// Reads (and session-store traffic): several connections, WAL lets them run beside a write.
+        pool: SqlitePool,
+        /// Writes: one connection, so this process's writers queue in order instead of
+        /// racing for SQLite's single write lock ("database is locked"). The busy timeout
+        /// still covers another process (a second server, a backup) holding the lock.
+        writer: SqlitePool,
+    },
+    /// A shared server that several app servers use at once; it orders concurrent writes itself.
+    Postgres { pool: PgPool },
+}
+
+/// Runs a query on whichever engine this process started with. The body is written
+/// once and compiled once per engine, with `$pool` bound to that engine's pool:
+/// `on_db!(db, read |pool| ...)` for reads, `on_db!(db, write |pool| ...)` for writes.
+macro_rules! on_db {
+    ($db:expr, read |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::server::db::Db::Sqlite { pool: $pool, .. } => $body,
+            $crate::server::db::Db::Postgres { pool: $pool } => $body,
+        }
+    };
+    ($db:expr, write |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::server::db::Db::Sqlite { writer: $pool, .. } => $body,
+            $crate::server::db::Db::Postgres { pool: $pool } => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+/// Is this a PostgreSQL URL (`postgres://` or `postgresql://`)?
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 impl Db {
+    /// Opens the engine the URL names and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        if is_postgres_url(url) {
+            Self::connect_postgres(url).await
+        } else {
+            Self::connect_sqlite(url).await
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self, sqlx::Error> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -30,11 +79,201 @@ impl Db {
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Db { pool, writer })
+        Ok(Db::Sqlite { pool, writer })
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Self, sqlx::Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        // The migrator holds an advisory lock, so app servers starting together migrate once.
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Db::Postgres { pool })
+    }
+
+    pub fn engine_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => "sqlite",
+            Db::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// A condition on `cars c` that keeps the cars matching a full-text query (bound as
+    /// the next parameter), using the engine's own text index: FTS5 on SQLite, a
+    /// `tsvector` column with a GIN index on PostgreSQL.
+    pub fn search_filter(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => "c.id IN (SELECT rowid FROM cars_fts WHERE cars_fts MATCH ",
+            Db::Postgres { .. } => "c.search @@ to_tsquery('simple', ",
+        }
+    }
+
+    /// An ORDER BY term, best match first, for the same query (bound again).
+    pub fn search_rank(&self) -> &'static str {
+        match self {
+            // bm25() is lower for better matches.
+            Db::Sqlite { .. } => {
+                "(SELECT bm25(cars_fts, 10.0, 5.0, 1.0) FROM cars_fts WHERE cars_fts MATCH "
+            }
+            Db::Postgres { .. } => "-ts_rank(c.search, to_tsquery('simple', ",
+        }
+    }
+
+    /// Closes what `search_rank` opened.
+    pub fn search_rank_end(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => " AND rowid = c.id)",
+            Db::Postgres { .. } => "))",
+        }
+    }
+
+    /// The search box as the engine's full-text query language.
+    pub fn text_query(&self, q: &str) -> Option<String> {
+        match self {
+            Db::Sqlite { .. } => crate::cars::db::fts_query(q),
+            Db::Postgres { .. } => crate::cars::db::tsquery(q),
+        }
+    }
+}
+
+/// A query assembled at run time (filters, order), numbered `$1`, `$2`, … for both engines.
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+/// A value bound to a [`Sql`] query.
+#[derive(Debug)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Self {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<i32> for Arg {
+    fn from(v: i32) -> Self {
+        Arg::Int(v.into())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+
+/// Binds a [`Sql`]'s arguments, in order, to a query made from its text.
+macro_rules! bind_all {
+    ($query:expr, $sql:expr) => {{
+        let mut query = $query;
+        for arg in &$sql.args {
+            query = match arg {
+                $crate::server::db::Arg::Int(v) => query.bind(*v),
+                $crate::server::db::Arg::Text(v) => query.bind(v.as_str()),
+            };
+        }
+        query
+    }};
+}
+pub(crate) use bind_all;
+
+/// Fixed-width UTC timestamps, so text order is time order (SQLite keeps times as text).
+pub fn timestamp_text(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// A UTC time as each engine stores it: `timestamptz` on PostgreSQL, fixed-width
+/// RFC 3339 text on SQLite. Rows read times back as `DateTime<Utc>` on both.
+#[derive(Clone, Copy, Debug)]
+pub struct Stamp(pub DateTime<Utc>);
+
+impl Stamp {
+    pub fn now() -> Self {
+        Stamp(Utc::now())
+    }
+}
+
+impl Type<Sqlite> for Stamp {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Sqlite> for Stamp {
+    fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'q, Sqlite>>::encode(timestamp_text(self.0), buf)
+    }
+}
+
+impl Type<Postgres> for Stamp {
+    fn type_info() -> PgTypeInfo {
+        <DateTime<Utc> as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for Stamp {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <DateTime<Utc> as Encode<'_, Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_times_are_fixed_width_utc_text() {
+        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(timestamp_text(at), "2026-01-02T03:04:05.000000Z");
+    }
+
+    #[test]
+    fn the_engine_comes_from_the_url() {
+        assert!(is_postgres_url("postgres://u@h/db"));
+        assert!(is_postgres_url("postgresql://u@h/db"));
+        assert!(!is_postgres_url("sqlite://autonexus.db"));
     }
 }

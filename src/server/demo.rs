@@ -1,11 +1,11 @@
 //! Demo data: sellers and a few hundred realistic listings with generated photos,
 //! seeded into an empty database when DEMO_DATA=1.
 
-use super::{db::Db, media::MediaStore};
-use crate::cars::{
-    db::timestamp,
-    model::{CarDraft, Condition, Status},
+use super::{
+    db::{on_db, Db, Stamp},
+    media::MediaStore,
 };
+use crate::cars::model::{CarDraft, Condition, Status};
 use chrono::{Datelike, Duration, Utc};
 use image::{Rgb, RgbImage};
 
@@ -257,9 +257,13 @@ impl Rng {
 
 /// Seeds sellers and listings when the database has no users yet.
 pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn std::error::Error>> {
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&db.pool)
-        .await?;
+    let users: i64 = on_db!(
+        db,
+        read | pool
+            | sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await
+    )?;
     if users > 0 {
         return Ok(());
     }
@@ -270,95 +274,103 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
             .await?;
     let photos = tokio::task::spawn_blocking(render_photos).await?;
 
-    let mut tx = db.writer.begin().await?;
-    let now = Utc::now();
-    let mut seller_ids = Vec::new();
-    for (i, name) in DEMO_SELLERS.iter().enumerate() {
-        let id: i64 = sqlx::query_scalar("INSERT INTO users (username, email, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id")
-            .bind(name)
-            .bind(format!("{name}@demo.autonexus.test"))
-            .bind(&hash)
-            .bind(timestamp(now - Duration::days(400 + i as i64)))
-            .fetch_one(&mut *tx)
-            .await?;
-        seller_ids.push(id);
-    }
+    // One transaction: the demo data appears whole or not at all.
+    on_db!(
+        db,
+        write
+            | pool
+            | {
+                let mut tx = pool.begin().await?;
+                let now = Utc::now();
+                let mut seller_ids = Vec::new();
+                for (i, name) in DEMO_SELLERS.iter().enumerate() {
+                    let id: i64 = sqlx::query_scalar("INSERT INTO users (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(name)
+                .bind(format!("{name}@demo.autonexus.test"))
+                .bind(&hash)
+                .bind(Stamp(now - Duration::days(400 + i as i64)))
+                .fetch_one(&mut *tx)
+                .await?;
+                    seller_ids.push(id);
+                }
 
-    let mut rng = Rng(0x5eed_cafe_f00d_beef);
-    let this_year = now.year();
-    let mut written = Vec::new();
-    for n in 0..LISTINGS {
-        let (make, models) = CATALOGUE[n % CATALOGUE.len()];
-        let (model, new_price, body) = models[rng.below(models.len() as u64) as usize];
-        let age = rng.below(16) as i32;
-        let year = this_year - age;
-        let mileage_km = if age == 0 {
-            rng.below(40) as i64 * 10
-        } else {
-            i64::from(age) * (9_000 + rng.below(9_000) as i64)
-        };
-        // Roughly 12% a year of depreciation, rounded to a price people would ask.
-        let value = new_price as f64 * 0.88f64.powi(age) * (0.9 + rng.below(20) as f64 / 100.0);
-        let price_cents = ((value / 50.0).round() as i64).max(10) * 50 * 100
-            - if rng.below(3) == 0 { 100 } else { 0 };
-        let condition = if age == 0 && mileage_km < 500 {
-            Condition::New
-        } else {
-            Condition::Used
-        };
-        let status = match rng.below(20) {
-            0 => Status::Sold,
-            1 => Status::Pending,
-            _ => Status::Available,
-        };
-        let colour = rng.below(COLOURS.len() as u64) as usize;
-        let description = format!(
-            "{year} {make} {model} in {}. {} {}",
-            COLOURS[colour].0,
-            NOTES[rng.below(NOTES.len() as u64) as usize],
-            NOTES[rng.below(NOTES.len() as u64) as usize]
-        );
-        let draft = CarDraft {
-            make: make.into(),
-            model: model.into(),
-            year,
-            price_cents,
-            mileage_km,
-            condition,
-            description,
-            image_url: None,
-        };
-        let photo = &photos[variant(body, colour)];
-        let name = media.save(photo).await?;
-        written.push(name.clone());
-        let listed = timestamp(now - Duration::minutes((LISTINGS - n) as i64 * 97));
-        let seller = seller_ids[n % seller_ids.len()];
-        let result = sqlx::query(
-            "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, photo, image_url, status, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
-        )
-        .bind(seller)
-        .bind(&draft.make)
-        .bind(&draft.model)
-        .bind(draft.year)
-        .bind(draft.price_cents)
-        .bind(draft.mileage_km)
-        .bind(draft.condition.as_str())
-        .bind(&draft.description)
-        .bind(&name)
-        .bind(status.as_str())
-        .bind(&listed)
-        .bind(&listed)
-        .execute(&mut *tx)
-        .await;
-        if let Err(error) = result {
-            for name in &written {
-                media.delete(name).await;
+                let mut rng = Rng(0x5eed_cafe_f00d_beef);
+                let this_year = now.year();
+                let mut written = Vec::new();
+                for n in 0..LISTINGS {
+                    let (make, models) = CATALOGUE[n % CATALOGUE.len()];
+                    let (model, new_price, body) = models[rng.below(models.len() as u64) as usize];
+                    let age = rng.below(16) as i32;
+                    let year = this_year - age;
+                    let mileage_km = if age == 0 {
+                        rng.below(40) as i64 * 10
+                    } else {
+                        i64::from(age) * (9_000 + rng.below(9_000) as i64)
+                    };
+                    // Roughly 12% a year of depreciation, rounded to a price people would ask.
+                    let value =
+                        new_price as f64 * 0.88f64.powi(age) * (0.9 + rng.below(20) as f64 / 100.0);
+                    let price_cents = ((value / 50.0).round() as i64).max(10) * 50 * 100
+                        - if rng.below(3) == 0 { 100 } else { 0 };
+                    let condition = if age == 0 && mileage_km < 500 {
+                        Condition::New
+                    } else {
+                        Condition::Used
+                    };
+                    let status = match rng.below(20) {
+                        0 => Status::Sold,
+                        1 => Status::Pending,
+                        _ => Status::Available,
+                    };
+                    let colour = rng.below(COLOURS.len() as u64) as usize;
+                    let description = format!(
+                        "{year} {make} {model} in {}. {} {}",
+                        COLOURS[colour].0,
+                        NOTES[rng.below(NOTES.len() as u64) as usize],
+                        NOTES[rng.below(NOTES.len() as u64) as usize]
+                    );
+                    let draft = CarDraft {
+                        make: make.into(),
+                        model: model.into(),
+                        year,
+                        price_cents,
+                        mileage_km,
+                        condition,
+                        description,
+                        image_url: None,
+                    };
+                    let photo = &photos[variant(body, colour)];
+                    let name = media.save(photo).await?;
+                    written.push(name.clone());
+                    let listed = Stamp(now - Duration::minutes((LISTINGS - n) as i64 * 97));
+                    let seller = seller_ids[n % seller_ids.len()];
+                    let result = sqlx::query(
+                "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, photo, image_url, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $11)",
+            )
+            .bind(seller)
+            .bind(&draft.make)
+            .bind(&draft.model)
+            .bind(draft.year)
+            .bind(draft.price_cents)
+            .bind(draft.mileage_km)
+            .bind(draft.condition.as_str())
+            .bind(&draft.description)
+            .bind(&name)
+            .bind(status.as_str())
+            .bind(listed)
+            .execute(&mut *tx)
+            .await;
+                    if let Err(error) = result {
+                        for name in &written {
+                            media.delete(name).await;
+                        }
+                        return Err(error.into());
+                    }
+                }
+                tx.commit().await?;
             }
-            return Err(error.into());
-        }
-    }
-    tx.commit().await?;
+    );
     tracing::info!(
         listings = LISTINGS,
         sellers = DEMO_SELLERS.len(),

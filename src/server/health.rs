@@ -10,10 +10,14 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.db.pool)
-        .await
-        .is_ok();
+    let database = super::db::on_db!(
+        &state.db,
+        read | pool
+            | sqlx::query_scalar::<_, i32>("SELECT 1")
+                .fetch_one(pool)
+                .await
+    )
+    .is_ok();
     let media = state.media.is_writable().await;
     let status = if database && media {
         StatusCode::OK

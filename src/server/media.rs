@@ -1,18 +1,28 @@
-//! Uploaded photos: checked by decoding, stored under the media directory with
-//! a name we choose, and served with a content type fixed by that name.
+//! Uploaded photos: checked by decoding, stored under a name we choose in the photo
+//! store, and served with a content type fixed by that name.
+//!
+//! The store is an [`ObjectStore`]: a local directory by default, or an S3-compatible
+//! bucket (`S3_BUCKET`) that several app servers share.
 
+use super::config::{Config, S3Config};
 use crate::error::AppError;
-use std::{
-    io::Cursor,
-    path::{Path, PathBuf},
+use bytes::Bytes;
+use object_store::{
+    aws::AmazonS3Builder, local::LocalFileSystem, path::Path as StorePath, BackoffConfig,
+    ClientOptions, ObjectStore, PutPayload, RetryConfig,
 };
+use std::{io::Cursor, path::PathBuf, sync::Arc, time::Duration};
 
 /// Photos wider or taller than this are refused before decoding.
 const MAX_DIMENSION: u32 = 12_000;
 
 #[derive(Clone, Debug)]
 pub struct MediaStore {
-    dir: PathBuf,
+    store: Arc<dyn ObjectStore>,
+    /// The folder inside the store (S3_PREFIX); empty for a local directory.
+    prefix: StorePath,
+    /// Where the photos are, for logs: a directory or `s3://bucket/prefix`.
+    location: String,
 }
 
 /// A photo that decoded as one of the accepted formats, re-encoded, with its thumbnail.
@@ -36,27 +46,85 @@ pub fn thumbnail_name(name: &str) -> String {
 }
 
 impl MediaStore {
-    pub async fn open(dir: PathBuf) -> std::io::Result<Self> {
-        tokio::fs::create_dir_all(&dir).await?;
-        Ok(MediaStore { dir })
+    /// The store the configuration names: S3 when `S3_BUCKET` is set, else `MEDIA_DIR`.
+    pub async fn open(config: &Config) -> Result<Self, String> {
+        match &config.s3 {
+            Some(s3) => Self::s3(s3),
+            None => Self::local(config.media_dir.clone()).await,
+        }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    pub async fn local(dir: PathBuf) -> Result<Self, String> {
+        let failed =
+            |e: &dyn std::fmt::Display| format!("cannot use MEDIA_DIR {}: {e}", dir.display());
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| failed(&e))?;
+        let store = LocalFileSystem::new_with_prefix(&dir).map_err(|e| failed(&e))?;
+        Ok(MediaStore {
+            store: Arc::new(store),
+            prefix: StorePath::default(),
+            location: dir.display().to_string(),
+        })
+    }
+
+    pub fn s3(config: &S3Config) -> Result<Self, String> {
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(&config.bucket)
+            .with_region(&config.region)
+            // A slow or absent store fails a request in seconds, not minutes.
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: 2,
+                retry_timeout: Duration::from_secs(10),
+            })
+            .with_client_options(
+                ClientOptions::new()
+                    .with_connect_timeout(Duration::from_secs(5))
+                    .with_timeout(Duration::from_secs(30)),
+            );
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"));
+        }
+        let store = builder
+            .build()
+            .map_err(|e| format!("cannot use S3 bucket {}: {e}", config.bucket))?;
+        Ok(MediaStore {
+            store: Arc::new(store),
+            prefix: StorePath::from(config.prefix.as_str()),
+            location: format!("s3://{}/{}", config.bucket, config.prefix),
+        })
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    fn path(&self, name: &str) -> StorePath {
+        self.prefix.child(name)
     }
 
     /// Stores the photo and its thumbnail under a fresh random name and returns that name.
     pub async fn save(&self, photo: &CheckedPhoto) -> Result<String, AppError> {
         let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), photo.extension);
-        let failed = |error: std::io::Error| {
+        let failed = |error: object_store::Error| {
             tracing::error!(%error, "could not store photo");
             AppError::Internal
         };
-        tokio::fs::write(self.dir.join(&name), &photo.bytes)
+        let payload = |bytes: &[u8]| PutPayload::from(Bytes::copy_from_slice(bytes));
+        self.store
+            .put(&self.path(&name), payload(&photo.bytes))
             .await
             .map_err(failed)?;
-        if let Err(error) =
-            tokio::fs::write(self.dir.join(thumbnail_name(&name)), &photo.thumbnail).await
+        if let Err(error) = self
+            .store
+            .put(
+                &self.path(&thumbnail_name(&name)),
+                payload(&photo.thumbnail),
+            )
+            .await
         {
             self.delete(&name).await;
             return Err(failed(error));
@@ -64,12 +132,35 @@ impl MediaStore {
         Ok(name)
     }
 
-    /// True when the store's directory exists and accepts files (for /readyz).
+    /// A stored photo's bytes; `None` when there is no such photo (or the store fails,
+    /// which is logged).
+    pub async fn get(&self, name: &str) -> Option<Bytes> {
+        if !is_media_name(name) {
+            return None;
+        }
+        let found = match self.store.get(&self.path(name)).await {
+            Ok(found) => found.bytes().await,
+            Err(error) => Err(error),
+        };
+        match found {
+            Ok(bytes) => Some(bytes),
+            Err(object_store::Error::NotFound { .. }) => None,
+            Err(error) => {
+                tracing::error!(%error, name, "could not read photo");
+                None
+            }
+        }
+    }
+
+    /// True when the store accepts and removes a file (for /readyz).
     pub async fn is_writable(&self) -> bool {
-        let probe = self.dir.join(".ready-probe");
-        let ok = tokio::fs::write(&probe, b"ok").await.is_ok();
-        let _ = tokio::fs::remove_file(&probe).await;
-        ok
+        let probe = self.path("ready-probe");
+        let ok = self.store.put(&probe, PutPayload::from_static(b"ok")).await;
+        if let Err(error) = &ok {
+            tracing::warn!(%error, location = self.location, "photo store not writable");
+        }
+        let _ = self.store.delete(&probe).await;
+        ok.is_ok()
     }
 
     /// Removes a stored photo and its thumbnail; files already gone are not an error.
@@ -78,10 +169,9 @@ impl MediaStore {
             return;
         }
         for file in [name.to_owned(), thumbnail_name(name)] {
-            if let Err(error) = tokio::fs::remove_file(self.dir.join(&file)).await {
-                if error.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(%error, file, "could not remove photo");
-                }
+            match self.store.delete(&self.path(&file)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => tracing::warn!(%error, file, "could not remove photo"),
             }
         }
     }

@@ -30,52 +30,28 @@ use tower_http::{
     trace::TraceLayer,
 };
 use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// Connects the database, runs migrations, seeds demo data if asked, and builds the router.
 pub async fn build(
     config: Config,
     leptos_options: LeptosOptions,
 ) -> Result<Router, Box<dyn std::error::Error>> {
-    let db = db::Db::connect(&config.database_url)
-        .await
-        .map_err(|e| format!("cannot open the database at {}: {e}", config.database_url))?;
-    let media = media::MediaStore::open(config.media_dir.clone())
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot create MEDIA_DIR {}: {e}",
-                config.media_dir.display()
-            )
-        })?;
+    let db = db::Db::connect(&config.database_url).await.map_err(|e| {
+        format!(
+            "cannot open the database at {}: {e}",
+            config::redact_url(&config.database_url)
+        )
+    })?;
+    let media = media::MediaStore::open(&config).await?;
+    tracing::info!(
+        database = db.engine_name(),
+        photos = media.location(),
+        "storage ready"
+    );
     if config.demo_data {
         demo::seed_if_empty(&db, &media).await?;
     }
-
-    let session_store = SqliteStore::new(db.pool.clone())
-        .with_table_name("sessions")
-        .map_err(|e| format!("session table name: {e}"))?;
-    session_store.migrate().await?;
-    // Expired sessions are removed periodically (hourly by default); the task ends with the process.
-    tokio::spawn(session_store.clone().continuously_delete_expired(
-        tokio::time::Duration::from_secs(config.session_cleanup_secs.unsigned_abs()),
-    ));
-    // Over HTTPS the cookie takes the `__Host-` prefix: browsers then accept it only
-    // when Secure, for this exact host and path /, so a sibling subdomain cannot plant one.
-    let cookie_name = if config.secure_cookies {
-        "__Host-autonexus_session"
-    } else {
-        "autonexus_session"
-    };
-    let sessions = SessionManagerLayer::new(session_store)
-        .with_name(cookie_name)
-        .with_path("/")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::seconds(config.session_idle_secs),
-        ));
 
     let max_upload = config.max_upload_bytes;
     let hsts = config
@@ -118,7 +94,10 @@ pub async fn build(
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
             {
                 let state = state.clone();
                 move || {
@@ -128,8 +107,9 @@ pub async fn build(
             },
             shell,
         ))
-        .layer(axum::middleware::map_response(status_from_error_body))
-        .layer(sessions)
+        .layer(axum::middleware::map_response(status_from_error_body));
+    let app = with_sessions(app, &state.db, &state.config)
+        .await?
         .layer(axum::middleware::from_fn(security::csrf_guard))
         .layer(axum::middleware::from_fn(security::content_security_policy))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -206,23 +186,77 @@ async fn status_from_error_body(response: Response) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// Sessions live in the app's own database, whichever engine that is, so any app server
+/// can serve any signed-in user.
+async fn with_sessions<S: Clone + Send + Sync + 'static>(
+    app: Router<S>,
+    db: &db::Db,
+    config: &Config,
+) -> Result<Router<S>, Box<dyn std::error::Error>> {
+    Ok(match db {
+        db::Db::Sqlite { pool, .. } => {
+            let store = SqliteStore::new(pool.clone()).with_table_name("sessions")?;
+            store.migrate().await?;
+            app.layer(session_layer(store, config))
+        }
+        db::Db::Postgres { pool } => {
+            let store = PostgresStore::new(pool.clone())
+                .with_schema_name("public")?
+                .with_table_name("sessions")?;
+            store.migrate().await?;
+            app.layer(session_layer(store, config))
+        }
+    })
+}
+
+/// The session cookie and expiry rules, and a task that deletes expired sessions.
+fn session_layer<S>(store: S, config: &Config) -> SessionManagerLayer<S>
+where
+    S: tower_sessions::SessionStore + ExpiredDeletion + Clone,
+{
+    // Expired sessions are removed periodically (hourly by default); the task ends with the process.
+    tokio::spawn(
+        store
+            .clone()
+            .continuously_delete_expired(tokio::time::Duration::from_secs(
+                config.session_cleanup_secs.unsigned_abs(),
+            )),
+    );
+    // Over HTTPS the cookie takes the `__Host-` prefix: browsers then accept it only
+    // when Secure, for this exact host and path /, so a sibling subdomain cannot plant one.
+    let cookie_name = if config.secure_cookies {
+        "__Host-autonexus_session"
+    } else {
+        "autonexus_session"
+    };
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name)
+        .with_path("/")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::seconds(config.session_idle_secs),
+        ))
+}
+
 /// Serves an uploaded photo with a content type fixed by its stored name.
 async fn serve_media(State(state): State<AppState>, Path(name): Path<String>) -> Response {
     if !media::is_media_name(&name) {
         return (StatusCode::NOT_FOUND, "No such photo.").into_response();
     }
-    let mut read = tokio::fs::read(state.media.dir().join(&name)).await;
-    if read.is_err() {
+    let mut read = state.media.get(&name).await;
+    if read.is_none() {
         // Photos stored before thumbnails existed: the card gets the full photo instead.
         if let Some(original) = name.rsplit_once('.').and_then(|(stem, ext)| {
             stem.strip_suffix("-thumb")
                 .map(|stem| format!("{stem}.{ext}"))
         }) {
-            read = tokio::fs::read(state.media.dir().join(original)).await;
+            read = state.media.get(&original).await;
         }
     }
     match read {
-        Ok(bytes) => (
+        Some(bytes) => (
             [
                 (header::CONTENT_TYPE, media::content_type(&name)),
                 (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
@@ -230,7 +264,7 @@ async fn serve_media(State(state): State<AppState>, Path(name): Path<String>) ->
             bytes,
         )
             .into_response(),
-        Err(_) => (StatusCode::NOT_FOUND, "No such photo.").into_response(),
+        None => (StatusCode::NOT_FOUND, "No such photo.").into_response(),
     }
 }
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # AutoNexus developer entry point. Idempotent: installs only what is missing.
 #   ./dev.sh run    set up, build the release site, serve it at http://127.0.0.1:3000 with demo data
-#   ./dev.sh test   set up, then run every check and test (what CI runs)
+#   ./dev.sh test   set up, then run every check and test (what CI runs): on SQLite, and
+#                   again on PostgreSQL with photos in S3 (moto) when PostgreSQL is reachable
+#                   at $AUTONEXUS_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres);
+#                   with CI=true that second pass is required
 #   ./dev.sh setup  only install the tools
 #   ./dev.sh load [SECONDS]  the load test (200 buyers + 20 sellers, default 60 s)
 set -euo pipefail
@@ -10,6 +13,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.10
 CARGO_DENY_VERSION=0.20.2
+MOTO_VERSION=5.2.5
+# The PostgreSQL pass of the tests: an account that may create databases. Each run makes
+# its own databases, named autonexus_t_<run>_…, and drops them at the end.
+TEST_POSTGRES="${AUTONEXUS_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
+RUN_ID="r$(date +%s)$$"
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
@@ -56,6 +64,58 @@ setup_browser() {
   fi
 }
 
+# What the PostgreSQL + S3 pass needs: psql, and moto's S3-compatible server (from PyPI).
+setup_test_services() {
+  if [ ! -x end2end/.venv/bin/moto_server ]; then
+    log "installing moto $MOTO_VERSION (an S3-compatible server for the photo-store tests)"
+    python3 -m venv end2end/.venv 2>/dev/null || { apt-get update && apt-get install -y python3-venv && python3 -m venv end2end/.venv; }
+    end2end/.venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  if ! command -v psql >/dev/null; then
+    log "installing the PostgreSQL client (psql)"
+    apt-get update && apt-get install -y postgresql-client
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# $TEST_POSTGRES with its database replaced by $1.
+postgres_url() {
+  python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$TEST_POSTGRES" "$1"
+}
+
+postgres_ready() {
+  psql "$TEST_POSTGRES" -Atqc 'SELECT 1' >/dev/null 2>&1
+}
+
+# moto's server on loopback with one bucket; the tests and the e2e server find it by these variables.
+start_moto() {
+  local port
+  port=$(free_port)
+  end2end/.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$TEST_TMP/moto.log" 2>&1 &
+  MOTO_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
+    sleep 0.2
+  done
+  curl -fsS -o /dev/null -X PUT "http://127.0.0.1:$port/autonexus-test"
+  # moto accepts any credentials; the server and the tests sign their requests with these.
+  export AWS_ACCESS_KEY_ID=autonexus-test AWS_SECRET_ACCESS_KEY=autonexus-test
+  export AUTONEXUS_TEST_S3_ENDPOINT="http://127.0.0.1:$port" AUTONEXUS_TEST_S3_BUCKET=autonexus-test
+}
+
+cleanup_test_services() {
+  if [ -n "${MOTO_PID:-}" ]; then kill "$MOTO_PID" 2>/dev/null || true; fi
+  if [ "${POSTGRES_PASS:-0}" = 1 ]; then
+    # Whatever this run created and a failed test left behind.
+    psql "$TEST_POSTGRES" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'autonexus\_t\_${RUN_ID,,}\_%'" 2>/dev/null |
+      while read -r name; do psql "$TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" || true; done
+  fi
+  rm -rf "${TEST_TMP:-/nonexistent}"
+}
+
 build_release() {
   log "building the release site (server + hydrate bundle)"
   cargo leptos build --release
@@ -69,18 +129,27 @@ cmd_run() {
 }
 
 # Starts the release server on a fresh database and runs Playwright against it.
+#   run_e2e sqlite     SQLite, photos in a directory
+#   run_e2e postgres   a new PostgreSQL database, photos in the test S3 bucket
 run_e2e() {
-  local dir port pid status
+  local engine="${1:-sqlite}" dir port pid status storage
   dir=$(mktemp -d)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  log "end-to-end: release server on 127.0.0.1:$port, database in $dir"
+  port=$(free_port)
+  if [ "$engine" = postgres ]; then
+    local name="autonexus_t_${RUN_ID,,}_e2e"
+    psql "$TEST_POSTGRES" -qc "CREATE DATABASE \"$name\""
+    storage=(DATABASE_URL="$(postgres_url "$name")" S3_ENDPOINT="$AUTONEXUS_TEST_S3_ENDPOINT"
+      S3_BUCKET="$AUTONEXUS_TEST_S3_BUCKET" S3_PREFIX="e2e-$RUN_ID")
+  else
+    storage=(DATABASE_URL="sqlite://$dir/e2e.db" MEDIA_DIR="$dir/media")
+  fi
+  log "end-to-end ($engine): release server on 127.0.0.1:$port"
   # The specs register many accounts from one address: lift that rate limit for them.
-  DATABASE_URL="sqlite://$dir/e2e.db" MEDIA_DIR="$dir/media" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn \
-    REGISTRATIONS_PER_HOUR=1000 \
+  env "${storage[@]}" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn REGISTRATIONS_PER_HOUR=1000 \
     ./target/release/autonexus >"$dir/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/cars" && break
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/cars" 2>/dev/null && break
     sleep 0.2
   done
   status=0
@@ -97,6 +166,20 @@ run_e2e() {
 cmd_test() {
   setup
   setup_browser
+  setup_test_services
+  TEST_TMP=$(mktemp -d)
+  trap cleanup_test_services EXIT
+  export AUTONEXUS_TEST_RUN="$RUN_ID"
+  POSTGRES_PASS=0
+  if postgres_ready; then
+    POSTGRES_PASS=1
+  elif [ "${CI:-}" = true ]; then
+    echo "CI=true: the PostgreSQL pass is required, but PostgreSQL is not reachable at $TEST_POSTGRES" >&2
+    echo "(set AUTONEXUS_TEST_POSTGRES to a URL whose account may create databases)" >&2
+    exit 1
+  else
+    log "PostgreSQL is not reachable at $TEST_POSTGRES: skipping the PostgreSQL + S3 pass (README: Testing on PostgreSQL)"
+  fi
   log "formatting"
   cargo fmt --check
   log "dependency licenses, bans and sources (cargo deny; deny.toml)"
@@ -105,10 +188,18 @@ cmd_test() {
   cargo clippy --features ssr --all-targets -- -D warnings
   log "clippy (browser build)"
   cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
-  log "unit and HTTP tests"
+  log "unit and HTTP tests (SQLite, photos in a local directory)"
   cargo test --features ssr
+  if [ "$POSTGRES_PASS" = 1 ]; then
+    start_moto
+    log "HTTP tests again on PostgreSQL (a new database per server), photos in S3 (moto at $AUTONEXUS_TEST_S3_ENDPOINT)"
+    AUTONEXUS_TEST_POSTGRES="$TEST_POSTGRES" cargo test --features ssr --test '*'
+  fi
   build_release
-  run_e2e
+  run_e2e sqlite
+  if [ "$POSTGRES_PASS" = 1 ]; then
+    run_e2e postgres
+  fi
   log "load test (short): 200 browsing + 20 selling clients, zero errors and zero lost writes"
   end2end/load/load-test.sh 15
 }
@@ -117,8 +208,8 @@ case "${1:-}" in
   run) cmd_run ;;
   test) cmd_test ;;
   setup) setup; setup_browser ;;
-  e2e) setup; setup_browser; build_release; run_e2e ;;
-  e2e-only) setup; run_e2e ;;
+  e2e) setup; setup_browser; build_release; run_e2e sqlite ;;
+  e2e-only) setup; run_e2e sqlite ;;
   load) setup; setup_browser; build_release; end2end/load/load-test.sh "${2:-60}" ;;
   *) echo "usage: ./dev.sh run | test | setup | e2e | load [SECONDS]" >&2; exit 2 ;;
 esac

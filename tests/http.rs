@@ -1,9 +1,9 @@
 //! HTTP tests against the real server binary, on a random port, each with its own
-//! temporary SQLite database and media directory.
+//! fresh database and photo store (SQLite and a directory, or PostgreSQL and S3: tests/common).
 
 mod common;
 
-use common::{png, Server};
+use common::{png, Server, TestData};
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -633,11 +633,11 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
 
 #[tokio::test]
 async fn sessions_survive_a_restart() {
-    let data = tempfile::tempdir().unwrap();
-    let first = Server::start_in(tempfile::tempdir().unwrap(), data.path(), &[]);
+    let data = TestData::new();
+    let first = data.start(&[]);
     let client = first.user("alice").await;
     drop(first);
-    let second = Server::start_in(tempfile::tempdir().unwrap(), data.path(), &[]);
+    let second = data.start(&[]);
     // Same cookie jar, new server process and port: cookies are per host, not per port.
     let me: Value = client
         .post(second.url("/rpc/auth/current_user"))

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::Server;
+use common::{Server, TestData};
 use reqwest::{header, Client, StatusCode};
 use serde_json::{json, Value};
 use std::{
@@ -102,9 +102,8 @@ async fn concurrent_writers_all_succeed_without_database_is_locked() {
 
 #[tokio::test]
 async fn a_kill_9_during_writes_loses_no_acknowledged_listing_and_corrupts_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_owned();
-    let mut server = Server::start_in(tempfile::tempdir().unwrap(), &data, &BUSY_WRITERS);
+    let data = TestData::new();
+    let mut server = data.start(&BUSY_WRITERS);
     let token = token(&server, "alice").await;
     let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -150,7 +149,7 @@ async fn a_kill_9_during_writes_loses_no_acknowledged_listing_and_corrupts_nothi
     );
 
     // Restart on the same files: the database opens, checks clean, and has every acknowledged car.
-    let server = Server::start_in(tempfile::tempdir().unwrap(), &data, &BUSY_WRITERS);
+    let server = data.start(&BUSY_WRITERS);
     let pool = server.db().await;
     if !server.storage.is_postgres() {
         let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")

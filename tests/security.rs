@@ -459,9 +459,17 @@ async fn health_endpoints_request_ids_and_security_headers() {
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], "from-the-proxy-123");
 
-    // Not ready when the photo store cannot take files.
-    std::fs::remove_dir_all(server.dir.path().join("media")).unwrap();
-    std::fs::write(server.dir.path().join("media"), b"not a directory").unwrap();
+    // Not ready when the photo store cannot take files: a broken directory, or a bucket
+    // that does not exist.
+    let broken_store;
+    let server = if server.storage.s3_prefix.is_some() {
+        broken_store = Server::start_with(&[("S3_BUCKET", "no-such-bucket-for-autonexus")]);
+        &broken_store
+    } else {
+        std::fs::remove_dir_all(server.dir.path().join("media")).unwrap();
+        std::fs::write(server.dir.path().join("media"), b"not a directory").unwrap();
+        &server
+    };
     let res = bare_client()
         .get(server.url("/readyz"))
         .send()

@@ -44,6 +44,32 @@ pub struct Storage {
     pub s3_prefix: Option<String>,
 }
 
+/// A test's own data (database and photos) that outlives the servers started on it, so
+/// a test can restart a server or run two; removed when dropped.
+pub struct TestData {
+    pub dir: tempfile::TempDir,
+    pub storage: Storage,
+}
+
+impl TestData {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::for_data(dir.path());
+        TestData { dir, storage }
+    }
+
+    /// A server on this data.
+    pub fn start(&self, env: &[(&str, &str)]) -> Server {
+        Server::start_on(tempfile::tempdir().unwrap(), self.storage.clone(), env)
+    }
+}
+
+impl Drop for TestData {
+    fn drop(&mut self) {
+        self.storage.remove();
+    }
+}
+
 /// Runs a future to completion on a thread of its own (setup and clean-up happen in
 /// sync code, which may itself run inside a test's runtime).
 fn block_on<F>(future: F) -> F::Output
@@ -258,15 +284,10 @@ impl Server {
 
     pub fn start_with(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().to_owned();
-        let mut server = Self::start_in(dir, &data, env);
+        let storage = Storage::for_data(dir.path());
+        let mut server = Self::start_on(dir, storage, env);
         server.owns_data = true;
         server
-    }
-
-    /// A server on data kept in `data` (so a test can restart on the same database).
-    pub fn start_in(dir: tempfile::TempDir, data: &Path, env: &[(&str, &str)]) -> Self {
-        Self::start_on(dir, Storage::for_data(data), env)
     }
 
     /// A server on the given storage (several servers may share one).

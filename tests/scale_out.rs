@@ -1,0 +1,156 @@
+//! Scale-out: two app server processes on different ports share one database and one
+//! photo store, as they would behind a load balancer. A user signs in on one, lists a car
+//! with a photo through the other, and both serve the listing, the photo and the session.
+//!
+//! Run by the test command on PostgreSQL with photos in S3 (see tests/common); on SQLite
+//! it shows the same for several processes on one machine.
+
+mod common;
+
+use common::{png, TestData};
+use reqwest::{header, multipart, StatusCode};
+use serde_json::Value;
+
+#[tokio::test]
+async fn two_app_servers_share_sessions_listings_and_photos() {
+    let data = TestData::new();
+    let storage = &data.storage;
+    let a = data.start(&[]);
+    let b = data.start(&[]);
+    assert_ne!(a.base, b.base, "two processes on two ports");
+    eprintln!(
+        "scale-out on {} with photos in {}",
+        if storage.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        if storage.s3_prefix.is_some() {
+            "S3"
+        } else {
+            "a shared directory"
+        }
+    );
+
+    // One browser: cookies are per host, so behind a balancer it sends its session to either.
+    let browser = a.client();
+    let res = browser
+        .post(a.url("/rpc/auth/register"))
+        .form(&[
+            ("username", "sam"),
+            ("password", "correct-horse-battery"),
+            ("email", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let me: Value = browser
+        .post(b.url("/rpc/auth/current_user"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["username"], "sam",
+        "server B knows the session made on A"
+    );
+
+    // The listing and its photo go in through B.
+    let form = multipart::Form::new()
+        .text("make", "Volvo")
+        .text("model", "V70 Shared")
+        .text("year", "2012")
+        .text("price", "6400")
+        .text("mileage", "188000")
+        .text("condition", "used")
+        .text("description", "One owner, served by any app server.")
+        .text("image_url", "")
+        .part(
+            "photo",
+            multipart::Part::bytes(png())
+                .file_name("volvo.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let res = browser
+        .post(b.url("/sell"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        res.text().await
+    );
+    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+
+    // Both servers show it in the marketplace, with the same photo, to an anonymous buyer.
+    let mut photos = Vec::new();
+    for server in [&a, &b] {
+        let buyer = server.client();
+        let html = buyer
+            .get(server.url("/cars?q=shared"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("V70 Shared"), "{} lists the car", server.base);
+        assert!(html.contains(&format!("href=\"{location}\"")));
+        let listing: Value = buyer
+            .get(server.url(&format!("/api{location}/")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listing["seller_details"]["username"], "sam");
+        let photo = listing["primary_image"]
+            .as_str()
+            .expect("the listing has a photo");
+        let path = &photo[photo.find("/media/").expect("a /media/ URL")..];
+        assert!(html.contains(&path.replace(".jpg", "-thumb.jpg")));
+        for file in [path.to_owned(), path.replace(".jpg", "-thumb.jpg")] {
+            let res = buyer.get(server.url(&file)).send().await.unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::OK,
+                "{} serves {file}",
+                server.base
+            );
+            assert_eq!(res.headers()[header::CONTENT_TYPE], "image/jpeg");
+            let bytes = res.bytes().await.unwrap();
+            assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+            photos.push(bytes);
+        }
+    }
+    assert_eq!(photos[0], photos[2], "the same photo from either server");
+    assert_eq!(
+        storage.media_files().await,
+        2,
+        "one photo and its thumbnail"
+    );
+
+    // Signing out on A ends the session everywhere.
+    browser
+        .post(a.url("/rpc/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    let me: Value = browser
+        .post(b.url("/rpc/auth/current_user"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(me.is_null(), "B no longer knows the session: {me}");
+}

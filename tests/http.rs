@@ -536,6 +536,66 @@ async fn search_filters_sorting_and_pagination_return_the_right_cars() {
 }
 
 #[tokio::test]
+async fn a_search_lists_the_best_matches_first_unless_another_order_is_chosen() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let form = |make: &str, model: &str, description: &str| {
+        multipart::Form::new()
+            .text("make", make.to_owned())
+            .text("model", model.to_owned())
+            .text("year", "2016")
+            .text("price", "9000")
+            .text("mileage", "80000")
+            .text("condition", "used")
+            .text("description", description.to_owned())
+            .text("image_url", "")
+    };
+    // Oldest first: the Ford itself, then two newer cars that only mention a Ford.
+    sell(&server, &alice, form("Ford", "Fiesta", "Small and frugal.")).await;
+    sell(
+        &server,
+        &alice,
+        form("Skoda", "Fabia", "Cheaper to run than my old Ford."),
+    )
+    .await;
+    sell(
+        &server,
+        &alice,
+        form("Mazda", "Ford Edition", "A special edition."),
+    )
+    .await;
+
+    // The marketplace URL with only a search: make beats model beats description.
+    let html = alice
+        .get(server.url("/cars?q=ford"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = |model: &str| html.find(model).unwrap_or_else(|| panic!("{model} listed"));
+    assert!(at("Fiesta") < at("Ford Edition"), "make match first");
+    assert!(
+        at("Ford Edition") < at("Fabia"),
+        "model match before description"
+    );
+    assert!(
+        html.contains("<option value=\"best_match\" selected"),
+        "the sort box says so"
+    );
+
+    // An order the buyer picks still wins.
+    let newest = list(&server, &alice, json!({ "q": "ford", "sort": "Newest" })).await;
+    assert_eq!(models(&newest), ["Ford Edition", "Fabia", "Fiesta"]);
+    let best = list(&server, &alice, json!({ "q": "ford", "sort": "BestMatch" })).await;
+    assert_eq!(models(&best), ["Fiesta", "Ford Edition", "Fabia"]);
+    // Without a search, "best match" is simply newest first.
+    let all = list(&server, &alice, json!({ "sort": "BestMatch" })).await;
+    assert_eq!(models(&all), ["Ford Edition", "Fabia", "Fiesta"]);
+}
+
+#[tokio::test]
 async fn login_is_generic_on_failure_and_rotates_the_session() {
     let server = Server::start();
     let _ = server.user("alice").await;

@@ -295,16 +295,30 @@ pub fn tsquery(q: &str) -> Option<String> {
     Some(terms.join(" & "))
 }
 
+/// The search expression for the filters' search box, when there is one that can match.
+fn search_expression(db: &Db, filters: &CarFilters) -> Option<String> {
+    filters.q.as_deref().and_then(|q| db.text_query(q))
+}
+
+/// `FROM cars c`, with what a search needs joined (`with_seller`: the seller's name too).
+fn from_cars(db: &Db, filters: &CarFilters, with_seller: bool) -> String {
+    let mut from = String::from(" FROM cars c");
+    if search_expression(db, filters).is_some() {
+        from.push_str(db.search_join());
+    }
+    if with_seller {
+        from.push_str(" JOIN users u ON u.id = c.seller_id");
+    }
+    from
+}
+
 fn push_filters(db: &Db, query: &mut Sql, filters: &CarFilters) {
     query.push(" WHERE c.status = 'available'");
     if let Some(q) = &filters.q {
         match db.text_query(q) {
             Some(expression) => {
-                query
-                    .push(" AND ")
-                    .push(db.search_filter())
-                    .bind(expression)
-                    .push(")");
+                query.push(" AND ");
+                db.push_search_match(query, expression);
             }
             None => {
                 query.push(" AND 1 = 0");
@@ -346,14 +360,20 @@ pub struct Window<'a> {
     pub page_size: u32,
 }
 
-fn push_order(query: &mut Sql, order: &[OrderTerm]) {
+fn push_order(db: &Db, query: &mut Sql, order: &[OrderTerm], filters: &CarFilters) {
     query.push(" ORDER BY ");
     for term in order {
-        query.push(match term.field {
-            OrderField::CreatedAt => "c.created_at",
-            OrderField::Price => "c.price_cents",
-            OrderField::Year => "c.year",
-        });
+        match (term.field, search_expression(db, filters)) {
+            (OrderField::Relevance, Some(expression)) => {
+                db.push_search_rank(query, expression);
+                query.push(", c.created_at DESC, ");
+                continue;
+            }
+            // Without a search, "best match" is the newest listings.
+            (OrderField::Relevance | OrderField::CreatedAt, _) => query.push("c.created_at"),
+            (OrderField::Price, _) => query.push("c.price_cents"),
+            (OrderField::Year, _) => query.push("c.year"),
+        };
         query.push(if term.descending { " DESC, " } else { " ASC, " });
     }
     // The id breaks ties, so a page boundary never shows a car twice or skips one.
@@ -379,7 +399,7 @@ where
         + Send
         + Unpin,
 {
-    let mut count = Sql::new("SELECT COUNT(*) FROM cars c");
+    let mut count = Sql::new(format!("SELECT COUNT(*){}", from_cars(db, filters, false)));
     push_filters(db, &mut count, filters);
     let total: i64 = on_db!(
         db,
@@ -391,14 +411,10 @@ where
 
     // The seller's name is joined only when the row shape asks for it (a page skipped
     // by OFFSET would otherwise pay for the join too).
-    let from = if columns.contains("u.") {
-        "cars c JOIN users u ON u.id = c.seller_id"
-    } else {
-        "cars c"
-    };
-    let mut query = Sql::new(format!("SELECT {columns} FROM {from}"));
+    let from = from_cars(db, filters, columns.contains("u."));
+    let mut query = Sql::new(format!("SELECT {columns}{from}"));
     push_filters(db, &mut query, filters);
-    push_order(&mut query, window.order);
+    push_order(db, &mut query, window.order, filters);
     let page = window.page.max(1);
     query
         .push(" LIMIT ")

@@ -472,6 +472,8 @@ pub fn group_thousands(value: i64) -> String {
 pub enum Sort {
     #[default]
     Newest,
+    /// Best text-search match first (the default while searching); newest without a search.
+    BestMatch,
     Oldest,
     PriceAsc,
     PriceDesc,
@@ -480,7 +482,8 @@ pub enum Sort {
 }
 
 impl Sort {
-    pub const ALL: [Sort; 6] = [
+    pub const ALL: [Sort; 7] = [
+        Sort::BestMatch,
         Sort::Newest,
         Sort::Oldest,
         Sort::PriceAsc,
@@ -492,6 +495,7 @@ impl Sort {
     pub fn as_str(self) -> &'static str {
         match self {
             Sort::Newest => "newest",
+            Sort::BestMatch => "best_match",
             Sort::Oldest => "oldest",
             Sort::PriceAsc => "price_asc",
             Sort::PriceDesc => "price_desc",
@@ -503,6 +507,7 @@ impl Sort {
     pub fn label(self) -> &'static str {
         match self {
             Sort::Newest => "Newest listings first",
+            Sort::BestMatch => "Best match",
             Sort::Oldest => "Oldest listings first",
             Sort::PriceAsc => "Price: low to high",
             Sort::PriceDesc => "Price: high to low",
@@ -518,6 +523,7 @@ impl Sort {
     pub fn order(self) -> OrderTerm {
         let (field, descending) = match self {
             Sort::Newest => (OrderField::CreatedAt, true),
+            Sort::BestMatch => (OrderField::Relevance, true),
             Sort::Oldest => (OrderField::CreatedAt, false),
             Sort::PriceAsc => (OrderField::Price, false),
             Sort::PriceDesc => (OrderField::Price, true),
@@ -532,6 +538,8 @@ impl Sort {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OrderField {
     CreatedAt,
+    /// How well a listing matches the search (marketplace only; without a search, newest first).
+    Relevance,
     Price,
     Year,
 }
@@ -670,13 +678,22 @@ impl CarFilters {
         });
         filters.sort = text("sort")
             .and_then(|s| Sort::parse(&s))
-            .unwrap_or_default();
+            .unwrap_or(filters.default_sort());
         filters.page = text("page")
             .and_then(|p| p.parse::<u32>().ok())
             .filter(|p| (1..=MAX_PAGE).contains(p))
             .unwrap_or(1);
         // Search and make are cut to their limits in one place, shared with JSON filters.
         (filters.bounded(), problems)
+    }
+
+    /// Best matches first while searching, newest first otherwise.
+    pub fn default_sort(&self) -> Sort {
+        if self.q.is_some() {
+            Sort::BestMatch
+        } else {
+            Sort::Newest
+        }
     }
 
     /// The query string for these filters at another page ("" for page 1 with no filters).
@@ -706,7 +723,7 @@ impl CarFilters {
         if let Some(v) = self.max_mileage_km {
             pairs.push(("max_mileage", v.to_string()));
         }
-        if self.sort != Sort::Newest {
+        if self.sort != self.default_sort() {
             pairs.push(("sort", self.sort.as_str().to_owned()));
         }
         if page > 1 {
@@ -958,6 +975,25 @@ mod tests {
         assert_eq!(filters.sort, Sort::PriceAsc);
         assert_eq!(filters.page, 3);
         assert_eq!(filters.to_query(3), query);
+    }
+
+    #[test]
+    fn a_search_sorts_by_best_match_unless_told_otherwise() {
+        let parse = |query: &'static str| {
+            CarFilters::from_query(move |k| {
+                url::form_urlencoded::parse(query.as_bytes())
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.into_owned())
+            })
+            .0
+        };
+        let search = parse("q=ford");
+        assert_eq!(search.sort, Sort::BestMatch);
+        assert_eq!(search.to_query(1), "q=ford");
+        let newest = parse("q=ford&sort=newest");
+        assert_eq!(newest.sort, Sort::Newest);
+        assert_eq!(newest.to_query(1), "q=ford&sort=newest");
+        assert_eq!(parse("").sort, Sort::Newest);
     }
 
     #[test]

@@ -105,33 +105,38 @@ impl Db {
         }
     }
 
-    /// A condition on `cars c` that keeps the cars matching a full-text query (bound as
-    /// the next parameter), using the engine's own text index: FTS5 on SQLite, a
-    /// `tsvector` column with a GIN index on PostgreSQL.
-    pub fn search_filter(&self) -> &'static str {
+    /// What the FROM clause needs for a full-text search: SQLite joins its FTS5 table,
+    /// PostgreSQL searches the `tsvector` column of `cars` itself.
+    pub fn search_join(&self) -> &'static str {
         match self {
-            Db::Sqlite { .. } => "c.id IN (SELECT rowid FROM cars_fts WHERE cars_fts MATCH ",
-            Db::Postgres { .. } => "c.search @@ to_tsquery('simple', ",
+            Db::Sqlite { .. } => " JOIN cars_fts ON cars_fts.rowid = c.id",
+            Db::Postgres { .. } => "",
         }
     }
 
-    /// An ORDER BY term, best match first, for the same query (bound again).
-    pub fn search_rank(&self) -> &'static str {
+    /// A condition keeping the cars that match `expression` (from [`Db::text_query`]),
+    /// answered from the engine's text index (FTS5; GIN on PostgreSQL).
+    pub fn push_search_match(&self, sql: &mut Sql, expression: String) {
         match self {
-            // bm25() is lower for better matches.
-            Db::Sqlite { .. } => {
-                "(SELECT bm25(cars_fts, 10.0, 5.0, 1.0) FROM cars_fts WHERE cars_fts MATCH "
-            }
-            Db::Postgres { .. } => "-ts_rank(c.search, to_tsquery('simple', ",
-        }
+            Db::Sqlite { .. } => sql.push("cars_fts MATCH ").bind(expression),
+            Db::Postgres { .. } => sql
+                .push("c.search @@ to_tsquery('simple', ")
+                .bind(expression)
+                .push(")"),
+        };
     }
 
-    /// Closes what `search_rank` opened.
-    pub fn search_rank_end(&self) -> &'static str {
+    /// An ORDER BY term, best match first. Make counts more than model, model more than
+    /// description: FTS5's `rank` is bm25 with those weights (set in the migration),
+    /// PostgreSQL's `ts_rank` reads the weights stored in the vector.
+    pub fn push_search_rank(&self, sql: &mut Sql, expression: String) {
         match self {
-            Db::Sqlite { .. } => " AND rowid = c.id)",
-            Db::Postgres { .. } => "))",
-        }
+            Db::Sqlite { .. } => sql.push("cars_fts.rank"),
+            Db::Postgres { .. } => sql
+                .push("ts_rank(c.search, to_tsquery('simple', ")
+                .bind(expression)
+                .push(")) DESC"),
+        };
     }
 
     /// The search box as the engine's full-text query language.

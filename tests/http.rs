@@ -596,6 +596,60 @@ async fn a_search_lists_the_best_matches_first_unless_another_order_is_chosen() 
 }
 
 #[tokio::test]
+async fn a_huge_marketplace_counts_to_ten_thousand_and_pages_stop_there() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let id = sell(
+        &server,
+        &alice,
+        car_form("Honda", "Civic", "2015", "9000", "90000"),
+    )
+    .await;
+    // 10,049 more copies of that listing, planted in one statement (both engines).
+    sqlx::query(
+        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, status, \
+         created_at, updated_at) \
+         SELECT c.seller_id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.description, \
+         c.status, c.created_at, c.updated_at \
+         FROM cars c CROSS JOIN (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10049) \
+         SELECT i FROM n) AS copies WHERE c.id = $1",
+    )
+    .bind(id)
+    .execute(&server.storage.db_rw().await)
+    .await
+    .unwrap();
+
+    let html = alice
+        .get(server.url("/cars?q=civic"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("More than 10,000 cars"), "{html}");
+    assert!(html.contains("Showing the first 10,000"));
+    assert!(
+        html.contains("page=417"),
+        "the last reachable page is linked"
+    );
+    assert!(!html.contains("page=418"));
+
+    let page = |n: u32| {
+        let url = server.url(&format!("/api/cars/?page_size=100&page={n}"));
+        let client = alice.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let last = page(100).await;
+    assert_eq!(last.status(), StatusCode::OK);
+    let body: Value = last.json().await.unwrap();
+    assert_eq!(body["count"], 10_000);
+    assert!(body["next"].is_null());
+    assert_eq!(body["results"].as_array().unwrap().len(), 100);
+    assert_eq!(page(101).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn login_is_generic_on_failure_and_rotates_the_session() {
     let server = Server::start();
     let _ = server.user("alice").await;
@@ -729,6 +783,34 @@ async fn demo_data_seeds_hundreds_of_listings_from_several_sellers() {
         .await
         .unwrap();
     assert!(makes.len() >= 20, "{makes:?}");
+    // The marketplace page: the first row's photos load at once, the rest lazily, and every
+    // photo reserves its box (width and height), so nothing moves as photos arrive.
+    let html = client
+        .get(server.url("/cars"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let photos: Vec<&str> = html
+        .split("<img ")
+        .skip(1)
+        .map(|tag| &tag[..tag.find('>').unwrap()])
+        .collect();
+    assert_eq!(photos.len(), 24, "a full page of cards with photos");
+    assert!(photos
+        .iter()
+        .all(|tag| tag.contains("width=\"640\"") && tag.contains("height=\"400\"")));
+    let lazy = photos
+        .iter()
+        .filter(|t| t.contains("loading=\"lazy\""))
+        .count();
+    assert_eq!(lazy, 20, "all but the first four cards load lazily");
+    assert!(
+        photos.iter().all(|tag| tag.contains("-thumb.jpg")),
+        "cards load thumbnails"
+    );
     for seller in ["alice", "bob"] {
         let res = client
             .post(server.url("/rpc/auth/login"))

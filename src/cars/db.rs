@@ -2,7 +2,7 @@
 
 use super::model::{
     Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, OrderField, OrderTerm, Status,
-    PAGE_SIZE,
+    MAX_RESULTS, PAGE_SIZE,
 };
 use crate::{
     error::AppError,
@@ -300,12 +300,14 @@ fn search_expression(db: &Db, filters: &CarFilters) -> Option<String> {
     filters.q.as_deref().and_then(|q| db.text_query(q))
 }
 
-/// `FROM cars c`, with what a search needs joined (`with_seller`: the seller's name too).
+/// `FROM cars c`, with what a search needs (`with_seller`: the seller's name joined too).
 fn from_cars(db: &Db, filters: &CarFilters, with_seller: bool) -> String {
-    let mut from = String::from(" FROM cars c");
-    if search_expression(db, filters).is_some() {
-        from.push_str(db.search_join());
-    }
+    let mut from = String::from(" FROM ");
+    from.push_str(if search_expression(db, filters).is_some() {
+        db.searched_cars()
+    } else {
+        "cars c"
+    });
     if with_seller {
         from.push_str(" JOIN users u ON u.id = c.seller_id");
     }
@@ -399,8 +401,17 @@ where
         + Send
         + Unpin,
 {
-    let mut count = Sql::new(format!("SELECT COUNT(*){}", from_cars(db, filters, false)));
+    // Counting stops after MAX_RESULTS + 1 matches: a count costs at most that many rows
+    // however large the marketplace grows ("more than 10,000 cars").
+    let mut count = Sql::new(format!(
+        "SELECT COUNT(*) FROM (SELECT 1{}",
+        from_cars(db, filters, false)
+    ));
     push_filters(db, &mut count, filters);
+    count
+        .push(" LIMIT ")
+        .bind(MAX_RESULTS + 1)
+        .push(") AS matches");
     let total: i64 = on_db!(
         db,
         read | pool
@@ -408,6 +419,12 @@ where
                 .fetch_one(pool)
                 .await
     )?;
+    // Only the first MAX_RESULTS matches can be paged through, so OFFSET stays cheap too.
+    let page = window.page.max(1);
+    let offset = i64::from(page - 1) * i64::from(window.page_size);
+    if offset >= total.min(MAX_RESULTS) {
+        return Ok((Vec::new(), total));
+    }
 
     // The seller's name is joined only when the row shape asks for it (a page skipped
     // by OFFSET would otherwise pay for the join too).
@@ -415,12 +432,11 @@ where
     let mut query = Sql::new(format!("SELECT {columns}{from}"));
     push_filters(db, &mut query, filters);
     push_order(db, &mut query, window.order, filters);
-    let page = window.page.max(1);
     query
         .push(" LIMIT ")
         .bind(i64::from(window.page_size))
         .push(" OFFSET ")
-        .bind(i64::from(page - 1) * i64::from(window.page_size));
+        .bind(offset);
     let rows: Vec<R> = on_db!(
         db,
         read | pool

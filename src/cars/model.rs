@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 /// Cars per marketplace page.
 pub const PAGE_SIZE: u32 = 24;
+/// How many matches a list counts and lets you page through. Beyond it the marketplace
+/// says "more than 10,000" and asks for a narrower search, so a count or a deep page costs
+/// the same with a million listings as with ten thousand.
+pub const MAX_RESULTS: i64 = 10_000;
 pub const MAX_PRICE_CENTS: i64 = 999_999_999_999;
 pub const MAX_MILEAGE_KM: i64 = 2_000_000;
 pub const MIN_YEAR: i32 = 1886;
@@ -774,10 +778,22 @@ pub struct CarPage {
 }
 
 impl CarPage {
+    /// Pages that can be reached (only the first `MAX_RESULTS` matches are paged through).
     pub fn page_count(&self) -> u32 {
-        let pages = (self.total.max(0) as u64).div_ceil(u64::from(self.page_size.max(1)));
-        u32::try_from(pages).unwrap_or(u32::MAX).max(1)
+        page_count(self.total, self.page_size)
     }
+
+    /// More matches than are counted: `total` is then `MAX_RESULTS + 1`.
+    pub fn is_capped(&self) -> bool {
+        self.total > MAX_RESULTS
+    }
+}
+
+/// Pages of `page_size` needed for `total` matches, counting at most `MAX_RESULTS`.
+pub fn page_count(total: i64, page_size: u32) -> u32 {
+    let reachable = total.clamp(0, MAX_RESULTS) as u64;
+    let pages = reachable.div_ceil(u64::from(page_size.max(1)));
+    u32::try_from(pages).unwrap_or(u32::MAX).max(1)
 }
 
 #[cfg(test)]

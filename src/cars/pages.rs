@@ -3,7 +3,10 @@
 use super::{
     api::{get_car, list_cars, list_makes, list_my_cars, load_car_form, DeleteCar, SetCarStatus},
     components::{CarList, OwnerActions, PhotoPlaceholder, SellCarForm},
-    model::{format_mileage, format_price, group_thousands, CarFilters, CarPage, Condition, Sort},
+    model::{
+        format_mileage, format_price, group_thousands, CarFilters, CarPage, Condition, Sort,
+        MAX_RESULTS,
+    },
 };
 use crate::{
     auth::pages::urlencode,
@@ -183,6 +186,7 @@ fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoView {
 fn Results(page: CarPage, filters: CarFilters) -> impl IntoView {
     let count = page.total;
     let heading = match count {
+        _ if page.is_capped() => format!("More than {} cars", group_thousands(MAX_RESULTS)),
         1 => "1 car".to_owned(),
         n => format!("{} cars", group_thousands(n)),
     };
@@ -214,6 +218,18 @@ fn Results(page: CarPage, filters: CarFilters) -> impl IntoView {
             <h2 id="results-heading" class="results-count" aria-live="polite">{heading}</h2>
             <p class="muted sort-note">{format!("Sorted by {}", filters.sort.label().to_lowercase())}</p>
         </div>
+        {page
+            .is_capped()
+            .then(|| {
+                view! {
+                    <p class="muted capped-note">
+                        {format!(
+                            "Showing the first {} in this order. Search or filter to find the rest.",
+                            group_thousands(MAX_RESULTS),
+                        )}
+                    </p>
+                }
+            })}
         {(!chips.is_empty())
             .then(|| {
                 view! {

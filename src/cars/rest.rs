@@ -3,7 +3,10 @@
 
 use super::{
     db,
-    model::{Car, CarFilters, CarForm, Condition, OrderTerm, Status, MAX_PAGE, PAGE_SIZE},
+    model::{
+        page_count, Car, CarFilters, CarForm, Condition, OrderTerm, Status, MAX_PAGE, MAX_RESULTS,
+        PAGE_SIZE,
+    },
     service,
 };
 use crate::{
@@ -118,6 +121,7 @@ pub struct CarWrite {
 /// DRF's PageNumberPagination envelope.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CarListPage {
+    /// Matching cars, counted up to 10,000 (a larger count reads 10,000; pages stop there).
     pub count: i64,
     /// Absolute URL of the next page, or null.
     pub next: Option<String>,
@@ -268,9 +272,9 @@ pub async fn list(
         page_size,
     };
     let (cars, count) = db::list_available_cars_full(&state.db, &filters, window).await?;
-    let pages = u32::try_from((count.max(0) as u64).div_ceil(u64::from(page_size)))
-        .unwrap_or(u32::MAX)
-        .max(1);
+    // Counted up to MAX_RESULTS: past that, `count` says MAX_RESULTS and pages stop there.
+    let count = count.min(MAX_RESULTS);
+    let pages = page_count(count, page_size);
     if page > pages {
         return Err(AppError::NotFound("Invalid page.".into()).into());
     }

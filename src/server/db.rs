@@ -105,12 +105,14 @@ impl Db {
         }
     }
 
-    /// What the FROM clause needs for a full-text search: SQLite joins its FTS5 table,
-    /// PostgreSQL searches the `tsvector` column of `cars` itself.
-    pub fn search_join(&self) -> &'static str {
+    /// The FROM clause's tables (`cars c`) when a full-text search filters them. SQLite
+    /// drives the query from its FTS5 table (CROSS JOIN keeps that order: the planner
+    /// would otherwise walk every car and probe the index once per row); PostgreSQL
+    /// searches the `tsvector` column of `cars` itself.
+    pub fn searched_cars(&self) -> &'static str {
         match self {
-            Db::Sqlite { .. } => " JOIN cars_fts ON cars_fts.rowid = c.id",
-            Db::Postgres { .. } => "",
+            Db::Sqlite { .. } => "cars_fts CROSS JOIN cars c ON c.id = cars_fts.rowid",
+            Db::Postgres { .. } => "cars c",
         }
     }
 

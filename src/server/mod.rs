@@ -77,6 +77,17 @@ pub async fn build(
         .merge(forms)
         .nest("/api", rest::router(&state))
         .route("/media/{name}", get(serve_media))
+        // The built bundle, preferring the .br / .gz files `./dev.sh` writes at maximum
+        // compression beside each asset (on-the-fly compression is faster but larger).
+        .nest_service(
+            &format!("/{}", leptos_options.site_pkg_dir),
+            tower_http::services::ServeDir::new(
+                std::path::Path::new(leptos_options.site_root.as_ref())
+                    .join(leptos_options.site_pkg_dir.as_ref()),
+            )
+            .precompressed_br()
+            .precompressed_gzip(),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(
@@ -107,7 +118,11 @@ pub async fn build(
             },
             shell,
         ))
-        .layer(axum::middleware::map_response(status_from_error_body));
+        .layer(axum::middleware::map_response(status_from_error_body))
+        .layer(axum::middleware::from_fn_with_state(
+            leptos_options.hash_files,
+            asset_cache,
+        ));
     let app = with_sessions(app, &state.db, &state.config)
         .await?
         .layer(axum::middleware::from_fn(security::csrf_guard))
@@ -184,6 +199,28 @@ async fn status_from_error_body(response: Response) -> Response {
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Built assets under /pkg/: a hashed name never changes content, so browsers keep it a
+/// year without asking again; plain names (builds without hashing) must be revalidated.
+async fn asset_cache(
+    State(hashed): State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_asset = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    if is_asset && response.status().is_success() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(if hashed {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            }),
+        );
+    }
+    response
 }
 
 /// Sessions live in the app's own database, whichever engine that is, so any app server
@@ -285,7 +322,21 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     use tower::Service;
 
     let conf = get_configuration(None)?;
-    let leptos_options = conf.leptos_options;
+    let mut leptos_options = conf.leptos_options;
+    // `cargo leptos build` hashes the bundle's file names (hash-files in Cargo.toml), tells
+    // the compiler so, and writes the hashes beside the binary. A binary built by plain
+    // cargo (the HTTP tests) or moved without its hash file serves the plain names.
+    if option_env!("LEPTOS_HASH_FILES") == Some("true") {
+        leptos_options.hash_files = true;
+    }
+    if leptos_options.hash_files {
+        let hash_file = std::env::current_exe()?
+            .parent()
+            .map(|dir| dir.join(leptos_options.hash_file.as_ref()));
+        if !hash_file.is_some_and(|file| file.exists()) {
+            leptos_options.hash_files = false;
+        }
+    }
     let addr = leptos_options.site_addr;
     let app = build(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(&addr)

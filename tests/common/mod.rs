@@ -224,6 +224,16 @@ impl Storage {
             .unwrap()
     }
 
+    /// A writable pool on the server's database, for tests that plant data in bulk.
+    pub async fn db_rw(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::pool::PoolOptions::<sqlx::Any>::new()
+            .max_connections(1)
+            .connect(&self.database_url)
+            .await
+            .unwrap()
+    }
+
     /// How many photo files (originals and thumbnails) the store holds.
     pub async fn media_files(&self) -> usize {
         match (&self.s3_prefix, s3_target()) {

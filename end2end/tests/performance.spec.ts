@@ -1,0 +1,21 @@
+import { test, expect } from '@playwright/test';
+import { jsEnabled } from './helpers';
+
+// What a returning buyer's browser gets: assets whose names carry their content hash,
+// cached for a year without revalidation, and everything compressible sent compressed.
+test('built assets are hashed, immutable and compressed', async ({ request }, info) => {
+  test.skip(!jsEnabled(info), 'HTTP only: checked once');
+  const page = await request.get('/cars', { headers: { 'accept-encoding': 'br, gzip' } });
+  expect(page.headers()['content-encoding']).toBe('br');
+  const html = await page.text();
+  const assets = [...html.matchAll(/\/pkg\/autonexus\.[A-Za-z0-9_-]{8,}\.(?:js|wasm|css)/g)].map((m) => m[0]);
+  const kinds = new Set(assets.map((a) => a.split('.').pop()));
+  expect([...kinds].sort(), `hashed asset links in: ${assets.join(', ')}`).toEqual(['css', 'js', 'wasm']);
+
+  for (const asset of new Set(assets)) {
+    const response = await request.get(asset, { headers: { 'accept-encoding': 'br, gzip' } });
+    expect(response.status(), asset).toBe(200);
+    expect(response.headers()['cache-control'], asset).toBe('public, max-age=31536000, immutable');
+    expect(response.headers()['content-encoding'], asset).toBe('br');
+  }
+});

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{png, Server, TestData};
+use common::{current_user, png, sell, Server, TestData};
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -17,24 +17,6 @@ fn car_form(make: &str, model: &str, year: &str, price: &str, mileage: &str) -> 
         .text("condition", "used")
         .text("description", format!("A tidy {make} {model}."))
         .text("image_url", "")
-}
-
-/// Lists a car and returns its id (from the redirect to its page).
-async fn sell(server: &Server, client: &Client, form: multipart::Form) -> i64 {
-    let res = client
-        .post(server.url("/sell"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "{:?}",
-        res.text().await
-    );
-    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
-    location.trim_start_matches("/cars/").parse().unwrap()
 }
 
 async fn list(server: &Server, client: &Client, filters: Value) -> Value {
@@ -720,28 +702,14 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
-    let me: Value = client
-        .post(server.url("/rpc/auth/current_user"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = current_user(&server, &client).await;
     assert_eq!(me["username"], "alice");
     client
         .post(server.url("/rpc/auth/logout"))
         .send()
         .await
         .unwrap();
-    let me: Value = client
-        .post(server.url("/rpc/auth/current_user"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = current_user(&server, &client).await;
     assert!(me.is_null());
 }
 
@@ -753,14 +721,7 @@ async fn sessions_survive_a_restart() {
     drop(first);
     let second = data.start(&[]);
     // Same cookie jar, new server process and port: cookies are per host, not per port.
-    let me: Value = client
-        .post(second.url("/rpc/auth/current_user"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = current_user(&second, &client).await;
     assert_eq!(me["username"], "alice");
 }
 

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{png, TestData};
+use common::{current_user, png, sell, TestData};
 use reqwest::{header, multipart, StatusCode};
 use serde_json::Value;
 
@@ -33,28 +33,10 @@ async fn two_app_servers_share_sessions_listings_and_photos() {
     );
 
     // One browser: cookies are per host, so behind a balancer it sends its session to either.
-    let browser = a.client();
-    let res = browser
-        .post(a.url("/rpc/auth/register"))
-        .form(&[
-            ("username", "sam"),
-            ("password", "correct-horse-battery"),
-            ("email", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success() || res.status().is_redirection());
-    let me: Value = browser
-        .post(b.url("/rpc/auth/current_user"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let browser = a.user("sam").await;
     assert_eq!(
-        me["username"], "sam",
+        current_user(&b, &browser).await["username"],
+        "sam",
         "server B knows the session made on A"
     );
 
@@ -75,19 +57,8 @@ async fn two_app_servers_share_sessions_listings_and_photos() {
                 .mime_str("image/png")
                 .unwrap(),
         );
-    let res = browser
-        .post(b.url("/sell"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "{:?}",
-        res.text().await
-    );
-    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let id = sell(&b, &browser, form).await;
+    let location = format!("/cars/{id}");
 
     // Both servers show it in the marketplace, with the same photo, to an anonymous buyer.
     let mut photos = Vec::new();
@@ -144,13 +115,6 @@ async fn two_app_servers_share_sessions_listings_and_photos() {
         .send()
         .await
         .unwrap();
-    let me: Value = browser
-        .post(b.url("/rpc/auth/current_user"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = current_user(&b, &browser).await;
     assert!(me.is_null(), "B no longer knows the session: {me}");
 }

@@ -22,7 +22,7 @@ pub fn CarCard(car: CarSummary, #[prop(optional)] eager: bool) -> impl IntoView 
                 {match car.image.clone() {
                     Some(src) => {
                         view! {
-                            <img src=src alt=alt width="640" height="400" loading=if eager { "eager" } else { "lazy" } decoding="async" />
+                            <img src=src alt=alt width="640" height="400" loading=if eager { "eager" } else { "lazy" } fetchpriority=if eager { "high" } else { "auto" } decoding="async" />
                         }
                             .into_any()
                     }

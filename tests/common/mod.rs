@@ -383,6 +383,39 @@ impl Server {
     }
 }
 
+/// Lists a car through the sell form and returns its id (from the redirect to its page).
+pub async fn sell(server: &Server, client: &Client, form: reqwest::multipart::Form) -> i64 {
+    let res = client
+        .post(server.url("/sell"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "{:?}",
+        res.text().await
+    );
+    let location = res.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    location.trim_start_matches("/cars/").parse().unwrap()
+}
+
+/// Who the server says is signed in on this client (JSON null for nobody).
+pub async fn current_user(server: &Server, client: &Client) -> serde_json::Value {
+    client
+        .post(server.url("/rpc/auth/current_user"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub fn png() -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image::RgbImage::from_pixel(40, 25, image::Rgb([10, 90, 200]))

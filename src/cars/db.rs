@@ -263,22 +263,29 @@ pub async fn list_available_makes(db: &Db) -> Result<Vec<String>, AppError> {
     .await)?)
 }
 
-/// The search box as an FTS5 query: every word must match the start of a word in the
-/// make, model or description (`civ` finds Civic), case- and accent-insensitively.
-/// Each word is quoted, so FTS5 operators typed by a user are plain text. `None` when
-/// a word has no letter or digit at all: it can match nothing.
-pub fn fts_query(q: &str) -> Option<String> {
-    let mut terms = Vec::new();
-    // Control characters (a NUL would end the FTS5 string early) separate words like spaces.
+/// The search box's words, at most 8. Control characters separate words like spaces
+/// (a NUL would end an FTS5 string early). `None` when a word has no letter or digit
+/// at all: it can match nothing.
+fn search_words(q: &str) -> Option<Vec<&str>> {
     let words = q
         .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty());
-    for word in words.take(8) {
-        if !word.chars().any(char::is_alphanumeric) {
-            return None;
-        }
-        terms.push(format!("\"{}\"*", word.replace('"', "\"\"")));
-    }
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .collect::<Vec<_>>();
+    words
+        .iter()
+        .all(|w| w.chars().any(char::is_alphanumeric))
+        .then_some(words)
+}
+
+/// The search box as an FTS5 query: every word must match the start of a word in the
+/// make, model or description (`civ` finds Civic), case- and accent-insensitively.
+/// Each word is quoted, so FTS5 operators typed by a user are plain text.
+pub fn fts_query(q: &str) -> Option<String> {
+    let terms: Vec<String> = search_words(q)?
+        .into_iter()
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect();
     Some(terms.join(" "))
 }
 
@@ -286,31 +293,36 @@ pub fn fts_query(q: &str) -> Option<String> {
 /// every word must match the start of a word. Each word is a quoted lexeme, so
 /// tsquery operators typed by a user are plain text.
 pub fn tsquery(q: &str) -> Option<String> {
-    let words = q
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty());
-    let mut terms = Vec::new();
-    for word in words.take(8) {
-        if !word.chars().any(char::is_alphanumeric) {
-            return None;
-        }
-        terms.push(format!(
-            "'{}':*",
-            word.replace('\\', "\\\\").replace('\'', "''")
-        ));
-    }
+    let terms: Vec<String> = search_words(q)?
+        .into_iter()
+        .map(|word| format!("'{}':*", word.replace('\\', "\\\\").replace('\'', "''")))
+        .collect();
     Some(terms.join(" & "))
 }
 
-/// The search expression for the filters' search box, when there is one that can match.
-fn search_expression(db: &Db, filters: &CarFilters) -> Option<String> {
-    filters.q.as_deref().and_then(|q| db.text_query(q))
+/// The search box, turned into the engine's query language once per list request.
+enum Search {
+    /// No search: every available car.
+    Off,
+    /// A search no listing can match (see [`search_words`]).
+    Nothing,
+    Text(String),
+}
+
+impl Search {
+    fn new(db: &Db, filters: &CarFilters) -> Self {
+        match filters.q.as_deref().map(|q| db.text_query(q)) {
+            None => Search::Off,
+            Some(None) => Search::Nothing,
+            Some(Some(expression)) => Search::Text(expression),
+        }
+    }
 }
 
 /// `FROM cars c`, with what a search needs (`with_seller`: the seller's name joined too).
-fn from_cars(db: &Db, filters: &CarFilters, with_seller: bool) -> String {
+fn from_cars(db: &Db, search: &Search, with_seller: bool) -> String {
     let mut from = String::from(" FROM ");
-    from.push_str(if search_expression(db, filters).is_some() {
+    from.push_str(if matches!(search, Search::Text(_)) {
         db.searched_cars()
     } else {
         "cars c"
@@ -321,17 +333,16 @@ fn from_cars(db: &Db, filters: &CarFilters, with_seller: bool) -> String {
     from
 }
 
-fn push_filters(db: &Db, query: &mut Sql, filters: &CarFilters) {
+fn push_filters(db: &Db, query: &mut Sql, filters: &CarFilters, search: &Search) {
     query.push(" WHERE c.status = 'available'");
-    if let Some(q) = &filters.q {
-        match db.text_query(q) {
-            Some(expression) => {
-                query.push(" AND ");
-                db.push_search_match(query, expression);
-            }
-            None => {
-                query.push(" AND 1 = 0");
-            }
+    match search {
+        Search::Off => {}
+        Search::Nothing => {
+            query.push(" AND 1 = 0");
+        }
+        Search::Text(expression) => {
+            query.push(" AND ");
+            db.push_search_match(query, expression.clone());
         }
     }
     if let Some(v) = filters.min_price_cents {
@@ -369,12 +380,12 @@ pub struct Window<'a> {
     pub page_size: u32,
 }
 
-fn push_order(db: &Db, query: &mut Sql, order: &[OrderTerm], filters: &CarFilters) {
+fn push_order(db: &Db, query: &mut Sql, order: &[OrderTerm], search: &Search) {
     query.push(" ORDER BY ");
     for term in order {
-        match (term.field, search_expression(db, filters)) {
-            (OrderField::Relevance, Some(expression)) => {
-                db.push_search_rank(query, expression);
+        match (term.field, search) {
+            (OrderField::Relevance, Search::Text(expression)) => {
+                db.push_search_rank(query, expression.clone());
                 query.push(", c.created_at DESC, ");
                 continue;
             }
@@ -410,11 +421,12 @@ where
 {
     // Counting stops after MAX_RESULTS + 1 matches: a count costs at most that many rows
     // however large the marketplace grows ("more than 10,000 cars").
+    let search = Search::new(db, filters);
     let mut count = Sql::new(format!(
         "SELECT COUNT(*) FROM (SELECT 1{}",
-        from_cars(db, filters, false)
+        from_cars(db, &search, false)
     ));
-    push_filters(db, &mut count, filters);
+    push_filters(db, &mut count, filters, &search);
     count
         .push(" LIMIT ")
         .bind(MAX_RESULTS + 1)
@@ -435,10 +447,10 @@ where
 
     // The seller's name is joined only when the row shape asks for it (a page skipped
     // by OFFSET would otherwise pay for the join too).
-    let from = from_cars(db, filters, columns.contains("u."));
+    let from = from_cars(db, &search, columns.contains("u."));
     let mut query = Sql::new(format!("SELECT {columns}{from}"));
-    push_filters(db, &mut query, filters);
-    push_order(db, &mut query, window.order, filters);
+    push_filters(db, &mut query, filters, &search);
+    push_order(db, &mut query, window.order, &search);
     query
         .push(" LIMIT ")
         .bind(i64::from(window.page_size))

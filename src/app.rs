@@ -29,7 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.ico" sizes="any" />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -39,18 +39,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Who is signed in, shared by the navbar and the pages. Pages bump `version`
-/// after logging in or out so the navbar asks again.
+/// Who is signed in, read once per page on the server and shared by the navbar and
+/// the pages. (Every page is rendered on the server: signing in or out loads a new page.)
 #[derive(Clone, Copy)]
 pub struct AuthContext {
-    pub version: RwSignal<u32>,
     pub user: Resource<Result<Option<User>, AppError>>,
-}
-
-impl AuthContext {
-    pub fn refresh(&self) {
-        self.version.update(|v| *v += 1);
-    }
 }
 
 pub fn use_auth() -> AuthContext {
@@ -74,17 +67,8 @@ fn escape_title_for_ssr(title: String) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let version = RwSignal::new(0u32);
-    let user = Resource::new(move || version.get(), |_| current_user());
-    provide_context(AuthContext { version, user });
-
-    // Lets tests (and curious people) know the page is interactive.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
+    let user = Resource::new(|| (), |_| current_user());
+    provide_context(AuthContext { user });
 
     view! {
         <Title formatter=|title: String| {
@@ -135,11 +119,6 @@ pub fn App() -> impl IntoView {
 fn Navbar() -> impl IntoView {
     let auth = use_auth();
     let logout = ServerAction::<Logout>::new();
-    Effect::new(move |_| {
-        if matches!(logout.value().get(), Some(Ok(()))) {
-            auth.refresh();
-        }
-    });
     view! {
         <header class="navbar">
             <nav class="container navbar-inner" aria-label="Main">

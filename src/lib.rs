@@ -1,5 +1,6 @@
-//! AutoNexus: a used-car marketplace. One crate, built twice: the server (`ssr`)
-//! and the browser bundle that hydrates its pages (`hydrate`).
+//! AutoNexus: a used-car marketplace. One crate, built twice: the server (`ssr`), which renders
+//! every page as HTML, and the browser bundle (`hydrate`), which brings only the
+//! `#[island]` components to life (Leptos islands).
 
 // Deeply nested `view!` types need more than the default limit of 128.
 #![recursion_limit = "512"]
@@ -16,5 +17,9 @@ pub mod ui;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
+    // Lets tests (and curious people) know the page's islands are interactive.
+    if let Some(root) = leptos::prelude::document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }

@@ -346,6 +346,88 @@ async fn list_paginates_filters_searches_and_orders_like_drf() {
     assert_eq!(created.len(), 30);
 }
 
+/// The unfiltered list reads a count kept by database triggers; it must follow every
+/// way a car enters or leaves the market (listing, status changes both ways, deletion,
+/// a seller's account going with all its cars).
+#[tokio::test]
+async fn the_count_of_cars_for_sale_follows_every_change() {
+    let server = Server::start();
+    let db = server.storage.db_rw().await;
+    let (alice, _) = token_for(&server, "alice").await;
+    let (bob, bob_id) = token_for(&server, "bob").await;
+    let check = |step: &'static str| {
+        let (server, db) = (&server, &db);
+        async move {
+            let stored: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM cars WHERE status = 'available'")
+                    .fetch_one(db)
+                    .await
+                    .unwrap();
+            let api = call(server, Method::GET, "/api/cars/", None, None).await;
+            assert_eq!(api.body["count"], stored, "API count after {step}");
+            let heading = match stored {
+                0 => "No cars for sale yet".to_owned(),
+                1 => "1 car".to_owned(),
+                n => format!("{n} cars"),
+            };
+            let html = server.page_text(&plain_client(), "/cars").await;
+            assert!(
+                html.contains(&format!(">{heading}</h2>")),
+                "page says {heading:?} after {step}"
+            );
+            stored
+        }
+    };
+    assert_eq!(check("nothing").await, 0);
+    let mut ids = Vec::new();
+    for (token, make) in [
+        (&alice, "Ford"),
+        (&alice, "Honda"),
+        (&bob, "Kia"),
+        (&bob, "Audi"),
+    ] {
+        ids.push(create(&server, token, car(make, "Test", 2015, "5000", 10)).await["id"].clone());
+    }
+    assert_eq!(check("four listings").await, 4);
+    let set = |id: &Value, token: &str, status: &'static str| {
+        let (server, path, token) = (&server, format!("/api/cars/{id}/status/"), token.to_owned());
+        async move {
+            let reply = call(
+                server,
+                Method::POST,
+                &path,
+                Some(&token),
+                Some(json!({"status": status})),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        }
+    };
+    set(&ids[0], &alice, "pending").await;
+    set(&ids[0], &alice, "sold").await;
+    assert_eq!(check("pending then sold").await, 3);
+    set(&ids[0], &alice, "available").await;
+    set(&ids[1], &alice, "available").await;
+    assert_eq!(check("back on sale, and a no-op").await, 4);
+    let reply = call(
+        &server,
+        Method::DELETE,
+        &format!("/api/cars/{}/", ids[1]),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(check("a deletion").await, 3);
+    set(&ids[2], &bob, "sold").await;
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(bob_id)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(check("a seller's account removed").await, 1);
+}
+
 #[tokio::test]
 async fn create_follows_the_original_serializer() {
     let server = Server::start();

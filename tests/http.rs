@@ -165,14 +165,7 @@ async fn only_the_owner_can_edit_change_status_or_delete() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let html = bob
-        .get(server.url(&format!("/cars/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = server.page_text(&bob, &format!("/cars/{id}")).await;
     assert!(
         !html.contains("Delete listing"),
         "no owner actions for others"
@@ -192,14 +185,7 @@ async fn only_the_owner_can_edit_change_status_or_delete() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let html = alice
-        .get(server.url(&format!("/cars/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = server.page_text(&alice, &format!("/cars/{id}")).await;
     assert!(html.contains("2018 Honda Civic Sport"));
     assert!(html.contains("$13,999.99"));
     assert!(html.contains("61,000 km"));
@@ -363,14 +349,7 @@ async fn a_photo_is_stored_served_with_its_type_and_removed_with_the_listing() {
     );
     assert!(!src.contains("whatever"));
     // The card's thumbnail is small; the details page shows the full photo.
-    let details = alice
-        .get(server.url(&format!("/cars/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let details = server.page_text(&alice, &format!("/cars/{id}")).await;
     let full = src.replace("-thumb", "");
     assert!(details.contains(&format!("src=\"{full}\"")), "{details}");
     let res = alice.get(server.url(&src)).send().await.unwrap();
@@ -503,14 +482,9 @@ async fn search_filters_sorting_and_pagination_return_the_right_cars() {
     let beyond = list(&server, &alice, json!({"page": 9})).await;
     assert_eq!(beyond["cars"].as_array().unwrap().len(), 0);
     // The same filters through the page's query string.
-    let html = alice
-        .get(server.url("/cars?q=honda&sort=price_asc"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = server
+        .page_text(&alice, "/cars?q=honda&sort=price_asc")
+        .await;
     let civic = html.find("2015 Honda Civic").unwrap();
     let accord = html.find("2021 Honda Accord").unwrap();
     assert!(civic < accord);
@@ -548,14 +522,7 @@ async fn a_search_lists_the_best_matches_first_unless_another_order_is_chosen() 
     .await;
 
     // The marketplace URL with only a search: make beats model beats description.
-    let html = alice
-        .get(server.url("/cars?q=ford"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = server.page_text(&alice, "/cars?q=ford").await;
     let at = |model: &str| html.find(model).unwrap_or_else(|| panic!("{model} listed"));
     assert!(at("Fiesta") < at("Ford Edition"), "make match first");
     assert!(
@@ -601,14 +568,7 @@ async fn a_huge_marketplace_counts_to_ten_thousand_and_pages_stop_there() {
     .await
     .unwrap();
 
-    let html = alice
-        .get(server.url("/cars?q=civic"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = server.page_text(&alice, "/cars?q=civic").await;
     assert!(html.contains("More than 10,000 cars"), "{html}");
     assert!(html.contains("Showing the first 10,000"));
     assert!(
@@ -746,14 +706,7 @@ async fn demo_data_seeds_hundreds_of_listings_from_several_sellers() {
     assert!(makes.len() >= 20, "{makes:?}");
     // The marketplace page: the first row's photos load at once, the rest lazily, and every
     // photo reserves its box (width and height), so nothing moves as photos arrive.
-    let html = client
-        .get(server.url("/cars"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = server.page_text(&client, "/cars").await;
     let photos: Vec<&str> = html
         .split("<img ")
         .skip(1)

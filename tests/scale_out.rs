@@ -64,14 +64,7 @@ async fn two_app_servers_share_sessions_listings_and_photos() {
     let mut photos = Vec::new();
     for server in [&a, &b] {
         let buyer = server.client();
-        let html = buyer
-            .get(server.url("/cars?q=shared"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = server.page_text(&buyer, "/cars?q=shared").await;
         assert!(html.contains("V70 Shared"), "{} lists the car", server.base);
         assert!(html.contains(&format!("href=\"{location}\"")));
         let listing: Value = buyer

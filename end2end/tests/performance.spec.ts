@@ -12,10 +12,16 @@ test('built assets are hashed, immutable and compressed', async ({ request }, in
   const kinds = new Set(assets.map((a) => a.split('.').pop()));
   expect([...kinds].sort(), `hashed asset links in: ${assets.join(', ')}`).toEqual(['css', 'js', 'wasm']);
 
+  let scriptBytes = 0;
   for (const asset of new Set(assets)) {
     const response = await request.get(asset, { headers: { 'accept-encoding': 'br, gzip' } });
     expect(response.status(), asset).toBe(200);
     expect(response.headers()['cache-control'], asset).toBe('public, max-age=31536000, immutable');
     expect(response.headers()['content-encoding'], asset).toBe('br');
+    if (!asset.endsWith('.css')) scriptBytes += Number(response.headers()['content-length']);
   }
+  // The budget for what a first visit downloads to hydrate (JS + WASM, as sent): Leptos
+  // islands keep it to the interactive parts (the sell form).
+  expect(scriptBytes, 'JS + WASM bytes sent, brotli').toBeGreaterThan(10_000);
+  expect(scriptBytes, 'JS + WASM bytes sent, brotli').toBeLessThanOrEqual(150_000);
 });

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { NOT_AN_IMAGE, open, register, sellThroughForm, uniqueWord } from './helpers';
+import { jsEnabled, NOT_AN_IMAGE, open, register, sellThroughForm, uniqueWord } from './helpers';
 
 test('a seller lists a car with a photo and finds it on its page, in the marketplace and in My listings', async ({ page }, info) => {
   const seller = await register(page, info);
@@ -42,13 +42,20 @@ test('the sell form shows field errors and keeps what was typed', async ({ page 
   await page.getByLabel('Price').fill('cheap');
   await page.getByLabel('Mileage (km)').fill('12000');
   await page.getByLabel('Description').fill('Kept my words');
+  await page.getByLabel('Image URL').fill('javascript:alert(1)');
+  const posts: string[] = [];
+  page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
   await page.getByRole('button', { name: 'List my car' }).click();
 
   await expect(page.locator('#car-year-error')).toContainText('Enter a year between 1886');
   await expect(page.locator('#car-price-error')).toContainText('Enter a price in dollars');
+  await expect(page.locator('#car-image_url-error')).toContainText('Enter a full web address starting with http:// or https://.');
   await expect(page.getByLabel('Make')).toHaveValue('Honda');
   await expect(page.getByLabel('Description')).toHaveValue('Kept my words');
   await expect(page).toHaveURL(/\/sell$/);
+  // With JavaScript the form's island checks the same rules in the browser: nothing is sent.
+  // Without it, the server does and sends the form back.
+  expect(posts.length, `POSTs: ${posts.join(', ')}`).toBe(jsEnabled(info) ? 0 : 1);
 });
 
 test('a file that is not an image is refused by the server', async ({ page }, info) => {

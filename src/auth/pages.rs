@@ -1,7 +1,7 @@
 //! Log in and register pages.
 
 use super::api::{Login, Register};
-use crate::{app::use_auth, error::AppError, ui::FieldError, ui::FormAlert};
+use crate::{error::AppError, ui::FieldError, ui::FormAlert};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -13,14 +13,8 @@ fn next_param() -> Memo<String> {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let auth = use_auth();
     let login = ServerAction::<Login>::new();
     let next = next_param();
-    Effect::new(move |_| {
-        if matches!(login.value().get(), Some(Ok(()))) {
-            auth.refresh();
-        }
-    });
     let error = Signal::derive(move || match login.value().get() {
         Some(Err(error)) => Some(error.to_string()),
         _ => None,
@@ -60,14 +54,8 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let auth = use_auth();
     let register = ServerAction::<Register>::new();
     let next = next_param();
-    Effect::new(move |_| {
-        if matches!(register.value().get(), Some(Ok(()))) {
-            auth.refresh();
-        }
-    });
     let field = move |name: &'static str| {
         Signal::derive(move || match register.value().get() {
             Some(Err(AppError::Validation(errors))) => errors.get(name).cloned(),

@@ -115,11 +115,12 @@ pub fn OwnerActions(id: i64, status: Status, action: ServerAction<SetCarStatus>)
 
 /// The sell / edit form. It posts as multipart (so the photo upload works
 /// without JavaScript); with JavaScript the same validation runs first in the browser.
-#[component]
+/// The one island of the app: its props travel to the browser as JSON.
+#[island]
 pub fn SellCarForm(
     state: CarFormState,
     #[prop(into)] action: String,
-    submit_label: &'static str,
+    #[prop(into)] submit_label: String,
 ) -> impl IntoView {
     let CarFormState {
         form,
@@ -322,7 +323,7 @@ pub fn SellCarForm(
                 <FieldError id="car-image_url-error" message=error_for("image_url") />
             </div>
             <button type="submit" class="button button-primary button-large" aria-disabled=move || submitting.get().then_some("true")>
-                {move || if submitting.get() { "Saving…" } else { submit_label }}
+                {move || if submitting.get() { "Saving…".to_owned() } else { submit_label.clone() }}
             </button>
         </form>
     }

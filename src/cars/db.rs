@@ -422,22 +422,34 @@ where
     // Counting stops after MAX_RESULTS + 1 matches: a count costs at most that many rows
     // however large the marketplace grows ("more than 10,000 cars").
     let search = Search::new(db, filters);
-    let mut count = Sql::new(format!(
-        "SELECT COUNT(*) FROM (SELECT 1{}",
-        from_cars(db, &search, false)
-    ));
-    push_filters(db, &mut count, filters, &search);
-    count
-        .push(" LIMIT ")
-        .bind(MAX_RESULTS + 1)
-        .push(") AS matches");
-    let total: i64 = on_db!(
-        db,
-        read | pool
-            | bind_all!(sqlx::query_scalar(&count.text), count)
-                .fetch_one(pool)
-                .await
-    )?;
+    let total = if filters.is_filtered() {
+        let mut count = Sql::new(format!(
+            "SELECT COUNT(*) FROM (SELECT 1{}",
+            from_cars(db, &search, false)
+        ));
+        push_filters(db, &mut count, filters, &search);
+        count
+            .push(" LIMIT ")
+            .bind(MAX_RESULTS + 1)
+            .push(") AS matches");
+        on_db!(
+            db,
+            read | pool
+                | bind_all!(sqlx::query_scalar::<_, i64>(&count.text), count)
+                    .fetch_one(pool)
+                    .await
+        )?
+    } else {
+        // Every car for sale: the count the triggers keep (migration car_counts).
+        on_db!(
+            db,
+            read | pool
+                | sqlx::query_scalar::<_, i64>("SELECT available FROM car_counts WHERE id = 1")
+                    .fetch_one(pool)
+                    .await
+        )?
+        .min(MAX_RESULTS + 1)
+    };
     // Only the first MAX_RESULTS matches can be paged through, so OFFSET stays cheap too.
     let page = window.page.max(1);
     let offset = i64::from(page - 1) * i64::from(window.page_size);

@@ -418,11 +418,43 @@ pub fn parse_image_url(raw: &str) -> Result<Option<String>, String> {
         return Err(format!("Image URL must be at most {MAX_URL} characters."));
     }
     let bad = || "Enter a full web address starting with http:// or https://.".to_owned();
-    let url = url::Url::parse(value).map_err(|_| bad())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+    let url = WebAddress::parse(value).ok_or_else(bad)?;
+    if !matches!(url.scheme.as_str(), "http" | "https") || url.host.is_empty() {
         return Err(bad());
     }
-    Ok(Some(url.to_string()))
+    Ok(Some(url.href))
+}
+
+/// A parsed absolute URL. Both sides follow the WHATWG URL standard: the server with the
+/// `url` crate, the browser with its own `URL` (the crate's Unicode tables would add
+/// about a tenth to the browser bundle).
+struct WebAddress {
+    /// Without the trailing ':'.
+    scheme: String,
+    host: String,
+    href: String,
+}
+
+impl WebAddress {
+    #[cfg(not(feature = "hydrate"))]
+    fn parse(value: &str) -> Option<Self> {
+        let url = url::Url::parse(value).ok()?;
+        Some(WebAddress {
+            scheme: url.scheme().to_owned(),
+            host: url.host_str().unwrap_or_default().to_owned(),
+            href: url.to_string(),
+        })
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn parse(value: &str) -> Option<Self> {
+        let url = web_sys::Url::new(value).ok()?;
+        Some(WebAddress {
+            scheme: url.protocol().trim_end_matches(':').to_owned(),
+            host: url.hostname(),
+            href: url.href(),
+        })
+    }
 }
 
 /// A price bound in a filter: like a listing's price, but zero is allowed.

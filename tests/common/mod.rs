@@ -342,6 +342,18 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
+    /// GETs `path` as `client` and returns the body (a page's HTML, usually).
+    pub async fn page_text(&self, client: &Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// How many photo files (originals and thumbnails) the server has stored.
     pub async fn media_files(&self) -> usize {
         self.storage.media_files().await

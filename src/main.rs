@@ -8,8 +8,25 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[cfg(feature = "ssr")]
-#[tokio::main]
-async fn main() {
+fn main() {
+    // SQLite (C) allocates through glibc's malloc, which gives each of the read pool's
+    // threads its own arena and keeps what a search freed: at 100,000 cars, peak RSS
+    // under load was 116 MB with the default arenas and 85 MB with two.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    // SAFETY: called before any other thread exists; mallopt only tunes the allocator.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+        .block_on(run());
+}
+
+#[cfg(feature = "ssr")]
+async fn run() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));

@@ -428,6 +428,66 @@ async fn the_count_of_cars_for_sale_follows_every_change() {
     assert_eq!(check("a seller's account removed").await, 1);
 }
 
+/// List answers are cached per data version: a repeated search must still see every
+/// change that moves a car into or out of it, or changes its order.
+#[tokio::test]
+async fn a_repeated_search_sees_every_change_to_the_cars() {
+    let server = Server::start();
+    let (token, _) = token_for(&server, "alice").await;
+    let path = "/api/cars/?search=civic&max_price=10000&ordering=price";
+    let at = &server;
+    let search = || async move { call(at, Method::GET, path, None, None).await.body };
+    let patch = |id: i64, body: Value| {
+        let (server, token) = (&server, token.clone());
+        async move {
+            let reply = call(
+                server,
+                Method::PATCH,
+                &format!("/api/cars/{id}/"),
+                Some(&token),
+                Some(body),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        }
+    };
+    let first = create(&server, &token, car("Honda", "Civic", 2015, "9000", 10)).await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(ids(&search().await), vec![first]);
+    assert_eq!(ids(&search().await), vec![first], "asked again");
+    patch(first, json!({"price": "15000"})).await;
+    assert_eq!(search().await["count"], 0, "priced out of the search");
+    patch(first, json!({"price": "8000"})).await;
+    let second = create(&server, &token, car("Honda", "Civic", 2016, "7000", 10)).await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(ids(&search().await), vec![second, first], "cheapest first");
+    patch(second, json!({"price": "8500"})).await;
+    assert_eq!(
+        ids(&search().await),
+        vec![first, second],
+        "reordered by a price change"
+    );
+    patch(
+        first,
+        json!({"model": "Accord", "description": "A tidy Honda Accord."}),
+    )
+    .await;
+    assert_eq!(ids(&search().await), vec![second], "no longer a Civic");
+    let reply = call(
+        &server,
+        Method::POST,
+        &format!("/api/cars/{second}/status/"),
+        Some(&token),
+        Some(json!({"status": "sold"})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let last = search().await;
+    assert_eq!(last["count"], 0, "sold: {last}");
+}
+
 #[tokio::test]
 async fn create_follows_the_original_serializer() {
     let server = Server::start();

@@ -68,7 +68,9 @@ pub fn current_year() -> i32 {
 pub async fn list_cars(filters: CarFilters) -> Result<CarPage, AppError> {
     let state = crate::server::state::app_state()?;
     let filters = filters.bounded();
-    crate::error::with_status(super::db::list_available_cars(&state.db, &filters).await)
+    crate::error::with_status(
+        super::db::list_available_cars(&state.db, &state.list_cache, &filters).await,
+    )
 }
 
 #[server(prefix = "/rpc", endpoint = "cars/makes")]

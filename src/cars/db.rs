@@ -405,10 +405,56 @@ fn push_order(db: &Db, query: &mut Sql, order: &[OrderTerm], search: &Search) {
     });
 }
 
+/// Recent list answers (the capped count and one page's ids), each valid while the cars
+/// have not changed. `car_counts.version` is bumped by triggers on every insert, update
+/// and delete, and read with every list request, so an answer is never older than the
+/// data, whichever app server made the change. Repeated searches and pages (the first
+/// page of a popular search) then cost one row read and one lookup per car shown.
+#[derive(Debug, Default)]
+pub struct ListCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedList>>,
+}
+
+#[derive(Clone, Debug)]
+struct CachedList {
+    version: i64,
+    total: i64,
+    ids: Vec<i64>,
+}
+
+/// Enough for the popular searches and their first pages; each entry is about 1 kB.
+const LIST_CACHE_ENTRIES: usize = 1024;
+
+impl ListCache {
+    fn get(&self, key: &str, version: i64) -> Option<CachedList> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).filter(|e| e.version == version).cloned()
+    }
+
+    fn put(&self, key: String, entry: CachedList) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= LIST_CACHE_ENTRIES {
+            // Stale answers go first; if all are current, start afresh (simple and bounded).
+            let current = entry.version;
+            entries.retain(|_, e| e.version == current);
+            if entries.len() >= LIST_CACHE_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(key, entry);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().unwrap().len()
+    }
+}
+
 /// One window of available cars matching the filters, and how many match in all.
 /// `columns` picks the row shape (`R`), so the grid and the API share one query.
 async fn list_available<R>(
     db: &Db,
+    cache: &ListCache,
     columns: &str,
     filters: &CarFilters,
     window: Window<'_>,
@@ -417,12 +463,21 @@ where
     R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
         + Send
-        + Unpin,
+        + Unpin
+        + HasId,
 {
+    // The number of cars for sale and the version of the cars table, kept by triggers.
+    let (available, version): (i64, i64) = on_db!(
+        db,
+        read | pool
+            | sqlx::query_as("SELECT available, version FROM car_counts WHERE id = 1")
+                .fetch_one(pool)
+                .await
+    )?;
+    let search = Search::new(db, filters);
     // Counting stops after MAX_RESULTS + 1 matches: a count costs at most that many rows
     // however large the marketplace grows ("more than 10,000 cars").
-    let search = Search::new(db, filters);
-    let total = if filters.is_filtered() {
+    let count = filters.is_filtered().then(|| {
         let mut count = Sql::new(format!(
             "SELECT COUNT(*) FROM (SELECT 1{}",
             from_cars(db, &search, false)
@@ -432,61 +487,117 @@ where
             .push(" LIMIT ")
             .bind(MAX_RESULTS + 1)
             .push(") AS matches");
-        on_db!(
-            db,
-            read | pool
-                | bind_all!(sqlx::query_scalar::<_, i64>(&count.text), count)
-                    .fetch_one(pool)
-                    .await
-        )?
-    } else {
-        // Every car for sale: the count the triggers keep (migration car_counts).
-        on_db!(
-            db,
-            read | pool
-                | sqlx::query_scalar::<_, i64>("SELECT available FROM car_counts WHERE id = 1")
-                    .fetch_one(pool)
-                    .await
-        )?
-        .min(MAX_RESULTS + 1)
-    };
+        count
+    });
     // Only the first MAX_RESULTS matches can be paged through, so OFFSET stays cheap too.
     let page = window.page.max(1);
     let offset = i64::from(page - 1) * i64::from(window.page_size);
-    if offset >= total.min(MAX_RESULTS) {
-        return Ok((Vec::new(), total));
-    }
-
     // The seller's name is joined only when the row shape asks for it (a page skipped
     // by OFFSET would otherwise pay for the join too).
-    let from = from_cars(db, &search, columns.contains("u."));
-    let mut query = Sql::new(format!("SELECT {columns}{from}"));
-    push_filters(db, &mut query, filters, &search);
-    push_order(db, &mut query, window.order, &search);
-    query
+    let with_seller = columns.contains("u.");
+    let mut page_query = Sql::new(format!(
+        "SELECT {columns}{}",
+        from_cars(db, &search, with_seller)
+    ));
+    push_filters(db, &mut page_query, filters, &search);
+    push_order(db, &mut page_query, window.order, &search);
+    page_query
         .push(" LIMIT ")
         .bind(i64::from(window.page_size))
         .push(" OFFSET ")
         .bind(offset);
-    let rows: Vec<R> = on_db!(
+    let key = format!("{count:?}|{page_query:?}");
+
+    let Some(CachedList { total, ids, .. }) = cache.get(&key, version) else {
+        // Not asked since the cars last changed: the queries themselves.
+        let total = match &count {
+            Some(count) => on_db!(
+                db,
+                read | pool
+                    | bind_all!(sqlx::query_scalar::<_, i64>(&count.text), count)
+                        .fetch_one(pool)
+                        .await
+            )?,
+            None => available.min(MAX_RESULTS + 1),
+        };
+        let rows: Vec<R> = if offset >= total.min(MAX_RESULTS) {
+            Vec::new()
+        } else {
+            on_db!(
+                db,
+                read | pool
+                    | bind_all!(sqlx::query_as(&page_query.text), page_query)
+                        .fetch_all(pool)
+                        .await
+            )?
+        };
+        let ids = rows.iter().map(HasId::id).collect();
+        cache.put(
+            key,
+            CachedList {
+                version,
+                total,
+                ids,
+            },
+        );
+        return Ok((rows, total));
+    };
+    if ids.is_empty() {
+        return Ok((Vec::new(), total));
+    }
+    // Answered before at this version: only the page's cars, by id.
+    let from = from_cars(db, &Search::Off, with_seller);
+    let mut rows_query = Sql::new(format!("SELECT {columns}{from} WHERE c.id IN ("));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            rows_query.push(", ");
+        }
+        rows_query.bind(*id);
+    }
+    rows_query.push(")");
+    let mut rows: Vec<R> = on_db!(
         db,
         read | pool
-            | bind_all!(sqlx::query_as(&query.text), query)
+            | bind_all!(sqlx::query_as(&rows_query.text), rows_query)
                 .fetch_all(pool)
                 .await
     )?;
+    // Back in the page's order. A car deleted since its id was read is simply left out.
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id()));
     Ok((rows, total))
 }
 
+/// Row shapes that carry the car's id.
+trait HasId {
+    fn id(&self) -> i64;
+}
+
+impl HasId for SummaryRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl HasId for CarRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 /// One marketplace page (the page's filters carry its sort and page number).
-pub async fn list_available_cars(db: &Db, filters: &CarFilters) -> Result<CarPage, AppError> {
+pub async fn list_available_cars(
+    db: &Db,
+    cache: &ListCache,
+    filters: &CarFilters,
+) -> Result<CarPage, AppError> {
     let order = [filters.sort.order()];
     let window = Window {
         order: &order,
         page: filters.page.max(1),
         page_size: PAGE_SIZE,
     };
-    let (rows, total) = list_available::<SummaryRow>(db, SUMMARY_COLUMNS, filters, window).await?;
+    let (rows, total) =
+        list_available::<SummaryRow>(db, cache, SUMMARY_COLUMNS, filters, window).await?;
     Ok(CarPage {
         cars: rows.into_iter().map(CarSummary::from).collect(),
         total,
@@ -498,16 +609,49 @@ pub async fn list_available_cars(db: &Db, filters: &CarFilters) -> Result<CarPag
 /// Full listings (as the API shows them) for one window, and the total matching.
 pub async fn list_available_cars_full(
     db: &Db,
+    cache: &ListCache,
     filters: &CarFilters,
     window: Window<'_>,
 ) -> Result<(Vec<Car>, i64), AppError> {
-    let (rows, total) = list_available::<CarRow>(db, CAR_COLUMNS, filters, window).await?;
+    let (rows, total) = list_available::<CarRow>(db, cache, CAR_COLUMNS, filters, window).await?;
     Ok((rows.into_iter().map(Car::from).collect(), total))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{fts_query, tsquery};
+    use super::{fts_query, tsquery, CachedList, ListCache, LIST_CACHE_ENTRIES};
+
+    fn entry(version: i64, id: i64) -> CachedList {
+        CachedList {
+            version,
+            total: 1,
+            ids: vec![id],
+        }
+    }
+
+    #[test]
+    fn the_list_cache_answers_only_for_the_version_it_was_filled_at() {
+        let cache = ListCache::default();
+        cache.put("q".into(), entry(7, 1));
+        assert_eq!(cache.get("q", 7).map(|e| e.ids), Some(vec![1]));
+        assert!(cache.get("q", 8).is_none(), "the cars changed since");
+        assert!(cache.get("other", 7).is_none());
+    }
+
+    #[test]
+    fn the_list_cache_stays_bounded() {
+        let cache = ListCache::default();
+        for i in 0..LIST_CACHE_ENTRIES as i64 {
+            cache.put(format!("old{i}"), entry(1, i));
+        }
+        // A new version drops every stale answer first.
+        cache.put("new".into(), entry(2, 0));
+        assert_eq!(cache.len(), 1);
+        for i in 0..(3 * LIST_CACHE_ENTRIES) as i64 {
+            cache.put(format!("k{i}"), entry(2, i));
+            assert!(cache.len() <= LIST_CACHE_ENTRIES);
+        }
+    }
 
     #[test]
     fn search_words_become_quoted_prefix_terms() {

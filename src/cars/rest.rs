@@ -271,7 +271,8 @@ pub async fn list(
         page,
         page_size,
     };
-    let (cars, count) = db::list_available_cars_full(&state.db, &filters, window).await?;
+    let (cars, count) =
+        db::list_available_cars_full(&state.db, &state.list_cache, &filters, window).await?;
     // Counted up to MAX_RESULTS: past that, `count` says MAX_RESULTS and pages stop there.
     let count = count.min(MAX_RESULTS);
     let pages = page_count(count, page_size);

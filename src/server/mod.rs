@@ -64,6 +64,7 @@ pub async fn build(
         media,
         hashing: Arc::new(tokio::sync::Semaphore::new(4)),
         limiter: Arc::new(limits::RateLimiter::default()),
+        list_cache: Arc::default(),
     };
     let routes = generate_route_list(App);
 

@@ -15,6 +15,8 @@ pub struct AppState {
     pub hashing: Arc<Semaphore>,
     /// Counters behind the rate limits in `config.limits`.
     pub limiter: Arc<super::limits::RateLimiter>,
+    /// Recent marketplace and API list answers, checked against the data's version.
+    pub list_cache: Arc<crate::cars::db::ListCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -24,7 +24,7 @@ test('pages hydrate under the Content-Security-Policy without a single violation
     await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
     expect(await page.evaluate(() => (window as any).__violations)).toEqual([]);
   }
-  // Client-side navigation after hydration still works.
+  // Following a link after the islands hydrate still works (a plain page load now).
   await open(page, '/cars', info);
   await page.getByRole('link', { name: 'Sell your car' }).first().click();
   await expect(page).toHaveURL(/\/sell$/);

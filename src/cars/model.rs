@@ -426,8 +426,8 @@ pub fn parse_image_url(raw: &str) -> Result<Option<String>, String> {
 }
 
 /// A parsed absolute URL. Both sides follow the WHATWG URL standard: the server with the
-/// `url` crate, the browser with its own `URL` (the crate's Unicode tables would add
-/// about a tenth to the browser bundle).
+/// `url` crate, the browser with its own `URL` (the crate's Unicode tables were 40% of
+/// the browser bundle: 59 of 149 kB brotli).
 struct WebAddress {
     /// Without the trailing ':'.
     scheme: String,

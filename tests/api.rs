@@ -539,6 +539,16 @@ async fn create_follows_the_original_serializer() {
         created["image_url"],
         "https://images.example.com/corolla.jpg"
     );
+    // The answer is the listing as stored: reading it back gives the same.
+    let read_back = call(
+        &server,
+        Method::GET,
+        &format!("/api/cars/{}/", created["id"]),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(read_back.body, created);
     let created_at = created["created_at"].as_str().unwrap();
     assert!(created_at.ends_with('Z') && !created_at.starts_with("2000"));
     assert!(chrono::DateTime::parse_from_rfc3339(created_at).is_ok());

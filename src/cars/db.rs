@@ -5,6 +5,7 @@ use super::model::{
     MAX_RESULTS, PAGE_SIZE,
 };
 use crate::{
+    auth::model::User,
     error::AppError,
     server::db::{bind_all, on_db, Db, Sql, Stamp},
 };
@@ -94,32 +95,52 @@ const CAR_COLUMNS: &str = "c.id, c.seller_id, u.username AS seller_username, c.m
      c.mileage_km, c.condition, c.description, c.photo, c.image_url, c.status, c.created_at, c.updated_at";
 const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url";
 
-/// Inserts a listing for `seller_id` and returns its id.
+/// Inserts a listing for `seller` and returns it as stored: every field but the id is
+/// what was written, so the caller's answer needs no second read. Listings created at
+/// the same moment share one commit on SQLite (see `group_commit`).
 pub async fn insert_car(
     db: &Db,
-    seller_id: i64,
+    seller: &User,
     car: &CarDraft,
     photo: Option<&str>,
-) -> Result<i64, AppError> {
+) -> Result<Car, AppError> {
     let now = Stamp::now();
-    let id: i64 = on_db!(db, write |pool| sqlx::query_scalar(
+    let (draft, photo_name, seller_id) = (car.clone(), photo.map(str::to_owned), seller.id);
+    let id: i64 = on_db!(db, grouped |conn| sqlx::query_scalar(
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, photo, image_url, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'available', $11, $11) RETURNING id",
     )
     .bind(seller_id)
-    .bind(&car.make)
-    .bind(&car.model)
-    .bind(car.year)
-    .bind(car.price_cents)
-    .bind(car.mileage_km)
-    .bind(car.condition.as_str())
-    .bind(&car.description)
-    .bind(photo)
-    .bind(&car.image_url)
+    .bind(&draft.make)
+    .bind(&draft.model)
+    .bind(draft.year)
+    .bind(draft.price_cents)
+    .bind(draft.mileage_km)
+    .bind(draft.condition.as_str())
+    .bind(&draft.description)
+    .bind(&photo_name)
+    .bind(&draft.image_url)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
-    Ok(id)
+    let car = car.clone();
+    Ok(Car {
+        id,
+        seller_id: seller.id,
+        seller_username: seller.username.clone(),
+        make: car.make,
+        model: car.model,
+        year: car.year,
+        price_cents: car.price_cents,
+        mileage_km: car.mileage_km,
+        condition: car.condition,
+        description: car.description,
+        photo_url: photo.map(media_url),
+        image_url: car.image_url,
+        status: Status::Available,
+        created_at: now.0,
+        updated_at: now.0,
+    })
 }
 
 /// Updates the listing's fields. `photo`: `Some` replaces the stored photo name.
@@ -410,9 +431,39 @@ fn push_order(db: &Db, query: &mut Sql, order: &[OrderTerm], search: &Search) {
 /// and delete, and read with every list request, so an answer is never older than the
 /// data, whichever app server made the change. Repeated searches and pages (the first
 /// page of a popular search) then cost one row read and one lookup per car shown.
+///
+/// A question not in the cache is computed once: requests asking the same one meanwhile
+/// wait for that answer instead of all running the same search at once (a popular
+/// search right after a change would otherwise put every read connection on it).
 #[derive(Debug, Default)]
 pub struct ListCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, CachedList>>,
+    /// The questions being computed now, each with the lock its askers queue on.
+    computing: std::sync::Mutex<std::collections::HashMap<String, Gate>>,
+}
+
+type Gate = std::sync::Arc<tokio::sync::Mutex<()>>;
+
+/// The right to compute one question; whoever asks it meanwhile waits for this to drop.
+struct Turn<'a> {
+    cache: &'a ListCache,
+    key: &'a str,
+    guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut computing = self
+            .cache
+            .computing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Held only by the map and this turn: nobody is waiting, so the gate goes.
+        let gate = tokio::sync::OwnedMutexGuard::mutex(&self.guard);
+        if std::sync::Arc::strong_count(gate) == 2 {
+            computing.remove(self.key);
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -442,6 +493,23 @@ impl ListCache {
             }
         }
         entries.insert(key, entry);
+    }
+
+    /// Waits until no other request is computing `key`, then holds that right.
+    async fn turn<'a>(&'a self, key: &'a str) -> Turn<'a> {
+        let gate = {
+            let mut computing = self.computing.lock().unwrap_or_else(|e| e.into_inner());
+            if computing.len() >= LIST_CACHE_ENTRIES {
+                // A request dropped while waiting can leave its gate behind; unused ones go.
+                computing.retain(|_, gate| std::sync::Arc::strong_count(gate) > 1);
+            }
+            computing.entry(key.to_owned()).or_default().clone()
+        };
+        Turn {
+            cache: self,
+            key,
+            guard: gate.lock_owned().await,
+        }
     }
 
     #[cfg(test)]
@@ -508,7 +576,17 @@ where
         .bind(offset);
     let key = format!("{count:?}|{page_query:?}");
 
-    let Some(CachedList { total, ids, .. }) = cache.get(&key, version) else {
+    let mut cached = cache.get(&key, version);
+    let mut turn = None;
+    if cached.is_none() {
+        // Asked by another request right now? Then its answer, once it has one.
+        let waited = cache.turn(&key).await;
+        cached = cache.get(&key, version);
+        if cached.is_none() {
+            turn = Some(waited);
+        }
+    }
+    let Some(CachedList { total, ids, .. }) = cached else {
         // Not asked since the cars last changed: the queries themselves.
         let total = match &count {
             Some(count) => on_db!(
@@ -533,13 +611,14 @@ where
         };
         let ids = rows.iter().map(HasId::id).collect();
         cache.put(
-            key,
+            key.clone(),
             CachedList {
                 version,
                 total,
                 ids,
             },
         );
+        drop(turn);
         return Ok((rows, total));
     };
     if ids.is_empty() {
@@ -651,6 +730,33 @@ mod tests {
             cache.put(format!("k{i}"), entry(2, i));
             assert!(cache.len() <= LIST_CACHE_ENTRIES);
         }
+    }
+
+    #[tokio::test]
+    async fn a_question_being_computed_is_computed_once() {
+        let cache = std::sync::Arc::new(ListCache::default());
+        let wait = std::time::Duration::from_millis(50);
+        let first = cache.turn("q").await;
+        // A second request for the same question waits; another question does not.
+        assert!(tokio::time::timeout(wait, cache.turn("q")).await.is_err());
+        drop(
+            tokio::time::timeout(wait, cache.turn("other"))
+                .await
+                .unwrap(),
+        );
+        let theirs = cache.clone();
+        let second = tokio::spawn(async move {
+            let _turn = theirs.turn("q").await;
+            // By its turn, the answer is there to be read.
+            theirs.get("q", 1).map(|e| e.ids)
+        });
+        tokio::time::sleep(wait).await;
+        assert!(!second.is_finished(), "waits while the first computes");
+        cache.put("q".into(), entry(1, 42));
+        drop(first);
+        assert_eq!(second.await.unwrap(), Some(vec![42]));
+        // Nobody is computing now: no gate is left behind, however the waits ended.
+        assert!(cache.computing.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -360,11 +360,10 @@ pub async fn create(
     ApiUser(user): ApiUser,
     request: Request,
 ) -> ApiResult<Response> {
-    let headers = request.headers().clone();
+    let base = base_url(&state, request.headers());
     let (draft, photo) = read_car(request, &state, CarForm::default()).await?;
-    let id = service::create_listing(&state, user.id, &draft, photo.as_ref()).await?;
-    let car = load(&state, &headers, id).await?;
-    Ok((StatusCode::CREATED, Json(car)).into_response())
+    let car = service::create_listing(&state, &user, &draft, photo.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(ApiCar::new(car, &base))).into_response())
 }
 
 /// The caller's listings

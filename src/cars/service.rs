@@ -4,9 +4,10 @@
 
 use super::{
     db,
-    model::{CarDraft, Status},
+    model::{Car, CarDraft, Status},
 };
 use crate::{
+    auth::model::User,
     error::AppError,
     server::{media::CheckedPhoto, state::AppState},
 };
@@ -27,26 +28,27 @@ pub async fn owned_car(
 }
 
 /// Stores the photo (if any), then the listing; if the row fails, the photo goes too.
+/// Returns the listing as stored.
 pub async fn create_listing(
     state: &AppState,
-    seller_id: i64,
+    seller: &User,
     draft: &CarDraft,
     photo: Option<&CheckedPhoto>,
-) -> Result<i64, AppError> {
+) -> Result<Car, AppError> {
     state
         .limiter
         .take(
-            &format!("listings:{seller_id}"),
+            &format!("listings:{}", seller.id),
             state.config.limits.listings_per_seller,
         )
         .map_err(|wait| {
             crate::server::limits::too_many("You have listed many cars in the last hour.", wait)
         })?;
     let photo_name = store_photo(state, photo).await?;
-    match db::insert_car(&state.db, seller_id, draft, photo_name.as_deref()).await {
-        Ok(id) => {
-            tracing::info!(car_id = id, seller_id, "listing created");
-            Ok(id)
+    match db::insert_car(&state.db, seller, draft, photo_name.as_deref()).await {
+        Ok(car) => {
+            tracing::info!(car_id = car.id, seller_id = seller.id, "listing created");
+            Ok(car)
         }
         Err(error) => {
             discard_photo(state, photo_name).await;

@@ -209,8 +209,8 @@ pub async fn create_car(
         Ok(read) => read,
         Err((error, form)) => return post.reject(error, form).await,
     };
-    match service::create_listing(&state, user.id, &draft, photo.as_ref()).await {
-        Ok(id) => Redirect::to(&format!("/cars/{id}")).into_response(),
+    match service::create_listing(&state, &user, &draft, photo.as_ref()).await {
+        Ok(car) => Redirect::to(&format!("/cars/{}", car.id)).into_response(),
         Err(error) => post.reject(error, form).await,
     }
 }

@@ -6,7 +6,7 @@
 //! differently lives here and in the two migration folders: time columns ([`Stamp`]) and
 //! text search ([`Db::search_filter`], [`Db::search_rank`]).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::{
     encode::IsNull,
     error::BoxDynError,
@@ -29,6 +29,9 @@ pub enum Db {
         /// racing for SQLite's single write lock ("database is locked"). The busy timeout
         /// still covers another process (a second server, a backup) holding the lock.
         writer: SqlitePool,
+        /// Writes that many requests make at once (new listings) queue here and share
+        /// transactions on `writer` ([group commit](crate::server::group_commit)).
+        queue: crate::server::group_commit::WriteQueue,
     },
     /// A shared server that several app servers use at once; it orders concurrent writes itself.
     Postgres { pool: PgPool },
@@ -48,6 +51,19 @@ macro_rules! on_db {
         match $db {
             $crate::server::db::Db::Sqlite { writer: $pool, .. } => $body,
             $crate::server::db::Db::Postgres { pool: $pool } => $body,
+        }
+    };
+    // A write many requests make at once: on SQLite it joins the next group commit, with
+    // `$conn` the transaction's connection (so the body owns what it binds); PostgreSQL
+    // commits concurrent transactions together itself.
+    ($db:expr, grouped |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::server::db::Db::Sqlite { queue, .. } => {
+                queue
+                    .write(move |$conn| ::std::boxed::Box::pin(async move { $body }))
+                    .await
+            }
+            $crate::server::db::Db::Postgres { pool: $conn } => $body,
         }
     };
 }
@@ -84,7 +100,12 @@ impl Db {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Db::Sqlite { pool, writer })
+        let queue = crate::server::group_commit::WriteQueue::start(writer.clone());
+        Ok(Db::Sqlite {
+            pool,
+            writer,
+            queue,
+        })
     }
 
     async fn connect_postgres(url: &str) -> Result<Self, sqlx::Error> {
@@ -236,8 +257,10 @@ pub fn timestamp_text(at: DateTime<Utc>) -> String {
 pub struct Stamp(pub DateTime<Utc>);
 
 impl Stamp {
+    /// Now, to the microsecond: what both engines keep, so a time written and one read
+    /// back are the same.
     pub fn now() -> Self {
-        Stamp(Utc::now())
+        Stamp(Utc::now().trunc_subsecs(6))
     }
 }
 

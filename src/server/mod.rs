@@ -4,6 +4,7 @@ pub mod car_forms;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod group_commit;
 pub mod health;
 pub mod limits;
 pub mod media;

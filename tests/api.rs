@@ -1194,14 +1194,21 @@ async fn random_requests_never_get_a_5xx_and_rejected_ones_change_nothing() {
                 format!("/api/cars/{id}/"),
             ),
         };
-        // Deleting your own car is a legitimate change; keep the fixture car for later cases.
-        let method = if method == Method::DELETE && id == own_id.to_string() {
+        let auth = rng.below(4);
+        // A seller deleting their own car is a legitimate change; keep both fixture cars
+        // for later cases (without Bob's car, no later case could be refused with a 403).
+        let owner_deletes = match auth {
+            1 => id == their_id.to_string(),
+            3 => id == own_id.to_string(),
+            _ => false,
+        };
+        let method = if method == Method::DELETE && owner_deletes {
             Method::GET
         } else {
             method
         };
         let mut request = client.request(method.clone(), server.url(&path));
-        request = match rng.below(4) {
+        request = match auth {
             0 => request,
             1 => request.header(header::AUTHORIZATION, format!("Token {theirs}")),
             2 => request.header(

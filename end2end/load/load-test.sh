@@ -28,7 +28,10 @@ for i in $(seq 1 20); do
     -d "{\"username\":\"seller$i\",\"password\":\"load-test-password\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' >>"$dir/tokens"
 done
-count() { curl -fsS "$base/api/cars/?page_size=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
+# Counted in the database itself: the API's count stops at 10,000, and a run adds more than that.
+count() {
+  python3 -c 'import sqlite3, sys; print(sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True).execute("SELECT COUNT(*) FROM cars").fetchone()[0])' "$dir/load.db"
+}
 before=$(count)
 
 echo "load: 200 browsing + 20 selling connections for ${seconds}s against $base ($before cars to start)"
@@ -44,18 +47,19 @@ field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 created=$(field "$s" created)
 stored=$((after - before))
 peak_rss=$(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$pid/status" 2>/dev/null || echo "?")
-# Every acknowledged id must be in the database (read while the server still runs: WAL allows it).
-missing=$(python3 - "$dir/load.db" "$dir/ids" <<'PY'
+# Every acknowledged id must be in the database (read while the server still runs: WAL allows
+# it), and no two answers may name the same listing (listings share commits under load).
+read -r missing repeated < <(python3 - "$dir/load.db" "$dir/ids" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 stored = {row[0] for row in db.execute("SELECT id FROM cars")}
 ids = [line.strip() for line in open(sys.argv[2]) if line.strip()]
-print(sum(1 for i in ids if not i.isdigit() or int(i) not in stored))
+print(sum(1 for i in ids if not i.isdigit() or int(i) not in stored), len(ids) - len(set(ids)))
 PY
 )
 echo "$b"
 echo "$s"
-echo "listings acknowledged (201): $created; new listings stored: $stored; acknowledged but missing: $missing; server peak RSS: $peak_rss"
+echo "listings acknowledged (201): $created; new listings stored: $stored; acknowledged but missing: $missing; ids answered twice: $repeated; server peak RSS: $peak_rss"
 
 status=0
 for r in "$b" "$s"; do
@@ -65,6 +69,9 @@ for r in "$b" "$s"; do
 done
 if [ "$missing" != 0 ]; then
   echo "FAIL: $missing acknowledged listings were not stored" >&2; status=1
+fi
+if [ "$repeated" != 0 ]; then
+  echo "FAIL: $repeated answers named a listing already answered for" >&2; status=1
 fi
 # wrk stops with requests in flight: those may be stored without an answer, at most one per connection.
 if [ "$stored" -lt "$created" ] || [ "$stored" -gt $((created + 20)) ]; then

@@ -477,13 +477,18 @@ struct CachedList {
 const LIST_CACHE_ENTRIES: usize = 1024;
 
 impl ListCache {
+    /// The answer for `key`, if it was computed at `version` or later: a request that saw
+    /// `version` may be answered from newer data, never from older.
     fn get(&self, key: &str, version: i64) -> Option<CachedList> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).filter(|e| e.version == version).cloned()
+        entries.get(key).filter(|e| e.version >= version).cloned()
     }
 
     fn put(&self, key: String, entry: CachedList) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.get(&key).is_some_and(|e| e.version > entry.version) {
+            return;
+        }
         if entries.len() >= LIST_CACHE_ENTRIES {
             // Stale answers go first; if all are current, start afresh (simple and bounded).
             let current = entry.version;
@@ -579,7 +584,9 @@ where
     let mut cached = cache.get(&key, version);
     let mut turn = None;
     if cached.is_none() {
-        // Asked by another request right now? Then its answer, once it has one.
+        // Asked by another request right now? Then its answer, once it has one, if that
+        // was computed from data at least as new as this request saw. (While sellers write,
+        // each wait serves everyone queued behind one computation, instead of each in turn.)
         let waited = cache.turn(&key).await;
         cached = cache.get(&key, version);
         if cached.is_none() {
@@ -709,12 +716,17 @@ mod tests {
     }
 
     #[test]
-    fn the_list_cache_answers_only_for_the_version_it_was_filled_at() {
+    fn the_list_cache_answers_only_from_data_as_new_as_the_request() {
         let cache = ListCache::default();
         cache.put("q".into(), entry(7, 1));
         assert_eq!(cache.get("q", 7).map(|e| e.ids), Some(vec![1]));
         assert!(cache.get("q", 8).is_none(), "the cars changed since");
         assert!(cache.get("other", 7).is_none());
+        // A request that saw an older version may have the newer answer (it waited for it).
+        assert!(cache.get("q", 6).is_some());
+        // An answer computed from older data never replaces a newer one.
+        cache.put("q".into(), entry(5, 2));
+        assert_eq!(cache.get("q", 7).map(|e| e.ids), Some(vec![1]));
     }
 
     #[test]

@@ -775,14 +775,17 @@ impl CarFilters {
     /// The same filters within the limits the query string parser applies, for
     /// filters that arrive as JSON (a server-function call can send anything).
     pub fn bounded(mut self) -> Self {
-        self.q = self
-            .q
-            .map(|q| q.trim().chars().take(MAX_SEARCH).collect::<String>())
-            .filter(|q| !q.is_empty());
-        self.make = self
-            .make
-            .map(|m| m.trim().chars().take(MAX_TEXT).collect::<String>())
-            .filter(|m| !m.is_empty());
+        // Control characters never belong in a search or a make, and PostgreSQL refuses
+        // a NUL in any text value: they become spaces, as between words.
+        let clean = |text: String, limit: usize| {
+            let text: String = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            Some(text.trim().chars().take(limit).collect::<String>()).filter(|t| !t.is_empty())
+        };
+        self.q = self.q.and_then(|q| clean(q, MAX_SEARCH));
+        self.make = self.make.and_then(|m| clean(m, MAX_TEXT));
         self.page = self.page.clamp(1, MAX_PAGE);
         self
     }
@@ -1106,6 +1109,15 @@ mod tests {
         assert_eq!(filters.q.unwrap().len(), MAX_SEARCH);
         assert_eq!(filters.make, None);
         assert_eq!(filters.page, MAX_PAGE);
+        // PostgreSQL refuses a NUL in text: control characters never reach a query.
+        let filters = CarFilters {
+            q: Some("tidy\u{0}civic".into()),
+            make: Some("a\u{0}b\n".into()),
+            ..Default::default()
+        }
+        .bounded();
+        assert_eq!(filters.q.as_deref(), Some("tidy civic"));
+        assert_eq!(filters.make.as_deref(), Some("a b"));
     }
 
     #[test]

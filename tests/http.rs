@@ -69,6 +69,87 @@ async fn anonymous_visitor_sees_the_marketplace_and_real_404s() {
     }
 }
 
+/// The body of `path` as sent for `accept_encoding`: (content-encoding, decoded text).
+async fn fetch_encoded(server: &Server, path: &str, accept_encoding: &str) -> (String, String) {
+    use std::io::Read;
+    let res = Client::new()
+        .get(server.url(path))
+        .header(header::ACCEPT_ENCODING, accept_encoding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    let vary = res
+        .headers()
+        .get(header::VARY)
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(vary.as_deref(), Some("accept-encoding"), "{path}");
+    let encoding = res
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map_or("identity", |v| v.to_str().unwrap())
+        .to_owned();
+    let bytes = res.bytes().await.unwrap();
+    let mut text = String::new();
+    match encoding.as_str() {
+        "gzip" => flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap(),
+        "br" => brotli::Decompressor::new(&bytes[..], 4096)
+            .read_to_string(&mut text)
+            .unwrap(),
+        _ => std::str::from_utf8(&bytes)
+            .map(|t| text.push_str(t))
+            .map(|()| 0)
+            .unwrap(),
+    };
+    (encoding, text)
+}
+
+#[tokio::test]
+async fn pages_and_json_arrive_compressed_in_an_encoding_the_client_accepts() {
+    let server = Server::start();
+    let seller = server.user("sam").await;
+    for _ in 0..4 {
+        let form = car_form("Toyota", "Corolla", "2015", "9500", "84000");
+        sell(&server, &seller, form).await;
+    }
+    // A short answer is not worth compressing, by either layer.
+    let res = Client::new()
+        .get(server.url("/api/cars/?search=nothing-matches-this"))
+        .header(header::ACCEPT_ENCODING, "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers().get(header::CONTENT_ENCODING), None);
+    for path in ["/cars", "/api/cars/"] {
+        let (encoding, plain) = fetch_encoded(&server, path, "identity").await;
+        assert_eq!(encoding, "identity", "{path}");
+        assert!(plain.contains("Corolla"), "{path}: {plain}");
+        for (accepted, expected) in [
+            ("gzip, deflate, br, zstd", "gzip"),
+            ("br", "br"),
+            ("gzip;q=0, br", "br"),
+            ("br;q=0, gzip;q=0", "identity"),
+        ] {
+            let (encoding, text) = fetch_encoded(&server, path, accepted).await;
+            assert_eq!(encoding, expected, "{path} with {accepted}");
+            assert!(text.contains("Corolla"), "{path} with {accepted}");
+            if path.starts_with("/api") {
+                let json: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(json, serde_json::from_str::<Value>(&plain).unwrap());
+            } else {
+                // Whole, to the end of the document (Leptos appends its scripts after it).
+                assert!(
+                    text.contains("</footer></body></html>"),
+                    "{path} with {accepted}"
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn anonymous_visitor_cannot_create_change_or_delete_anything() {
     let server = Server::start();

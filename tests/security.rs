@@ -568,21 +568,15 @@ async fn pages_carry_a_nonce_based_content_security_policy() {
             .unwrap(),
         policy
     );
-    // Pages and API answers are compressed for clients that accept it.
+    // Pages and API answers are compressed for clients that accept it (gzip first: see
+    // `server::compress`; `http.rs` checks each encoding decodes to the answer).
     let compressed = bare_client()
         .get(server.url("/cars"))
         .header(header::ACCEPT_ENCODING, "br, gzip")
         .send()
         .await
         .unwrap();
-    assert_eq!(compressed.headers()[header::CONTENT_ENCODING], "br");
-    let gzip = bare_client()
-        .get(server.url("/api/cars/"))
-        .header(header::ACCEPT_ENCODING, "gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(compressed.headers()[header::CONTENT_ENCODING], "gzip");
     // Non-page responses allow no script at all.
     let api = bare_client()
         .get(server.url("/api/cars/"))

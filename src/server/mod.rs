@@ -1,6 +1,7 @@
 //! Server-only glue: configuration, state, database, sessions, routes, media.
 
 pub mod car_forms;
+pub mod compress;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -25,6 +26,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use state::AppState;
 use std::sync::Arc;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
@@ -141,7 +143,15 @@ pub async fn build(
         ))
         // HTML, CSS, JS, WebAssembly and JSON go out brotli- or gzip-compressed (the hydrate
         // bundle shrinks to about a third); photos are already compressed and are left alone.
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Pages and JSON are compressed whole (see `compress`); the rest as it streams.
+        .layer(axum::middleware::from_fn(compress::compress_rendered))
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                tower_http::compression::DefaultPredicate::new()
+                    .and(NotForContentType::const_new("text/html"))
+                    .and(NotForContentType::const_new("application/json")),
+            ),
+        )
         // A handler that takes this long is stuck; the client gets 408 rather than waiting forever.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -60,7 +60,7 @@ compare() {
   local pages=("/cars" "/cars?page=$deep" "/cars?q=toyota&min_price=5000&max_price=20000&min_year=2012&sort=price_asc" "/cars/$car_id")
   : >"$work/pages.txt"
   for page in "${pages[@]}"; do
-    wrk -t2 -c32 -d10s --timeout 10s -H 'Accept: text/html' -H 'Accept-Encoding: br' -s "$work/peer/bench/report.lua" \
+    wrk -t2 -c32 -d10s --timeout 10s -H 'Accept: text/html' -H 'Accept-Encoding: gzip, deflate, br, zstd' -s "$work/peer/bench/report.lua" \
       "http://127.0.0.1:$oport$page" | grep -m1 '^WRK_RESULT' | while read -r result; do printf '%s %s\n' "$page" "$result"; done >>"$work/pages.txt"
     sleep 1
   done
@@ -101,7 +101,7 @@ with open(growth, "a") as out:
         print(f"| {name} | {dr[1]} | {orow[1]} | {ratio:.1f}x | {dr[3]} | {orow[3]} | {errors} |")
         out.write(f"{cars}\t{name}\t{dr[1]}\t{dr[3]}\t{orow[1]}\t{orow[3]}\n")
 print(f"\nPeak RSS: AutoNexus {ours_rss} MB (one process); Django {django_rss} MB (all gunicorn processes).")
-print("\n### AutoNexus HTML pages (server-rendered, brotli), same run\n")
+print("\n### AutoNexus HTML pages (server-rendered, compressed as for a browser: gzip), same run\n")
 print("| page | req/s | p50 ms | p99 ms | errors |")
 print("|---|---:|---:|---:|---:|")
 for line in open(pages):

@@ -626,6 +626,95 @@ async fn a_search_lists_the_best_matches_first_unless_another_order_is_chosen() 
 }
 
 #[tokio::test]
+async fn a_search_pages_the_same_whether_few_or_many_cars_match() {
+    // SQLite finds a page of a common word's matches by walking the cars in the order
+    // asked, and a rare word's by looking up each match: both must give the same pages.
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let id = sell(
+        &server,
+        &alice,
+        car_form("Toyota", "Corolla", "2015", "4000", "90000"),
+    )
+    .await;
+    // 300 more: 294 Toyotas and 6 Hondas, each with its own price ($5,000 to $34,900).
+    sqlx::query(
+        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, status, \
+         created_at, updated_at) \
+         SELECT c.seller_id, CASE WHEN i % 50 = 0 THEN 'Honda' ELSE 'Toyota' END, 'Planted', c.year, \
+         500000 + (i * 7919 % 300) * 10000, c.mileage_km, c.condition, 'A planted car.', c.status, \
+         c.created_at, c.updated_at \
+         FROM cars c CROSS JOIN (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) \
+         SELECT i FROM n) AS copies WHERE c.id = $1",
+    )
+    .bind(id)
+    .execute(&server.storage.db_rw().await)
+    .await
+    .unwrap();
+    let db = server.db().await;
+    let expected = |make: &'static str, band: bool, order: &'static str| {
+        let db = db.clone();
+        async move {
+            let sql = format!(
+                "SELECT id FROM cars WHERE status = 'available' AND make = $1 {} ORDER BY {order}",
+                if band {
+                    "AND price_cents BETWEEN 1000000 AND 2000000"
+                } else {
+                    ""
+                }
+            );
+            sqlx::query_scalar::<_, i64>(&sql)
+                .bind(make)
+                .fetch_all(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let listed = |query: String| {
+        let url = server.url(&format!("/api/cars/?{query}&page_size=20"));
+        let client = alice.clone();
+        async move {
+            let mut ids = Vec::new();
+            for page in 1.. {
+                let res = client
+                    .get(format!("{url}&page={page}"))
+                    .send()
+                    .await
+                    .unwrap();
+                if res.status() == StatusCode::NOT_FOUND {
+                    break;
+                }
+                let body: Value = res.json().await.unwrap();
+                for car in body["results"].as_array().unwrap() {
+                    ids.push(car["id"].as_i64().unwrap());
+                }
+                if body["next"].is_null() {
+                    break;
+                }
+            }
+            ids
+        }
+    };
+    for (word, make) in [("toyota", "Toyota"), ("honda", "Honda")] {
+        let cases = [
+            ("ordering=price", false, "price_cents, id"),
+            ("ordering=-created_at", false, "created_at DESC, id DESC"),
+            (
+                "ordering=-price&min_price=10000&max_price=20000",
+                true,
+                "price_cents DESC, id DESC",
+            ),
+        ];
+        for (params, band, order) in cases {
+            let want = expected(make, band, order).await;
+            assert!(!want.is_empty());
+            let got = listed(format!("search={word}&{params}")).await;
+            assert_eq!(got, want, "search={word}&{params}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_huge_marketplace_counts_to_ten_thousand_and_pages_stop_there() {
     let server = Server::start();
     let alice = server.user("alice").await;

@@ -327,7 +327,11 @@ enum Search {
     Off,
     /// A search no listing can match (see [`search_words`]).
     Nothing,
+    /// Driven by the text index: each match is looked up, then the matches are sorted.
     Text(String),
+    /// Many matches: the cars are walked in the order asked (by its index), each checked
+    /// against the set of matches, until the page is full (see [`walk_in_order`]).
+    Members(String),
 }
 
 impl Search {
@@ -364,6 +368,10 @@ fn push_filters(db: &Db, query: &mut Sql, filters: &CarFilters, search: &Search)
         Search::Text(expression) => {
             query.push(" AND ");
             db.push_search_match(query, expression.clone());
+        }
+        Search::Members(expression) => {
+            query.push(" AND ");
+            db.push_search_membership(query, expression.clone());
         }
     }
     if let Some(v) = filters.min_price_cents {
@@ -424,6 +432,48 @@ fn push_order(db: &Db, query: &mut Sql, order: &[OrderTerm], search: &Search) {
     } else {
         "c.id ASC"
     });
+}
+
+/// One page of a list: `SELECT columns ... ORDER BY ... LIMIT ... OFFSET ...`.
+fn page_sql(
+    db: &Db,
+    columns: &str,
+    filters: &CarFilters,
+    search: &Search,
+    window: Window<'_>,
+    offset: i64,
+) -> Sql {
+    // The seller's name is joined only when the row shape asks for it (a page skipped
+    // by OFFSET would otherwise pay for the join too).
+    let with_seller = columns.contains("u.");
+    let mut query = Sql::new(format!(
+        "SELECT {columns}{}",
+        from_cars(db, search, with_seller)
+    ));
+    push_filters(db, &mut query, filters, search);
+    push_order(db, &mut query, window.order, search);
+    query
+        .push(" LIMIT ")
+        .bind(i64::from(window.page_size))
+        .push(" OFFSET ")
+        .bind(offset);
+    query
+}
+
+/// Whether a search's page is found sooner by walking the cars in the order asked and
+/// checking each against the set of matches, than by looking up every match and sorting.
+/// Looking up a match costs about ten times a step of the walk (SQLite, measured at
+/// 100k cars: 1.3 µs against 0.1 µs), and with `total` matches among `available` cars
+/// the walk takes about `(offset + page size) * available / total` steps. So a common
+/// word ("toyota": a page in 1.5 ms instead of 11) walks; a rare one (a page in 0.1 ms,
+/// where a walk could cross every car) does not. "Best match" needs the text index's rank.
+fn walk_in_order(total: i64, available: i64, offset: i64, window: Window<'_>) -> bool {
+    let needed = offset + i64::from(window.page_size);
+    !window
+        .order
+        .iter()
+        .any(|term| term.field == OrderField::Relevance)
+        && 10 * total * total >= needed.saturating_mul(available)
 }
 
 /// Recent list answers (the capped count and one page's ids), each valid while the cars
@@ -565,20 +615,8 @@ where
     // Only the first MAX_RESULTS matches can be paged through, so OFFSET stays cheap too.
     let page = window.page.max(1);
     let offset = i64::from(page - 1) * i64::from(window.page_size);
-    // The seller's name is joined only when the row shape asks for it (a page skipped
-    // by OFFSET would otherwise pay for the join too).
     let with_seller = columns.contains("u.");
-    let mut page_query = Sql::new(format!(
-        "SELECT {columns}{}",
-        from_cars(db, &search, with_seller)
-    ));
-    push_filters(db, &mut page_query, filters, &search);
-    push_order(db, &mut page_query, window.order, &search);
-    page_query
-        .push(" LIMIT ")
-        .bind(i64::from(window.page_size))
-        .push(" OFFSET ")
-        .bind(offset);
+    let page_query = page_sql(db, columns, filters, &search, window, offset);
     let key = format!("{count:?}|{page_query:?}");
 
     let mut cached = cache.get(&key, version);
@@ -608,6 +646,14 @@ where
         let rows: Vec<R> = if offset >= total.min(MAX_RESULTS) {
             Vec::new()
         } else {
+            // The same page, planned by how many cars match (the count is known now).
+            let page_query = match &search {
+                Search::Text(expression) if walk_in_order(total, available, offset, window) => {
+                    let members = Search::Members(expression.clone());
+                    page_sql(db, columns, filters, &members, window, offset)
+                }
+                _ => page_query,
+            };
             on_db!(
                 db,
                 read | pool

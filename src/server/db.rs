@@ -149,6 +149,20 @@ impl Db {
         };
     }
 
+    /// A condition keeping the cars among the matches of `expression`, for a plan that
+    /// walks the cars in another index's order: SQLite builds the set of matching ids
+    /// once and probes it for each car (PostgreSQL plans the same condition itself).
+    pub fn push_search_membership(&self, sql: &mut Sql, expression: String) {
+        match self {
+            Db::Sqlite { .. } => {
+                sql.push("c.id IN (SELECT rowid FROM cars_fts WHERE cars_fts MATCH ")
+                    .bind(expression)
+                    .push(")");
+            }
+            Db::Postgres { .. } => self.push_search_match(sql, expression),
+        }
+    }
+
     /// An ORDER BY term, best match first. Make counts more than model, model more than
     /// description: FTS5's `rank` is bm25 with those weights (set in the migration),
     /// PostgreSQL's `ts_rank` reads the weights stored in the vector.

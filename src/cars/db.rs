@@ -751,7 +751,39 @@ pub async fn list_available_cars_full(
 
 #[cfg(test)]
 mod tests {
-    use super::{fts_query, tsquery, CachedList, ListCache, LIST_CACHE_ENTRIES};
+    use super::{
+        fts_query, tsquery, walk_in_order, CachedList, ListCache, Window, LIST_CACHE_ENTRIES,
+    };
+    use crate::cars::model::{OrderField, OrderTerm};
+
+    #[test]
+    fn a_common_word_walks_the_order_and_a_rare_one_is_looked_up() {
+        let by = |field| {
+            [OrderTerm {
+                field,
+                descending: false,
+            }]
+        };
+        let price = by(OrderField::Price);
+        let window = |order| Window {
+            order,
+            page: 1,
+            page_size: 24,
+        };
+        // 100,000 cars for sale: "toyota" matches 6,000, a rare model 40.
+        assert!(walk_in_order(6_000, 100_000, 0, window(&price)));
+        assert!(!walk_in_order(40, 100_000, 0, window(&price)));
+        // A deep page needs a longer walk, so it takes more matches to be worth it.
+        assert!(walk_in_order(600, 100_000, 0, window(&price)));
+        assert!(!walk_in_order(600, 100_000, 9_000, window(&price)));
+        // Best match is ranked by the text index: always looked up.
+        assert!(!walk_in_order(
+            6_000,
+            100_000,
+            0,
+            window(&by(OrderField::Relevance))
+        ));
+    }
 
     fn entry(version: i64, id: i64) -> CachedList {
         CachedList {

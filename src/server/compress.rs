@@ -3,11 +3,12 @@
 //! These are complete in memory before they are sent (pages render whole, JSON is
 //! serialised whole), and each page carries its own CSP nonce, so every answer is
 //! compressed afresh: the encoder's speed matters as much as its ratio. Measured on the
-//! 23 kB marketplace page (one core, this crate's encoders): gzip level 3 gives 3,737 B
-//! in 131 µs, brotli quality 4 (tower-http's default) 3,537 B in 279 µs, and brotli
-//! quality 2 3,844 B in 153 µs. So gzip is preferred for these answers and brotli is
-//! used only for clients that refuse gzip. With wrk on `/cars` at 100k cars (alternating
-//! runs): 1,664–1,734 req/s in brotli 4, 1,875–1,981 in gzip 3, 2,266–2,506 uncompressed.
+//! 23 kB marketplace page (one core): gzip level 3 gives 3,772 B in 88 µs with zlib-rs
+//! (3,737 B in 131 µs with miniz_oxide, flate2's default), brotli quality 4 (tower-http's
+//! default) 3,537 B in 279 µs, brotli quality 2 3,844 B in 153 µs. So gzip is preferred
+//! for these answers and brotli is used only for clients that refuse gzip. Under wrk on
+//! `/cars` at 100k cars the encoder's share of the server's CPU (perf) went from about
+//! 22% (streaming brotli 4) to 16% (gzip 3, miniz_oxide) to 5% (gzip 3, zlib-rs).
 //! Built assets are precompressed at build time (brotli 11) and served as they are.
 
 use axum::{

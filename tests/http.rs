@@ -625,6 +625,21 @@ async fn a_search_lists_the_best_matches_first_unless_another_order_is_chosen() 
     assert_eq!(models(&all), ["Ford Edition", "Fabia", "Fiesta"]);
 }
 
+/// Plants `count` cars in one statement (both engines): each row is `values`, a SELECT list
+/// over the listing `template` (`c`) and its number `i` (1 to `count`).
+async fn plant_cars(server: &Server, template: i64, count: i64, values: &str) {
+    sqlx::query(&format!(
+        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, status, \
+         created_at, updated_at) SELECT {values} \
+         FROM cars c CROSS JOIN (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+         SELECT i FROM n) AS copies WHERE c.id = $1"
+    ))
+    .bind(template)
+    .execute(&server.storage.db_rw().await)
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn a_search_pages_the_same_whether_few_or_many_cars_match() {
     // SQLite finds a page of a common word's matches by walking the cars in the order
@@ -638,19 +653,15 @@ async fn a_search_pages_the_same_whether_few_or_many_cars_match() {
     )
     .await;
     // 300 more: 294 Toyotas and 6 Hondas, each with its own price ($5,000 to $34,900).
-    sqlx::query(
-        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, status, \
-         created_at, updated_at) \
-         SELECT c.seller_id, CASE WHEN i % 50 = 0 THEN 'Honda' ELSE 'Toyota' END, 'Planted', c.year, \
+    plant_cars(
+        &server,
+        id,
+        300,
+        "c.seller_id, CASE WHEN i % 50 = 0 THEN 'Honda' ELSE 'Toyota' END, 'Planted', c.year, \
          500000 + (i * 7919 % 300) * 10000, c.mileage_km, c.condition, 'A planted car.', c.status, \
-         c.created_at, c.updated_at \
-         FROM cars c CROSS JOIN (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) \
-         SELECT i FROM n) AS copies WHERE c.id = $1",
+         c.created_at, c.updated_at",
     )
-    .bind(id)
-    .execute(&server.storage.db_rw().await)
-    .await
-    .unwrap();
+    .await;
     let db = server.db().await;
     let expected = |make: &'static str, band: bool, order: &'static str| {
         let db = db.clone();
@@ -724,19 +735,15 @@ async fn a_huge_marketplace_counts_to_ten_thousand_and_pages_stop_there() {
         car_form("Honda", "Civic", "2015", "9000", "90000"),
     )
     .await;
-    // 10,049 more copies of that listing, planted in one statement (both engines).
-    sqlx::query(
-        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, status, \
-         created_at, updated_at) \
-         SELECT c.seller_id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.description, \
-         c.status, c.created_at, c.updated_at \
-         FROM cars c CROSS JOIN (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10049) \
-         SELECT i FROM n) AS copies WHERE c.id = $1",
+    // 10,049 more copies of that listing.
+    plant_cars(
+        &server,
+        id,
+        10_049,
+        "c.seller_id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.description, \
+         c.status, c.created_at, c.updated_at",
     )
-    .bind(id)
-    .execute(&server.storage.db_rw().await)
-    .await
-    .unwrap();
+    .await;
 
     let html = server.page_text(&alice, "/cars?q=civic").await;
     assert!(html.contains("More than 10,000 cars"), "{html}");

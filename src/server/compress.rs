@@ -18,6 +18,10 @@ use axum::{
     middleware::Next,
 };
 use std::io::Write;
+use tower_http::compression::{
+    predicate::{NotForContentType, Predicate},
+    CompressionLayer, DefaultPredicate,
+};
 
 /// Below this, compressing saves less than the encoding header and the CPU cost.
 const MIN_SIZE: usize = 1024;
@@ -76,12 +80,25 @@ fn preferred_encoding(headers: &HeaderMap) -> Option<Encoding> {
     }
 }
 
-/// Pages and JSON: what this server renders itself, whole.
+/// Pages and JSON: the types this server renders itself, whole.
+const RENDERED: [&str; 2] = ["text/html", "application/json"];
+
 fn is_rendered(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"))
+        .is_some_and(|t| RENDERED.iter().any(|r| t.starts_with(r)))
+}
+
+/// tower-http's streaming compression for everything else (static files not precompressed):
+/// it leaves the rendered types to [`compress_rendered`].
+pub fn streaming_layer() -> CompressionLayer<impl Predicate> {
+    let [html, json] = RENDERED;
+    CompressionLayer::new().compress_when(
+        DefaultPredicate::new()
+            .and(NotForContentType::const_new(html))
+            .and(NotForContentType::const_new(json)),
+    )
 }
 
 fn brotli(data: &[u8]) -> Vec<u8> {

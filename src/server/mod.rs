@@ -26,7 +26,6 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use state::AppState;
 use std::sync::Arc;
-use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
@@ -145,13 +144,7 @@ pub async fn build(
         // bundle shrinks to about a third); photos are already compressed and are left alone.
         // Pages and JSON are compressed whole (see `compress`); the rest as it streams.
         .layer(axum::middleware::from_fn(compress::compress_rendered))
-        .layer(
-            tower_http::compression::CompressionLayer::new().compress_when(
-                tower_http::compression::DefaultPredicate::new()
-                    .and(NotForContentType::const_new("text/html"))
-                    .and(NotForContentType::const_new("application/json")),
-            ),
-        )
+        .layer(compress::streaming_layer())
         // A handler that takes this long is stuck; the client gets 408 rather than waiting forever.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -175,7 +175,23 @@ run_e2e() {
   return "$status"
 }
 
+# The test run needs room for three builds (debug tests, release server, wasm bundle):
+# stop at once with a clear message rather than fail in the middle of a compile.
+check_disk() {
+  local need_gb=$1 free_gb
+  mkdir -p target
+  free_gb=$(df -Pk target | awk 'NR == 2 { printf "%d", $4 / 1048576 }')
+  log "disk: ${free_gb} GB free for target/ ($(du -sh target 2>/dev/null | cut -f1) used by it); this run needs about ${need_gb} GB"
+  if [ "$free_gb" -lt "$need_gb" ]; then
+    echo "Not enough disk: ${free_gb} GB free where target/ lives, about ${need_gb} GB needed. Free some space (cargo clean elsewhere?) and run again." >&2
+    exit 1
+  fi
+}
+
 cmd_test() {
+  check_disk 8
+  # A one-off build gains nothing from incremental caches, which are a large share of target/.
+  if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
   setup
   setup_browser
   setup_test_services
@@ -214,6 +230,7 @@ cmd_test() {
   fi
   log "load test (short): 200 browsing + 20 selling clients, zero errors and zero lost writes"
   end2end/load/load-test.sh 15
+  log "disk: target/ holds $(du -sh target | cut -f1); $(df -Ph target | awk 'NR == 2 { print $4 }') left free"
 }
 
 case "${1:-}" in

@@ -13,6 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.10
 CARGO_DENY_VERSION=0.20.2
+LEPTOSFMT_VERSION=0.1.33
 MOTO_VERSION=5.2.5
 # The PostgreSQL pass of the tests: an account that may create databases. Each run makes
 # its own databases, named autonexus_t_<run>_…, and drops them at the end.
@@ -40,6 +41,10 @@ setup() {
   if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
     log "installing cargo-deny $CARGO_DENY_VERSION (takes ~2 minutes, once)"
     cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  fi
+  if [ "$(leptosfmt --version 2>/dev/null | awk '{print $2}')" != "$LEPTOSFMT_VERSION" ]; then
+    log "installing leptosfmt $LEPTOSFMT_VERSION (formats view! macros; takes ~1 minute, once)"
+    cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
   fi
   if ! command -v npm >/dev/null; then
     log "installing Node.js and npm"
@@ -208,8 +213,9 @@ cmd_test() {
   else
     log "PostgreSQL is not reachable at $TEST_POSTGRES: skipping the PostgreSQL + S3 pass (README: Testing on PostgreSQL)"
   fi
-  log "formatting"
+  log "formatting (rustfmt, and leptosfmt for view! macros)"
   cargo fmt --check
+  leptosfmt --check src >/dev/null || { leptosfmt --check src | grep -A30 '^❌' | head -60; echo "view! macros are not formatted: run leptosfmt src && cargo fmt" >&2; exit 1; }
   log "dependency licenses, bans and sources (cargo deny; deny.toml)"
   cargo deny --log-level error check licenses bans sources
   log "clippy (server build)"

@@ -89,7 +89,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=StaticSegment("") view=UsedCarsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("cars") view=UsedCarsPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("cars"), ParamSegment("id")) view=CarDetailsPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("cars"), ParamSegment("id"))
+                        view=CarDetailsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("cars"), ParamSegment("id"), StaticSegment("edit"))
                         view=EditCarPage
@@ -101,14 +105,20 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("sell") view=SellCarPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("my-listings") view=MyListingsPage ssr=SsrMode::Async />
+                    <Route
+                        path=StaticSegment("my-listings")
+                        view=MyListingsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("register") view=RegisterPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">
                 <div class="container">
-                    <p>"AutoNexus — used cars from real sellers. Prices in US dollars; mileage in kilometres."</p>
+                    <p>
+                        "AutoNexus — used cars from real sellers. Prices in US dollars; mileage in kilometres."
+                    </p>
                 </div>
             </footer>
         </Router>

@@ -37,13 +37,30 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="login-username">"Username"</label>
-                    <input id="login-username" name="username" type="text" autocomplete="username" required maxlength="100" />
+                    <input
+                        id="login-username"
+                        name="username"
+                        type="text"
+                        autocomplete="username"
+                        required
+                        maxlength="100"
+                    />
                 </div>
                 <div class="field">
                     <label for="login-password">"Password"</label>
-                    <input id="login-password" name="password" type="password" autocomplete="current-password" required />
+                    <input
+                        id="login-password"
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                    />
                 </div>
-                <button type="submit" class="button button-primary button-block" disabled=move || login.pending().get()>
+                <button
+                    type="submit"
+                    class="button button-primary button-block"
+                    disabled=move || login.pending().get()
+                >
                     "Log in"
                 </button>
             </ActionForm>
@@ -105,7 +122,14 @@ pub fn RegisterPage() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="register-email">"Email (optional)"</label>
-                    <input id="register-email" name="email" type="email" autocomplete="email" maxlength="254" aria-describedby="register-email-error" />
+                    <input
+                        id="register-email"
+                        name="email"
+                        type="email"
+                        autocomplete="email"
+                        maxlength="254"
+                        aria-describedby="register-email-error"
+                    />
                     <FieldError id="register-email-error" message=field("email") />
                 </div>
                 <div class="field">
@@ -124,11 +148,17 @@ pub fn RegisterPage() -> impl IntoView {
                     </p>
                     <FieldError id="register-password-error" message=field("password") />
                 </div>
-                <button type="submit" class="button button-primary button-block" disabled=move || register.pending().get()>
+                <button
+                    type="submit"
+                    class="button button-primary button-block"
+                    disabled=move || register.pending().get()
+                >
                     "Register"
                 </button>
             </ActionForm>
-            <p class="muted">"Already have an account? " <a href=login_href>"Use your existing account"</a></p>
+            <p class="muted">
+                "Already have an account? " <a href=login_href>"Use your existing account"</a>
+            </p>
         </section>
     }
 }

@@ -22,13 +22,20 @@ pub fn CarCard(car: CarSummary, #[prop(optional)] eager: bool) -> impl IntoView 
                 {match car.image.clone() {
                     Some(src) => {
                         view! {
-                            <img src=src alt=alt width="640" height="400" loading=if eager { "eager" } else { "lazy" } fetchpriority=if eager { "high" } else { "auto" } decoding="async" />
+                            <img
+                                src=src
+                                alt=alt
+                                width="640"
+                                height="400"
+                                loading=if eager { "eager" } else { "lazy" }
+                                fetchpriority=if eager { "high" } else { "auto" }
+                                decoding="async"
+                            />
                         }
                             .into_any()
                     }
                     None => view! { <PhotoPlaceholder /> }.into_any(),
-                }}
-                {status}
+                }} {status}
             </div>
             <div class="car-body">
                 <h3 class="car-title">{title}</h3>
@@ -221,7 +228,11 @@ pub fn SellCarForm(
                 <div class="alert" role="alert">
                     <p>
                         <strong>
-                            {if count == 1 { "Please correct 1 field:".to_owned() } else { format!("Please correct {count} fields:") }}
+                            {if count == 1 {
+                                "Please correct 1 field:".to_owned()
+                            } else {
+                                format!("Please correct {count} fields:")
+                            }}
                         </strong>
                     </p>
                     <ul>
@@ -229,7 +240,13 @@ pub fn SellCarForm(
                             errors
                                 .get()
                                 .into_iter()
-                                .map(|(field, message)| view! { <li><a href=format!("#car-{field}")>{message}</a></li> })
+                                .map(|(field, message)| {
+                                    view! {
+                                        <li>
+                                            <a href=format!("#car-{field}")>{message}</a>
+                                        </li>
+                                    }
+                                })
                                 .collect_view()
                         }}
                     </ul>
@@ -240,24 +257,64 @@ pub fn SellCarForm(
 
     let condition = Condition::parse(&form.condition).unwrap_or_default();
     view! {
-        <form class="car-form stack" method="post" enctype="multipart/form-data" action=action on:submit=on_submit novalidate>
+        <form
+            class="car-form stack"
+            method="post"
+            enctype="multipart/form-data"
+            action=action
+            on:submit=on_submit
+            novalidate
+        >
             {summary}
             <div class="field-row">
                 <div class="field">
                     <label for="car-make">"Make"</label>
-                    <input id="car-make" name="make" type="text" required maxlength="100" autocomplete="off" value=form.make placeholder="e.g. Toyota" aria-invalid=invalid("make") aria-describedby="car-make-error" />
+                    <input
+                        id="car-make"
+                        name="make"
+                        type="text"
+                        required
+                        maxlength="100"
+                        autocomplete="off"
+                        value=form.make
+                        placeholder="e.g. Toyota"
+                        aria-invalid=invalid("make")
+                        aria-describedby="car-make-error"
+                    />
                     <FieldError id="car-make-error" message=error_for("make") />
                 </div>
                 <div class="field">
                     <label for="car-model">"Model"</label>
-                    <input id="car-model" name="model" type="text" required maxlength="100" autocomplete="off" value=form.model placeholder="e.g. Corolla" aria-invalid=invalid("model") aria-describedby="car-model-error" />
+                    <input
+                        id="car-model"
+                        name="model"
+                        type="text"
+                        required
+                        maxlength="100"
+                        autocomplete="off"
+                        value=form.model
+                        placeholder="e.g. Corolla"
+                        aria-invalid=invalid("model")
+                        aria-describedby="car-model-error"
+                    />
                     <FieldError id="car-model-error" message=error_for("model") />
                 </div>
             </div>
             <div class="field-row">
                 <div class="field">
                     <label for="car-year">"Year"</label>
-                    <input id="car-year" name="year" type="text" inputmode="numeric" required maxlength="4" value=form.year placeholder=current_year.to_string() aria-invalid=invalid("year") aria-describedby="car-year-hint car-year-error" />
+                    <input
+                        id="car-year"
+                        name="year"
+                        type="text"
+                        inputmode="numeric"
+                        required
+                        maxlength="4"
+                        value=form.year
+                        placeholder=current_year.to_string()
+                        aria-invalid=invalid("year")
+                        aria-describedby="car-year-hint car-year-error"
+                    />
                     <p class="hint" id="car-year-hint">
                         {format!("Model year, 1886 to {}", current_year + 1)}
                     </p>
@@ -267,7 +324,18 @@ pub fn SellCarForm(
                     <label for="car-price">"Price"</label>
                     <div class="input-prefix">
                         <span aria-hidden="true">"$"</span>
-                        <input id="car-price" name="price" type="text" inputmode="decimal" required maxlength="20" value=form.price placeholder="15999" aria-invalid=invalid("price") aria-describedby="car-price-hint car-price-error" />
+                        <input
+                            id="car-price"
+                            name="price"
+                            type="text"
+                            inputmode="decimal"
+                            required
+                            maxlength="20"
+                            value=form.price
+                            placeholder="15999"
+                            aria-invalid=invalid("price")
+                            aria-describedby="car-price-hint car-price-error"
+                        />
                     </div>
                     <p class="hint" id="car-price-hint">
                         "In US dollars; cents are optional"
@@ -278,7 +346,18 @@ pub fn SellCarForm(
             <div class="field-row">
                 <div class="field">
                     <label for="car-mileage">"Mileage (km)"</label>
-                    <input id="car-mileage" name="mileage" type="text" inputmode="numeric" required maxlength="12" value=form.mileage placeholder="84000" aria-invalid=invalid("mileage") aria-describedby="car-mileage-hint car-mileage-error" />
+                    <input
+                        id="car-mileage"
+                        name="mileage"
+                        type="text"
+                        inputmode="numeric"
+                        required
+                        maxlength="12"
+                        value=form.mileage
+                        placeholder="84000"
+                        aria-invalid=invalid("mileage")
+                        aria-describedby="car-mileage-hint car-mileage-error"
+                    />
                     <p class="hint" id="car-mileage-hint">
                         "Mileage in kilometres"
                     </p>
@@ -286,10 +365,21 @@ pub fn SellCarForm(
                 </div>
                 <div class="field">
                     <label for="car-condition">"Condition"</label>
-                    <select id="car-condition" name="condition" aria-invalid=invalid("condition") aria-describedby="car-condition-error">
+                    <select
+                        id="car-condition"
+                        name="condition"
+                        aria-invalid=invalid("condition")
+                        aria-describedby="car-condition-error"
+                    >
                         {Condition::ALL
                             .into_iter()
-                            .map(|c| view! { <option value=c.as_str() selected=c == condition>{c.label()}</option> })
+                            .map(|c| {
+                                view! {
+                                    <option value=c.as_str() selected=c == condition>
+                                        {c.label()}
+                                    </option>
+                                }
+                            })
                             .collect_view()}
                     </select>
                     <FieldError id="car-condition-error" message=error_for("condition") />
@@ -297,7 +387,14 @@ pub fn SellCarForm(
             </div>
             <div class="field">
                 <label for="car-description">"Description"</label>
-                <textarea id="car-description" name="description" rows="6" maxlength="5000" aria-invalid=invalid("description") aria-describedby="car-description-hint car-description-error">
+                <textarea
+                    id="car-description"
+                    name="description"
+                    rows="6"
+                    maxlength="5000"
+                    aria-invalid=invalid("description")
+                    aria-describedby="car-description-hint car-description-error"
+                >
                     {form.description}
                 </textarea>
                 <p class="hint" id="car-description-hint">
@@ -307,23 +404,62 @@ pub fn SellCarForm(
             </div>
             <div class="field">
                 <label for="car-photo">"Photo"</label>
-                <input id="car-photo" name="photo" type="file" accept="image/jpeg,image/png,image/webp" on:change=on_photo aria-invalid=invalid("photo") aria-describedby="car-photo-hint car-photo-error" />
+                <input
+                    id="car-photo"
+                    name="photo"
+                    type="file"
+                    accept="image/jpeg,image/png,image/webp"
+                    on:change=on_photo
+                    aria-invalid=invalid("photo")
+                    aria-describedby="car-photo-hint car-photo-error"
+                />
                 <p class="hint" id="car-photo-hint">
-                    {if photo_url.is_some() { "JPEG, PNG or WebP, up to 10 MB. Choose a file only to replace the current photo." } else { "JPEG, PNG or WebP, up to 10 MB" }}
+                    {if photo_url.is_some() {
+                        "JPEG, PNG or WebP, up to 10 MB. Choose a file only to replace the current photo."
+                    } else {
+                        "JPEG, PNG or WebP, up to 10 MB"
+                    }}
                 </p>
                 <FieldError id="car-photo-error" message=error_for("photo") />
-                {move || preview.get().map(|src| view! { <img class="photo-preview" src=src alt="Preview of the chosen photo" /> })}
+                {move || {
+                    preview
+                        .get()
+                        .map(|src| {
+                            view! {
+                                <img
+                                    class="photo-preview"
+                                    src=src
+                                    alt="Preview of the chosen photo"
+                                />
+                            }
+                        })
+                }}
             </div>
             <div class="field">
                 <label for="car-image_url">"Image URL"</label>
-                <input id="car-image_url" name="image_url" type="url" maxlength="2000" value=form.image_url placeholder="https://…" aria-invalid=invalid("image_url") aria-describedby="car-image_url-hint car-image_url-error" />
+                <input
+                    id="car-image_url"
+                    name="image_url"
+                    type="url"
+                    maxlength="2000"
+                    value=form.image_url
+                    placeholder="https://…"
+                    aria-invalid=invalid("image_url")
+                    aria-describedby="car-image_url-hint car-image_url-error"
+                />
                 <p class="hint" id="car-image_url-hint">
                     "Optional: a link to a photo hosted elsewhere, used when no photo is uploaded"
                 </p>
                 <FieldError id="car-image_url-error" message=error_for("image_url") />
             </div>
-            <button type="submit" class="button button-primary button-large" aria-disabled=move || submitting.get().then_some("true")>
-                {move || if submitting.get() { "Saving…".to_owned() } else { submit_label.clone() }}
+            <button
+                type="submit"
+                class="button button-primary button-large"
+                aria-disabled=move || submitting.get().then_some("true")
+            >
+                {move || {
+                    if submitting.get() { "Saving…".to_owned() } else { submit_label.clone() }
+                }}
             </button>
         </form>
     }

@@ -89,17 +89,31 @@ pub fn UsedCarsPage() -> impl IntoView {
                             view! {
                                 <div class="alert" role="alert">
                                     <p>"Some filters were ignored:"</p>
-                                    <ul>{problems.into_values().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                                    <ul>
+                                        {problems
+                                            .into_values()
+                                            .map(|p| view! { <li>{p}</li> })
+                                            .collect_view()}
+                                    </ul>
                                 </div>
                             }
                         })
                 }}
-                <Transition fallback=|| view! { <p class="muted">"Loading cars…"</p> }>
+                <Transition fallback=|| {
+                    view! { <p class="muted">"Loading cars…"</p> }
+                }>
                     {move || Suspend::new(async move {
                         let filters = parsed.get().0;
                         match results.await {
                             Ok(page) => view! { <Results page filters /> }.into_any(),
-                            Err(error) => view! { <FormAlert message=Signal::derive(move || Some(error.to_string())) /> }.into_any(),
+                            Err(error) => {
+                                view! {
+                                    <FormAlert message=Signal::derive(move || Some(
+                                        error.to_string(),
+                                    )) />
+                                }
+                                    .into_any()
+                            }
                         }
                     })}
                 </Transition>
@@ -114,29 +128,72 @@ fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoView {
     let num = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
     let selected_make = filters.make.clone().unwrap_or_default();
     view! {
-        <Form method="GET" action="/cars" attr:id="filters" attr:class="filter-panel stack" attr:aria-label="Filter cars">
+        <Form
+            method="GET"
+            action="/cars"
+            attr:id="filters"
+            attr:class="filter-panel stack"
+            attr:aria-label="Filter cars"
+        >
             <div class="field">
                 <label for="f-q">"Search"</label>
-                <input id="f-q" type="search" name="q" value=filters.q.clone().unwrap_or_default() placeholder="Make, model or keyword" maxlength="100" />
+                <input
+                    id="f-q"
+                    type="search"
+                    name="q"
+                    value=filters.q.clone().unwrap_or_default()
+                    placeholder="Make, model or keyword"
+                    maxlength="100"
+                />
             </div>
             <div class="field-row compact">
                 <div class="field">
                     <label for="f-min-price">"Min price"</label>
-                    <input id="f-min-price" name="min_price" type="text" inputmode="decimal" value=price(filters.min_price_cents) placeholder="Any" />
+                    <input
+                        id="f-min-price"
+                        name="min_price"
+                        type="text"
+                        inputmode="decimal"
+                        value=price(filters.min_price_cents)
+                        placeholder="Any"
+                    />
                 </div>
                 <div class="field">
                     <label for="f-max-price">"Max price"</label>
-                    <input id="f-max-price" name="max_price" type="text" inputmode="decimal" value=price(filters.max_price_cents) placeholder="Any" />
+                    <input
+                        id="f-max-price"
+                        name="max_price"
+                        type="text"
+                        inputmode="decimal"
+                        value=price(filters.max_price_cents)
+                        placeholder="Any"
+                    />
                 </div>
             </div>
             <div class="field-row compact">
                 <div class="field">
                     <label for="f-min-year">"Min year"</label>
-                    <input id="f-min-year" name="min_year" type="text" inputmode="numeric" maxlength="4" value=num(filters.min_year) placeholder="Any" />
+                    <input
+                        id="f-min-year"
+                        name="min_year"
+                        type="text"
+                        inputmode="numeric"
+                        maxlength="4"
+                        value=num(filters.min_year)
+                        placeholder="Any"
+                    />
                 </div>
                 <div class="field">
                     <label for="f-max-year">"Max year"</label>
-                    <input id="f-max-year" name="max_year" type="text" inputmode="numeric" maxlength="4" value=num(filters.max_year) placeholder="Any" />
+                    <input
+                        id="f-max-year"
+                        name="max_year"
+                        type="text"
+                        inputmode="numeric"
+                        maxlength="4"
+                        value=num(filters.max_year)
+                        placeholder="Any"
+                    />
                 </div>
             </div>
             <div class="field">
@@ -147,7 +204,11 @@ fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoView {
                         .into_iter()
                         .map(|make| {
                             let selected = make.eq_ignore_ascii_case(&selected_make);
-                            view! { <option value=make.clone() selected=selected>{make.clone()}</option> }
+                            view! {
+                                <option value=make.clone() selected=selected>
+                                    {make.clone()}
+                                </option>
+                            }
                         })
                         .collect_view()}
                 </select>
@@ -158,18 +219,40 @@ fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoView {
                     <option value="">"New or used"</option>
                     {Condition::ALL
                         .into_iter()
-                        .map(|c| view! { <option value=c.as_str() selected=filters.condition == Some(c)>{c.label()}</option> })
+                        .map(|c| {
+                            view! {
+                                <option value=c.as_str() selected=filters.condition == Some(c)>
+                                    {c.label()}
+                                </option>
+                            }
+                        })
                         .collect_view()}
                 </select>
             </div>
             <div class="field">
                 <label for="f-max-mileage">"Max mileage"</label>
-                <input id="f-max-mileage" name="max_mileage" type="text" inputmode="numeric" value=filters.max_mileage_km.map(|v| v.to_string()).unwrap_or_default() placeholder="Any (km)" />
+                <input
+                    id="f-max-mileage"
+                    name="max_mileage"
+                    type="text"
+                    inputmode="numeric"
+                    value=filters.max_mileage_km.map(|v| v.to_string()).unwrap_or_default()
+                    placeholder="Any (km)"
+                />
             </div>
             <div class="field">
                 <label for="f-sort">"Sort by"</label>
                 <select id="f-sort" name="sort">
-                    {Sort::ALL.into_iter().map(|s| view! { <option value=s.as_str() selected=filters.sort == s>{s.label()}</option> }).collect_view()}
+                    {Sort::ALL
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <option value=s.as_str() selected=filters.sort == s>
+                                    {s.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
             </div>
             <button type="submit" class="button button-primary button-block">
@@ -194,14 +277,34 @@ fn Results(page: CarPage, filters: CarFilters) -> impl IntoView {
     let body = if page.cars.is_empty() {
         view! {
             <div class="empty-state">
-                <h2>{if filters.is_filtered() { "No cars match your filters" } else { "No cars for sale yet" }}</h2>
+                <h2>
+                    {if filters.is_filtered() {
+                        "No cars match your filters"
+                    } else {
+                        "No cars for sale yet"
+                    }}
+                </h2>
                 <p class="muted">
-                    {if filters.is_filtered() { "Try widening the price or year range, or clear the filters to see every car." } else { "Be the first: list your car in a couple of minutes." }}
+                    {if filters.is_filtered() {
+                        "Try widening the price or year range, or clear the filters to see every car."
+                    } else {
+                        "Be the first: list your car in a couple of minutes."
+                    }}
                 </p>
                 {if filters.is_filtered() {
-                    view! { <a class="button button-primary" href="/cars">"Clear filters"</a> }.into_any()
+                    view! {
+                        <a class="button button-primary" href="/cars">
+                            "Clear filters"
+                        </a>
+                    }
+                        .into_any()
                 } else {
-                    view! { <a class="button button-primary" href="/sell">"Sell your car"</a> }.into_any()
+                    view! {
+                        <a class="button button-primary" href="/sell">
+                            "Sell your car"
+                        </a>
+                    }
+                        .into_any()
                 }}
             </div>
         }
@@ -215,8 +318,12 @@ fn Results(page: CarPage, filters: CarFilters) -> impl IntoView {
     };
     view! {
         <div class="results-head">
-            <h2 id="results-heading" class="results-count" aria-live="polite">{heading}</h2>
-            <p class="muted sort-note">{format!("Sorted by {}", filters.sort.label().to_lowercase())}</p>
+            <h2 id="results-heading" class="results-count" aria-live="polite">
+                {heading}
+            </h2>
+            <p class="muted sort-note">
+                {format!("Sorted by {}", filters.sort.label().to_lowercase())}
+            </p>
         </div>
         {page
             .is_capped()
@@ -326,13 +433,25 @@ fn Pagination(page: u32, pages: u32, filters: CarFilters) -> impl IntoView {
     let mut last = 0;
     for p in shown {
         if p > last + 1 {
-            items.push(view! { <li class="gap" aria-hidden="true">"…"</li> }.into_any());
+            items.push(
+                view! {
+                    <li class="gap" aria-hidden="true">
+                        "…"
+                    </li>
+                }
+                .into_any(),
+            );
         }
         let current = p == page;
         items.push(
             view! {
                 <li>
-                    <a href=href(p) aria-current=current.then_some("page") aria-label=format!("Page {p}") class:current=current>
+                    <a
+                        href=href(p)
+                        aria-current=current.then_some("page")
+                        aria-label=format!("Page {p}")
+                        class:current=current
+                    >
                         {p}
                     </a>
                 </li>
@@ -343,9 +462,23 @@ fn Pagination(page: u32, pages: u32, filters: CarFilters) -> impl IntoView {
     }
     view! {
         <nav class="pagination" aria-label="Pages">
-            {(page > 1).then(|| view! { <a class="button button-outline" rel="prev" href=href(page - 1)>"Previous"</a> })}
+            {(page > 1)
+                .then(|| {
+                    view! {
+                        <a class="button button-outline" rel="prev" href=href(page - 1)>
+                            "Previous"
+                        </a>
+                    }
+                })}
             <ul>{items}</ul>
-            {(page < pages).then(|| view! { <a class="button button-outline" rel="next" href=href(page + 1)>"Next"</a> })}
+            {(page < pages)
+                .then(|| {
+                    view! {
+                        <a class="button button-outline" rel="next" href=href(page + 1)>
+                            "Next"
+                        </a>
+                    }
+                })}
         </nav>
     }
     .into_any()
@@ -371,7 +504,9 @@ pub fn CarDetailsPage() -> impl IntoView {
         _ => None,
     });
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match car.await {
                     Err(error) => page_error(error),
@@ -392,8 +527,19 @@ pub fn CarDetailsPage() -> impl IntoView {
                             <article class="details">
                                 <div class="details-photo">
                                     {match car.image() {
-                                        // The largest thing on the page: fetched ahead of the app's bundle.
-                                        Some(src) => view! { <img src=src alt=alt width="640" height="400" fetchpriority="high" /> }.into_any(),
+                                        Some(src) => {
+                                            // The largest thing on the page: fetched ahead of the app's bundle.
+                                            view! {
+                                                <img
+                                                    src=src
+                                                    alt=alt
+                                                    width="640"
+                                                    height="400"
+                                                    fetchpriority="high"
+                                                />
+                                            }
+                                                .into_any()
+                                        }
                                         None => view! { <PhotoPlaceholder /> }.into_any(),
                                     }}
                                 </div>
@@ -401,36 +547,82 @@ pub fn CarDetailsPage() -> impl IntoView {
                                     <h1>{title.clone()}</h1>
                                     <p class="details-price">{format_price(car.price_cents)}</p>
                                     {(car.status != super::model::Status::Available)
-                                        .then(|| view! { <p class=format!("badge badge-{}", car.status.as_str())>{car.status.label()}</p> })}
+                                        .then(|| {
+                                            view! {
+                                                <p class=format!(
+                                                    "badge badge-{}",
+                                                    car.status.as_str(),
+                                                )>{car.status.label()}</p>
+                                            }
+                                        })}
                                     <table class="facts">
                                         <caption class="visually-hidden">"Key facts"</caption>
                                         <tbody>
-                                            <tr><th scope="row">"Year"</th><td>{car.year}</td></tr>
-                                            <tr><th scope="row">"Mileage"</th><td>{format_mileage(car.mileage_km)}</td></tr>
-                                            <tr><th scope="row">"Condition"</th><td>{car.condition.label()}</td></tr>
-                                            <tr><th scope="row">"Status"</th><td>{car.status.label()}</td></tr>
-                                            <tr><th scope="row">"Listed"</th><td><time datetime=car.created_at.to_rfc3339()>{listed}</time></td></tr>
-                                            <tr><th scope="row">"Last updated"</th><td><time datetime=car.updated_at.to_rfc3339()>{updated}</time></td></tr>
-                                            <tr><th scope="row">"Seller"</th><td class="seller">{car.seller_username.clone()}</td></tr>
+                                            <tr>
+                                                <th scope="row">"Year"</th>
+                                                <td>{car.year}</td>
+                                            </tr>
+                                            <tr>
+                                                <th scope="row">"Mileage"</th>
+                                                <td>{format_mileage(car.mileage_km)}</td>
+                                            </tr>
+                                            <tr>
+                                                <th scope="row">"Condition"</th>
+                                                <td>{car.condition.label()}</td>
+                                            </tr>
+                                            <tr>
+                                                <th scope="row">"Status"</th>
+                                                <td>{car.status.label()}</td>
+                                            </tr>
+                                            <tr>
+                                                <th scope="row">"Listed"</th>
+                                                <td>
+                                                    <time datetime=car.created_at.to_rfc3339()>{listed}</time>
+                                                </td>
+                                            </tr>
+                                            <tr>
+                                                <th scope="row">"Last updated"</th>
+                                                <td>
+                                                    <time datetime=car.updated_at.to_rfc3339()>{updated}</time>
+                                                </td>
+                                            </tr>
+                                            <tr>
+                                                <th scope="row">"Seller"</th>
+                                                <td class="seller">{car.seller_username.clone()}</td>
+                                            </tr>
                                         </tbody>
                                     </table>
-                                    {view.is_owner
+                                    {view
+                                        .is_owner
                                         .then(|| {
                                             view! {
                                                 <section class="owner-box" aria-labelledby="owner-heading">
                                                     <h2 id="owner-heading">"Your listing"</h2>
                                                     <FormAlert message=action_error />
-                                                    <OwnerActions id=car.id status=car.status action=set_status />
+                                                    <OwnerActions
+                                                        id=car.id
+                                                        status=car.status
+                                                        action=set_status
+                                                    />
                                                 </section>
                                             }
                                         })}
                                 </div>
-                                <section class="details-description" aria-labelledby="description-heading">
+                                <section
+                                    class="details-description"
+                                    aria-labelledby="description-heading"
+                                >
                                     <h2 id="description-heading">"Description"</h2>
                                     {if description.is_empty() {
-                                        view! { <p class="muted">"The seller has not added a description."</p> }.into_any()
+                                        view! {
+                                            <p class="muted">
+                                                "The seller has not added a description."
+                                            </p>
+                                        }
+                                            .into_any()
                                     } else {
-                                        view! { <p class="description">{description}</p> }.into_any()
+                                        view! { <p class="description">{description}</p> }
+                                            .into_any()
                                     }}
                                 </section>
                             </article>
@@ -469,7 +661,12 @@ pub fn DeleteCarPage() -> impl IntoView {
                 match car.await {
                     Err(error) => page_error(error),
                     Ok(view) if !view.is_owner => {
-                        view! { <ErrorPage error=AppError::Forbidden("Only the seller can delete this listing.".into()) /> }.into_any()
+                        view! {
+                            <ErrorPage error=AppError::Forbidden(
+                                "Only the seller can delete this listing.".into(),
+                            ) />
+                        }
+                            .into_any()
                     }
                     Ok(view) => {
                         let car = view.car;
@@ -477,7 +674,10 @@ pub fn DeleteCarPage() -> impl IntoView {
                             <section class="auth-card">
                                 <h1>"Delete this listing?"</h1>
                                 <p>
-                                    {format!("“{}” will be removed from AutoNexus for good, with its photo. This cannot be undone.", car.title())}
+                                    {format!(
+                                        "“{}” will be removed from AutoNexus for good, with its photo. This cannot be undone.",
+                                        car.title(),
+                                    )}
                                 </p>
                                 <FormAlert message=error />
                                 <ActionForm action=delete attr:class="stack">
@@ -486,7 +686,10 @@ pub fn DeleteCarPage() -> impl IntoView {
                                         "Yes, delete listing"
                                     </button>
                                 </ActionForm>
-                                <a class="button button-quiet button-block" href=format!("/cars/{}", car.id)>
+                                <a
+                                    class="button button-quiet button-block"
+                                    href=format!("/cars/{}", car.id)
+                                >
                                     "Cancel, keep it"
                                 </a>
                             </section>
@@ -512,7 +715,9 @@ pub fn SellCarPage() -> impl IntoView {
                         view! {
                             <section class="form-page">
                                 <h1>"Sell Your Car"</h1>
-                                <p class="muted">"Tell buyers about your car. Listings go live straight away and you can edit them at any time."</p>
+                                <p class="muted">
+                                    "Tell buyers about your car. Listings go live straight away and you can edit them at any time."
+                                </p>
                                 <SellCarForm state action="/sell" submit_label="List my car" />
                             </section>
                         }
@@ -555,7 +760,11 @@ pub fn EditCarPage() -> impl IntoView {
                                     <span>"Edit"</span>
                                 </nav>
                                 <h1>{format!("Edit {title}")}</h1>
-                                <SellCarForm state action=format!("/cars/{id}/edit") submit_label="Save changes" />
+                                <SellCarForm
+                                    state
+                                    action=format!("/cars/{id}/edit")
+                                    submit_label="Save changes"
+                                />
                             </section>
                         }
                             .into_any()
@@ -578,10 +787,14 @@ pub fn MyListingsPage() -> impl IntoView {
         <Title text="My listings" />
         <div class="page-head">
             <h1>"My listings"</h1>
-            <a class="button button-primary" href="/sell">"List another car"</a>
+            <a class="button button-primary" href="/sell">
+                "List another car"
+            </a>
         </div>
         <FormAlert message=error />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match cars.await {
                     Err(error) => page_error(error),
@@ -589,15 +802,25 @@ pub fn MyListingsPage() -> impl IntoView {
                         view! {
                             <div class="empty-state">
                                 <h2>"You have no listings yet"</h2>
-                                <p class="muted">"List your car and it will show up here, whatever its status."</p>
-                                <a class="button button-primary" href="/sell">"Sell your car"</a>
+                                <p class="muted">
+                                    "List your car and it will show up here, whatever its status."
+                                </p>
+                                <a class="button button-primary" href="/sell">
+                                    "Sell your car"
+                                </a>
                             </div>
                         }
                             .into_any()
                     }
                     Ok(cars) => {
                         view! {
-                            <p class="muted">{format!("{} listing{}", cars.len(), if cars.len() == 1 { "" } else { "s" })}</p>
+                            <p class="muted">
+                                {format!(
+                                    "{} listing{}",
+                                    cars.len(),
+                                    if cars.len() == 1 { "" } else { "s" },
+                                )}
+                            </p>
                             <ul class="my-listings">
                                 {cars
                                     .into_iter()

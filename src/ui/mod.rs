@@ -43,7 +43,13 @@ pub fn NotFound(#[prop(optional, into)] message: Option<String>) -> impl IntoVie
     view! {
         <section class="notice-page">
             <h1>"Page not found"</h1>
-            <p>{message.unwrap_or_else(|| "We couldn't find what you were looking for. It may have been sold or removed.".into())}</p>
+            <p>
+                {message
+                    .unwrap_or_else(|| {
+                        "We couldn't find what you were looking for. It may have been sold or removed."
+                            .into()
+                    })}
+            </p>
             <a class="button" href="/cars">
                 "Browse cars for sale"
             </a>

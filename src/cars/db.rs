@@ -7,9 +7,13 @@ use super::model::{
 use crate::{
     auth::model::User,
     error::AppError,
-    server::db::{bind_all, on_db, Db, Sql, Stamp},
+    server::{
+        db::{bind_all, on_db, Db, Sql, Stamp},
+        group_commit::{BoxFuture, Rows},
+    },
 };
 use chrono::{DateTime, Utc};
+use std::fmt::Write;
 
 pub fn media_url(name: &str) -> String {
     format!("/media/{name}")
@@ -95,51 +99,127 @@ const CAR_COLUMNS: &str = "c.id, c.seller_id, u.username AS seller_username, c.m
      c.mileage_km, c.condition, c.description, c.photo, c.image_url, c.status, c.created_at, c.updated_at";
 const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url";
 
+/// A listing to add: the seller's draft and the name its photo was stored under.
+pub struct NewCar {
+    seller_id: i64,
+    draft: CarDraft,
+    photo: Option<String>,
+    listed: Stamp,
+}
+
+/// New listings. On SQLite, those that sellers send at the same moment go in together,
+/// one statement and one commit (see `group_commit`).
+pub struct NewCars;
+
+/// `INSERT` for `rows` listings, numbered as [`bind_new_cars!`] binds them.
+fn insert_cars_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, \
+         description, photo, image_url, status, created_at, updated_at) VALUES ",
+    );
+    for row in 0..rows {
+        let first = row * 11;
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for n in first + 1..=first + 10 {
+            let _ = write!(sql, "${n}, ");
+        }
+        // The listing's time is both its created and updated time.
+        let _ = write!(sql, "'available', ${0}, ${0})", first + 11);
+    }
+    sql.push_str(" RETURNING id");
+    sql
+}
+
+/// Binds each [`NewCar`]'s eleven values, in the order [`insert_cars_sql`] numbers them.
+macro_rules! bind_new_cars {
+    ($query:expr, $rows:expr) => {{
+        let mut query = $query;
+        for car in $rows {
+            query = query
+                .bind(car.seller_id)
+                .bind(&car.draft.make)
+                .bind(&car.draft.model)
+                .bind(car.draft.year)
+                .bind(car.draft.price_cents)
+                .bind(car.draft.mileage_km)
+                .bind(car.draft.condition.as_str())
+                .bind(&car.draft.description)
+                .bind(&car.photo)
+                .bind(&car.draft.image_url)
+                .bind(car.listed);
+        }
+        query
+    }};
+}
+
+impl Rows for NewCars {
+    type Row = NewCar;
+    type Added = i64;
+
+    fn add<'c>(
+        conn: &'c mut sqlx::SqliteConnection,
+        rows: &'c [NewCar],
+    ) -> BoxFuture<'c, Result<Vec<i64>, sqlx::Error>> {
+        Box::pin(async move {
+            let sql = insert_cars_sql(rows.len());
+            let mut ids: Vec<i64> = bind_new_cars!(sqlx::query_scalar(&sql), rows)
+                .fetch_all(conn)
+                .await?;
+            // One INSERT gives its rows rising ids in the order of its VALUES (each is one
+            // more than the largest before it), but RETURNING does not promise that order.
+            ids.sort_unstable();
+            Ok(ids)
+        })
+    }
+}
+
 /// Inserts a listing for `seller` and returns it as stored: every field but the id is
-/// what was written, so the caller's answer needs no second read. Listings created at
-/// the same moment share one commit on SQLite (see `group_commit`).
+/// what was written, so the caller's answer needs no second read.
 pub async fn insert_car(
     db: &Db,
     seller: &User,
     car: &CarDraft,
     photo: Option<&str>,
 ) -> Result<Car, AppError> {
-    let now = Stamp::now();
-    let (draft, photo_name, seller_id) = (car.clone(), photo.map(str::to_owned), seller.id);
-    let id: i64 = on_db!(db, grouped |conn| sqlx::query_scalar(
-        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, photo, image_url, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'available', $11, $11) RETURNING id",
-    )
-    .bind(seller_id)
-    .bind(&draft.make)
-    .bind(&draft.model)
-    .bind(draft.year)
-    .bind(draft.price_cents)
-    .bind(draft.mileage_km)
-    .bind(draft.condition.as_str())
-    .bind(&draft.description)
-    .bind(&photo_name)
-    .bind(&draft.image_url)
-    .bind(now)
-    .fetch_one(conn)
-    .await)?;
-    let car = car.clone();
+    let new = NewCar {
+        seller_id: seller.id,
+        draft: car.clone(),
+        photo: photo.map(str::to_owned),
+        listed: Stamp::now(),
+    };
+    let (new, id) = match db {
+        Db::Sqlite { new_cars, .. } => new_cars.add(new).await?,
+        // PostgreSQL commits concurrent transactions together itself.
+        Db::Postgres { pool } => {
+            let sql = insert_cars_sql(1);
+            let id = bind_new_cars!(sqlx::query_scalar(&sql), [&new])
+                .fetch_one(pool)
+                .await?;
+            (new, id)
+        }
+    };
+    let NewCar {
+        draft,
+        photo,
+        listed,
+        ..
+    } = new;
     Ok(Car {
         id,
         seller_id: seller.id,
         seller_username: seller.username.clone(),
-        make: car.make,
-        model: car.model,
-        year: car.year,
-        price_cents: car.price_cents,
-        mileage_km: car.mileage_km,
-        condition: car.condition,
-        description: car.description,
-        photo_url: photo.map(media_url),
-        image_url: car.image_url,
+        make: draft.make,
+        model: draft.model,
+        year: draft.year,
+        price_cents: draft.price_cents,
+        mileage_km: draft.mileage_km,
+        condition: draft.condition,
+        description: draft.description,
+        photo_url: photo.as_deref().map(media_url),
+        image_url: draft.image_url,
         status: Status::Available,
-        created_at: now.0,
-        updated_at: now.0,
+        created_at: listed.0,
+        updated_at: listed.0,
     })
 }
 
@@ -752,9 +832,19 @@ pub async fn list_available_cars_full(
 #[cfg(test)]
 mod tests {
     use super::{
-        fts_query, tsquery, walk_in_order, CachedList, ListCache, Window, LIST_CACHE_ENTRIES,
+        fts_query, insert_cars_sql, tsquery, walk_in_order, CachedList, ListCache, Window,
+        LIST_CACHE_ENTRIES,
     };
     use crate::cars::model::{OrderField, OrderTerm};
+
+    #[test]
+    fn listings_added_together_are_numbered_row_after_row() {
+        let sql = insert_cars_sql(2);
+        assert!(sql.ends_with(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'available', $11, $11), \
+             ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 'available', $22, $22) RETURNING id"
+        ));
+    }
 
     #[test]
     fn a_common_word_walks_the_order_and_a_rare_one_is_looked_up() {

@@ -29,9 +29,9 @@ pub enum Db {
         /// racing for SQLite's single write lock ("database is locked"). The busy timeout
         /// still covers another process (a second server, a backup) holding the lock.
         writer: SqlitePool,
-        /// Writes that many requests make at once (new listings) queue here and share
-        /// transactions on `writer` ([group commit](crate::server::group_commit)).
-        queue: crate::server::group_commit::WriteQueue,
+        /// New listings, which many requests add at once, queue here and share
+        /// statements and transactions on `writer` ([group commit](crate::server::group_commit)).
+        new_cars: crate::server::group_commit::WriteQueue<crate::cars::db::NewCars>,
     },
     /// A shared server that several app servers use at once; it orders concurrent writes itself.
     Postgres { pool: PgPool },
@@ -51,19 +51,6 @@ macro_rules! on_db {
         match $db {
             $crate::server::db::Db::Sqlite { writer: $pool, .. } => $body,
             $crate::server::db::Db::Postgres { pool: $pool } => $body,
-        }
-    };
-    // A write many requests make at once: on SQLite it joins the next group commit, with
-    // `$conn` the transaction's connection (so the body owns what it binds); PostgreSQL
-    // commits concurrent transactions together itself.
-    ($db:expr, grouped |$conn:ident| $body:expr) => {
-        match $db {
-            $crate::server::db::Db::Sqlite { queue, .. } => {
-                queue
-                    .write(move |$conn| ::std::boxed::Box::pin(async move { $body }))
-                    .await
-            }
-            $crate::server::db::Db::Postgres { pool: $conn } => $body,
         }
     };
 }
@@ -100,11 +87,11 @@ impl Db {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        let queue = crate::server::group_commit::WriteQueue::start(writer.clone());
+        let new_cars = crate::server::group_commit::WriteQueue::start(writer.clone());
         Ok(Db::Sqlite {
             pool,
             writer,
-            queue,
+            new_cars,
         })
     }
 

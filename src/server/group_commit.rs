@@ -1,14 +1,17 @@
-//! Group commit for SQLite: writes that arrive while a transaction is being written share
-//! the next one. A commit writes every page the write changed (the table, each index, the
-//! full-text segment, the counts row) to the WAL, so a listing alone in its transaction pays
-//! for all of them, while listings sharing a transaction pay for most of those pages once.
+//! Group commit for SQLite: rows that many requests add at once (new listings) share
+//! transactions and statements. A commit writes every page the insert changed (the table,
+//! each index, the full-text segment, the counts row) to the WAL, so a row alone in its
+//! transaction pays for all of them, while rows sharing one pay for most of those pages
+//! once. And the rows that arrived together go in as one multi-row `INSERT`: each
+//! statement is a round trip to the connection's worker thread, which on a busy machine
+//! costs more than SQLite's own work for a row.
 //!
-//! Each queued write is one SQL statement. When one breaks a constraint, SQLite undoes
-//! that statement alone and the transaction goes on (its ABORT rule), so that caller gets
-//! its own error and the others still commit; any other failure abandons the whole
-//! transaction and every caller in it hears so. A caller hears "done" only once the
-//! transaction holding its write has committed. When writes arrive one at a time, each is
-//! still its own transaction at once: nothing waits for company.
+//! When the shared statement breaks a constraint, SQLite undoes that statement alone and
+//! the transaction goes on (its ABORT rule); the rows are then added one at a time, so
+//! only the caller whose row was refused gets the error. Any other failure abandons the
+//! whole transaction and every caller in it hears so. A caller hears "done" only once the
+//! transaction holding its row has committed. A row that arrives alone is still
+//! committed at once: nothing waits for company.
 
 use sqlx::{error::ErrorKind, Connection, SqliteConnection, SqlitePool};
 use std::sync::{
@@ -20,18 +23,40 @@ use tokio::sync::{mpsc, oneshot};
 /// A write's future, borrowing the transaction's connection for `'c`.
 pub type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
 
-/// The most writes one transaction takes: enough to share the commit under load, few
+/// The most rows one transaction takes: enough to share the commit under load, few
 /// enough that the first of them is not kept waiting long.
 const MAX_BATCH: usize = 64;
 
-/// The queue in front of the SQLite writer connection.
-#[derive(Clone)]
-pub struct WriteQueue {
-    writes: mpsc::Sender<Box<dyn QueuedWrite>>,
+/// A kind of row that the queue adds many at a time.
+pub trait Rows: Send + Sync + 'static {
+    type Row: Send + Sync + 'static;
+    /// What the caller learns once its row is stored (its id, say).
+    type Added: Send + 'static;
+
+    /// Adds `rows` with one statement, and returns what each row's caller learns, in the
+    /// order of `rows`.
+    fn add<'c>(
+        conn: &'c mut SqliteConnection,
+        rows: &'c [Self::Row],
+    ) -> BoxFuture<'c, Result<Vec<Self::Added>, sqlx::Error>>;
+}
+
+/// The queue in front of the SQLite writer connection, for one kind of row.
+pub struct WriteQueue<R: Rows> {
+    rows: mpsc::Sender<Queued<R>>,
     commits: Arc<AtomicU64>,
 }
 
-impl std::fmt::Debug for WriteQueue {
+impl<R: Rows> Clone for WriteQueue<R> {
+    fn clone(&self) -> Self {
+        WriteQueue {
+            rows: self.rows.clone(),
+            commits: self.commits.clone(),
+        }
+    }
+}
+
+impl<R: Rows> std::fmt::Debug for WriteQueue<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WriteQueue")
             .field("commits", &self.commits.load(Ordering::Relaxed))
@@ -39,146 +64,101 @@ impl std::fmt::Debug for WriteQueue {
     }
 }
 
-impl WriteQueue {
+/// What a caller gets back: its row and what adding it gave, once committed.
+type Answer<R> = Result<(<R as Rows>::Row, <R as Rows>::Added), sqlx::Error>;
+
+/// A row waiting in the queue, and where its caller waits for the answer.
+struct Queued<R: Rows> {
+    row: R::Row,
+    reply: oneshot::Sender<Answer<R>>,
+}
+
+impl<R: Rows> WriteQueue<R> {
     /// Starts the task that writes the queue through `writer` (one connection). The
     /// task ends when the last handle to the queue is dropped.
     pub fn start(writer: SqlitePool) -> Self {
-        let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
+        let (rows, queue) = mpsc::channel(4 * MAX_BATCH);
         let commits = Arc::new(AtomicU64::new(0));
-        tokio::spawn(write_queue(writer, queue, commits.clone()));
-        WriteQueue { writes, commits }
+        tokio::spawn(write_queue::<R>(writer, queue, commits.clone()));
+        WriteQueue { rows, commits }
     }
 
-    /// Runs `write`, a single SQL statement, in the next transaction and returns its result
-    /// once that has committed. (A write of several statements could be half undone when
-    /// one of them breaks a constraint. A savepoint per write would prevent that, but cost
-    /// about a quarter of the API's create throughput: 3,600 against 4,600–4,800 req/s.)
-    pub async fn write<T, F>(&self, write: F) -> Result<T, sqlx::Error>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
-    {
+    /// Adds `row` in the next transaction. Once that has committed, the row comes back
+    /// with what adding it gave (so the caller can build its answer without a copy).
+    pub async fn add(&self, row: R::Row) -> Answer<R> {
         let (reply, answer) = oneshot::channel();
-        let pending = Pending {
-            write: Some(write),
-            result: None,
-            reply,
-        };
-        self.writes
-            .send(Box::new(pending))
+        self.rows
+            .send(Queued { row, reply })
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         answer.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 
-    /// Transactions committed so far (each holding one or more writes).
+    /// Transactions committed so far (each holding one or more rows).
     #[cfg(test)]
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
     }
 }
 
-/// A write waiting in the queue, of whatever result type its caller expects.
-trait QueuedWrite: Send {
-    /// Runs the write, keeping its result until the commit.
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Ran>;
-    /// Answers the caller: its own result if its transaction committed, else why not.
-    fn settle(self: Box<Self>, commit: Result<(), &sqlx::Error>);
+/// Whether SQLite undid only the statement that failed, leaving the transaction usable.
+fn is_refusal(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::Database(error) if matches!(
+            error.kind(),
+            ErrorKind::UniqueViolation
+                | ErrorKind::ForeignKeyViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation
+        )
+    )
 }
 
-/// How a queued write went, as far as its transaction is concerned.
-enum Ran {
-    Done,
-    /// It broke a constraint: SQLite undid this statement only, the transaction goes on.
-    Refused,
-    /// Anything else: the transaction's state is not known, so it is abandoned.
-    Failed,
-}
-
-struct Pending<T, F> {
-    write: Option<F>,
-    result: Option<Result<T, sqlx::Error>>,
-    reply: oneshot::Sender<Result<T, sqlx::Error>>,
-}
-
-impl<T, F> QueuedWrite for Pending<T, F>
-where
-    T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-        + Send
-        + 'static,
-{
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Ran> {
-        Box::pin(async move {
-            let Some(write) = self.write.take() else {
-                return Ran::Failed;
-            };
-            let result = write(conn).await;
-            let ran = match &result {
-                Ok(_) => Ran::Done,
-                Err(sqlx::Error::Database(error))
-                    if matches!(
-                        error.kind(),
-                        ErrorKind::UniqueViolation
-                            | ErrorKind::ForeignKeyViolation
-                            | ErrorKind::NotNullViolation
-                            | ErrorKind::CheckViolation
-                    ) =>
-                {
-                    Ran::Refused
-                }
-                Err(_) => Ran::Failed,
-            };
-            self.result = Some(result);
-            ran
-        })
-    }
-
-    fn settle(self: Box<Self>, commit: Result<(), &sqlx::Error>) {
-        let answer = match (self.result, commit) {
-            // A write that failed was rolled back alone: its own error says why.
-            (Some(Err(error)), _) => Err(error),
-            (Some(Ok(value)), Ok(())) => Ok(value),
-            // The transaction as a whole did not commit (logged once, where it failed).
-            (_, Err(error)) => Err(sqlx::Error::Protocol(format!(
-                "the write's transaction did not commit: {error}"
-            ))),
-            (None, Ok(())) => Err(sqlx::Error::Protocol("the write did not run".into())),
-        };
-        // A caller that gave up waiting no longer needs the answer.
-        let _ = self.reply.send(answer);
-    }
-}
-
-async fn write_queue(
+async fn write_queue<R: Rows>(
     writer: SqlitePool,
-    mut queue: mpsc::Receiver<Box<dyn QueuedWrite>>,
+    mut queue: mpsc::Receiver<Queued<R>>,
     commits: Arc<AtomicU64>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Everything queued while the last transaction was written goes into the next.
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcome = write_batch(&writer, &mut batch).await;
-        if let Err(error) = &outcome {
-            tracing::error!(%error, writes = batch.len(), "a group commit failed");
-        } else {
-            commits.fetch_add(1, Ordering::Relaxed);
+        let (rows, replies): (Vec<R::Row>, Vec<_>) = batch
+            .drain(..)
+            .map(|queued| (queued.row, queued.reply))
+            .unzip();
+        let outcome = write_batch::<R>(&writer, &rows).await;
+        match &outcome {
+            Ok(_) => {
+                commits.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => tracing::error!(%error, rows = rows.len(), "a group commit failed"),
         }
-        for write in batch.drain(..) {
-            write.settle(outcome.as_ref().map(|_| ()));
+        let answers: Vec<Result<R::Added, sqlx::Error>> = match outcome {
+            Ok(added) => added,
+            // The transaction as a whole did not commit (logged once, above).
+            Err(error) => (0..rows.len())
+                .map(|_| {
+                    Err(sqlx::Error::Protocol(format!(
+                        "the row's transaction did not commit: {error}"
+                    )))
+                })
+                .collect(),
+        };
+        for ((row, reply), answer) in rows.into_iter().zip(replies).zip(answers) {
+            // A caller that gave up waiting no longer needs the answer.
+            let _ = reply.send(answer.map(|added| (row, added)));
         }
     }
 }
 
-/// One transaction for the whole batch.
-async fn write_batch(
+/// One transaction for the whole batch: each row's own result, once it has committed.
+async fn write_batch<R: Rows>(
     writer: &SqlitePool,
-    batch: &mut [Box<dyn QueuedWrite>],
-) -> Result<(), sqlx::Error> {
+    rows: &[R::Row],
+) -> Result<Vec<Result<R::Added, sqlx::Error>>, sqlx::Error> {
     let mut conn = writer.acquire().await?;
-    let outcome = write_all(&mut conn, batch).await;
+    let outcome = write_all::<R>(&mut conn, rows).await;
     if outcome.is_err() {
         // After a failure the connection's transaction state is not known: the pool
         // opens a fresh one for the next batch.
@@ -187,22 +167,43 @@ async fn write_batch(
     outcome
 }
 
-async fn write_all(
+async fn write_all<R: Rows>(
     conn: &mut SqliteConnection,
-    batch: &mut [Box<dyn QueuedWrite>],
-) -> Result<(), sqlx::Error> {
+    rows: &[R::Row],
+) -> Result<Vec<Result<R::Added, sqlx::Error>>, sqlx::Error> {
     let mut transaction = conn.begin().await?;
-    for write in batch.iter_mut() {
-        match write.run(&mut transaction).await {
-            Ran::Done | Ran::Refused => {}
-            Ran::Failed => {
-                return Err(sqlx::Error::Protocol(
-                    "a write in the same transaction failed, so none of them was stored".into(),
-                ))
-            }
+    let answers = match R::add(&mut transaction, rows).await {
+        Ok(added) if added.len() == rows.len() => added.into_iter().map(Ok).collect(),
+        Ok(added) => {
+            return Err(sqlx::Error::Protocol(format!(
+                "{} rows were added but {} were answered for",
+                rows.len(),
+                added.len()
+            )))
         }
-    }
-    transaction.commit().await
+        // One of them was refused (a single row: that is its answer). The statement was
+        // undone, so each row goes in alone to find whose it was.
+        Err(error) if is_refusal(&error) && rows.len() == 1 => vec![Err(error)],
+        Err(error) if is_refusal(&error) => {
+            let mut answers = Vec::with_capacity(rows.len());
+            for row in rows {
+                match R::add(&mut transaction, std::slice::from_ref(row)).await {
+                    Ok(mut added) if added.len() == 1 => answers.push(Ok(added.remove(0))),
+                    Err(error) if is_refusal(&error) => answers.push(Err(error)),
+                    Ok(_) => {
+                        return Err(sqlx::Error::Protocol(
+                            "one row was added but not answered for".into(),
+                        ))
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            answers
+        }
+        Err(error) => return Err(error),
+    };
+    transaction.commit().await?;
+    Ok(answers)
 }
 
 #[cfg(test)]
@@ -210,7 +211,34 @@ mod tests {
     use super::*;
     use sqlx::sqlite::SqlitePoolOptions;
 
-    async fn queue(dir: &tempfile::TempDir) -> (WriteQueue, SqlitePool) {
+    /// Numbers that must not be negative; -2 stands for a write that fails for another
+    /// reason than a constraint (its statement names a table that does not exist).
+    struct Numbers;
+
+    impl Rows for Numbers {
+        type Row = i64;
+        type Added = usize;
+
+        fn add<'c>(
+            conn: &'c mut SqliteConnection,
+            rows: &'c [i64],
+        ) -> BoxFuture<'c, Result<Vec<usize>, sqlx::Error>> {
+            Box::pin(async move {
+                let table = if rows.contains(&-2) { "missing" } else { "t" };
+                let values = vec!["(?)"; rows.len()].join(", ");
+                let sql = format!("INSERT INTO {table} (n) VALUES {values}");
+                let mut query = sqlx::query(&sql);
+                for n in rows {
+                    query = query.bind(*n);
+                }
+                query.execute(conn).await?;
+                // How many rows shared the statement: what each caller learns here.
+                Ok(vec![rows.len(); rows.len()])
+            })
+        }
+    }
+
+    async fn queue(dir: &tempfile::TempDir) -> (WriteQueue<Numbers>, SqlitePool) {
         let options = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(dir.path().join("t.db"))
             .create_if_missing(true);
@@ -226,73 +254,72 @@ mod tests {
         (WriteQueue::start(pool.clone()), pool)
     }
 
-    fn insert(
-        queue: &WriteQueue,
-        n: i64,
-    ) -> impl std::future::Future<Output = Result<i64, sqlx::Error>> + '_ {
-        queue.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query_scalar("INSERT INTO t (n) VALUES ($1) RETURNING n")
-                    .bind(n)
-                    .fetch_one(conn)
-                    .await
-            })
-        })
+    async fn stored(pool: &SqlitePool) -> Vec<i64> {
+        sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(pool)
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
-    async fn writes_that_arrive_together_share_one_commit_and_fail_alone() {
+    async fn rows_that_arrive_together_share_a_statement_and_a_commit() {
         let dir = tempfile::tempdir().unwrap();
         let (queue, pool) = queue(&dir).await;
-        // Forty writes at once, one of them breaking the table's rule.
-        let writes = (0..40).map(|i| if i == 17 { -1 } else { i });
-        let results = futures_util::future::join_all(writes.map(|n| insert(&queue, n))).await;
-        for (i, result) in results.iter().enumerate() {
-            if i == 17 {
-                assert!(result.is_err(), "the bad write answers with its error");
-            } else {
-                assert_eq!(result.as_ref().unwrap(), &(i as i64));
-            }
+        let results = futures_util::future::join_all((0..40).map(|n| queue.add(n))).await;
+        let mut shared = 0;
+        for (n, result) in results.into_iter().enumerate() {
+            let (row, statement) = result.unwrap();
+            assert_eq!(row, n as i64, "each caller gets its own row back");
+            shared = shared.max(statement);
         }
-        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(stored, 39, "every good write is stored, the bad one is not");
+        assert_eq!(stored(&pool).await, (0..40).collect::<Vec<_>>());
+        assert!(shared > 1, "every row had a statement of its own");
         assert!(
             queue.commits() < 40,
-            "{} commits for 40 writes",
+            "{} commits for 40 rows",
             queue.commits()
         );
-        // A write on its own is committed at once.
-        assert_eq!(insert(&queue, 99).await.unwrap(), 99);
+        // A row on its own is committed at once.
+        assert_eq!(queue.add(99).await.unwrap(), (99, 1));
+    }
+
+    #[tokio::test]
+    async fn a_refused_row_fails_alone_and_the_rest_of_its_statement_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (queue, pool) = queue(&dir).await;
+        // Forty rows at once, one of them breaking the table's rule.
+        let rows = (0..40).map(|n| if n == 17 { -1 } else { n });
+        let results = futures_util::future::join_all(rows.map(|n| queue.add(n))).await;
+        for (n, result) in results.iter().enumerate() {
+            if n == 17 {
+                let error = result.as_ref().unwrap_err();
+                assert!(
+                    is_refusal(error),
+                    "the bad row answers with its own error: {error}"
+                );
+            } else {
+                assert_eq!(result.as_ref().unwrap().0, n as i64);
+            }
+        }
+        let good: Vec<i64> = (0..40).filter(|n| *n != 17).collect();
+        assert_eq!(
+            stored(&pool).await,
+            good,
+            "every good row is stored, the bad one is not"
+        );
     }
 
     #[tokio::test]
     async fn a_write_that_fails_for_another_reason_abandons_its_transaction() {
         let dir = tempfile::tempdir().unwrap();
         let (queue, pool) = queue(&dir).await;
-        let broken = queue.write(|conn| {
-            Box::pin(async move {
-                sqlx::query("INSERT INTO missing (n) VALUES (1)")
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-            })
-        });
-        let (first, broken, last) = tokio::join!(insert(&queue, 1), broken, insert(&queue, 2));
+        let (first, broken, last) = tokio::join!(queue.add(1), queue.add(-2), queue.add(2));
         assert!(broken.is_err());
         // Nobody is told "stored" for a transaction that was not committed.
         assert!(first.is_err() && last.is_err());
-        let count = || async {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM t")
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        };
-        assert_eq!(count().await, 0);
+        assert_eq!(stored(&pool).await, Vec::<i64>::new());
         // The queue goes on, on a fresh connection.
-        assert_eq!(insert(&queue, 3).await.unwrap(), 3);
-        assert_eq!(count().await, 1);
+        assert_eq!(queue.add(3).await.unwrap(), (3, 1));
+        assert_eq!(stored(&pool).await, vec![3]);
     }
 }

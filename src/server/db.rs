@@ -307,4 +307,23 @@ mod tests {
         assert!(is_postgres_url("postgresql://u@h/db"));
         assert!(!is_postgres_url("sqlite://autonexus.db"));
     }
+
+    /// `.cargo/config.toml` builds SQLite without its process-wide locks; a build that lost
+    /// that setting (another build tool, a changed crate) would quietly serialize the readers.
+    #[tokio::test]
+    async fn sqlite_is_built_without_process_wide_locks() {
+        let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
 }

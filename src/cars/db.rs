@@ -424,15 +424,38 @@ impl Search {
     }
 }
 
-/// `FROM cars c`, with what a search needs (`with_seller`: the seller's name joined too).
-fn from_cars(db: &Db, search: &Search, with_seller: bool) -> String {
+/// What a list query reads of each car.
+#[derive(Clone, Copy, PartialEq)]
+enum Reads {
+    /// Its status and filter columns only (a count).
+    Filters,
+    /// The columns asked for, from the car's row.
+    Row,
+    /// Those, and the seller's name.
+    RowAndSeller,
+}
+
+impl Reads {
+    /// The seller's name is joined only when the row shape asks for it (a page skipped
+    /// by OFFSET would otherwise pay for the join too).
+    fn row(columns: &str) -> Self {
+        if columns.contains("u.") {
+            Reads::RowAndSeller
+        } else {
+            Reads::Row
+        }
+    }
+}
+
+/// `FROM cars c`, with what a search needs and the seller joined when it is read.
+fn from_cars(db: &Db, search: &Search, reads: Reads) -> String {
     let mut from = String::from(" FROM ");
     from.push_str(if matches!(search, Search::Text(_)) {
-        db.searched_cars()
+        db.searched_cars(reads == Reads::Filters)
     } else {
         "cars c"
     });
-    if with_seller {
+    if reads == Reads::RowAndSeller {
         from.push_str(" JOIN users u ON u.id = c.seller_id");
     }
     from
@@ -523,12 +546,9 @@ fn page_sql(
     window: Window<'_>,
     offset: i64,
 ) -> Sql {
-    // The seller's name is joined only when the row shape asks for it (a page skipped
-    // by OFFSET would otherwise pay for the join too).
-    let with_seller = columns.contains("u.");
     let mut query = Sql::new(format!(
         "SELECT {columns}{}",
-        from_cars(db, search, with_seller)
+        from_cars(db, search, Reads::row(columns))
     ));
     push_filters(db, &mut query, filters, search);
     push_order(db, &mut query, window.order, search);
@@ -683,7 +703,7 @@ where
     let count = filters.is_filtered().then(|| {
         let mut count = Sql::new(format!(
             "SELECT COUNT(*) FROM (SELECT 1{}",
-            from_cars(db, &search, false)
+            from_cars(db, &search, Reads::Filters)
         ));
         push_filters(db, &mut count, filters, &search);
         count
@@ -695,7 +715,6 @@ where
     // Only the first MAX_RESULTS matches can be paged through, so OFFSET stays cheap too.
     let page = window.page.max(1);
     let offset = i64::from(page - 1) * i64::from(window.page_size);
-    let with_seller = columns.contains("u.");
     let page_query = page_sql(db, columns, filters, &search, window, offset);
     let key = format!("{count:?}|{page_query:?}");
 
@@ -758,7 +777,7 @@ where
         return Ok((Vec::new(), total));
     }
     // Answered before at this version: only the page's cars, by id.
-    let from = from_cars(db, &Search::Off, with_seller);
+    let from = from_cars(db, &Search::Off, Reads::row(columns));
     let mut rows_query = Sql::new(format!("SELECT {columns}{from} WHERE c.id IN ("));
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {

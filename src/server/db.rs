@@ -117,8 +117,16 @@ impl Db {
     /// drives the query from its FTS5 table (CROSS JOIN keeps that order: the planner
     /// would otherwise walk every car and probe the index once per row); PostgreSQL
     /// searches the `tsvector` column of `cars` itself.
-    pub fn searched_cars(&self) -> &'static str {
+    ///
+    /// `filters_only`: the query reads nothing of a car but its status and filter columns
+    /// (a count). SQLite then reads them from the narrow `cars_id_filters` index, which it
+    /// does not pick by itself (it prefers the row by id, spread over many pages by its
+    /// description): at 100,000 cars a common word's count took about 30% less.
+    pub fn searched_cars(&self, filters_only: bool) -> &'static str {
         match self {
+            Db::Sqlite { .. } if filters_only => {
+                "cars_fts CROSS JOIN cars c INDEXED BY cars_id_filters ON c.id = cars_fts.rowid"
+            }
             Db::Sqlite { .. } => "cars_fts CROSS JOIN cars c ON c.id = cars_fts.rowid",
             Db::Postgres { .. } => "cars c",
         }

@@ -101,10 +101,12 @@ const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.m
 
 /// A listing to add: the seller's draft and the name its photo was stored under.
 pub struct NewCar {
-    seller_id: i64,
-    draft: CarDraft,
-    photo: Option<String>,
-    listed: Stamp,
+    pub seller_id: i64,
+    pub draft: CarDraft,
+    pub photo: Option<String>,
+    /// Available for a new listing; the demo data also has pending and sold ones.
+    pub status: Status,
+    pub listed: Stamp,
 }
 
 /// New listings. On SQLite, those that sellers send at the same moment go in together,
@@ -112,25 +114,28 @@ pub struct NewCar {
 pub struct NewCars;
 
 /// `INSERT` for `rows` listings, numbered as [`bind_new_cars!`] binds them.
-fn insert_cars_sql(rows: usize) -> String {
+pub fn insert_cars_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, \
          description, photo, image_url, status, created_at, updated_at) VALUES ",
     );
     for row in 0..rows {
-        let first = row * 11;
+        let first = row * VALUES_PER_CAR;
         sql.push_str(if row == 0 { "(" } else { ", (" });
-        for n in first + 1..=first + 10 {
+        for n in first + 1..first + VALUES_PER_CAR {
             let _ = write!(sql, "${n}, ");
         }
         // The listing's time is both its created and updated time.
-        let _ = write!(sql, "'available', ${0}, ${0})", first + 11);
+        let _ = write!(sql, "${0}, ${0})", first + VALUES_PER_CAR);
     }
     sql.push_str(" RETURNING id");
     sql
 }
 
-/// Binds each [`NewCar`]'s eleven values, in the order [`insert_cars_sql`] numbers them.
+/// The values bound for each [`NewCar`].
+const VALUES_PER_CAR: usize = 12;
+
+/// Binds each [`NewCar`]'s twelve values, in the order [`insert_cars_sql`] numbers them.
 macro_rules! bind_new_cars {
     ($query:expr, $rows:expr) => {{
         let mut query = $query;
@@ -146,11 +151,13 @@ macro_rules! bind_new_cars {
                 .bind(&car.draft.description)
                 .bind(&car.photo)
                 .bind(&car.draft.image_url)
+                .bind(car.status.as_str())
                 .bind(car.listed);
         }
         query
     }};
 }
+pub(crate) use bind_new_cars;
 
 impl Rows for NewCars {
     type Row = NewCar;
@@ -185,6 +192,7 @@ pub async fn insert_car(
         seller_id: seller.id,
         draft: car.clone(),
         photo: photo.map(str::to_owned),
+        status: Status::Available,
         listed: Stamp::now(),
     };
     let (new, id) = match db {
@@ -201,6 +209,7 @@ pub async fn insert_car(
     let NewCar {
         draft,
         photo,
+        status,
         listed,
         ..
     } = new;
@@ -217,7 +226,7 @@ pub async fn insert_car(
         description: draft.description,
         photo_url: photo.as_deref().map(media_url),
         image_url: draft.image_url,
-        status: Status::Available,
+        status,
         created_at: listed.0,
         updated_at: listed.0,
     })
@@ -860,8 +869,8 @@ mod tests {
     fn listings_added_together_are_numbered_row_after_row() {
         let sql = insert_cars_sql(2);
         assert!(sql.ends_with(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'available', $11, $11), \
-             ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 'available', $22, $22) RETURNING id"
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12), \
+             ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24) RETURNING id"
         ));
     }
 

@@ -5,7 +5,10 @@ use super::{
     db::{on_db, Db, Stamp},
     media::MediaStore,
 };
-use crate::cars::model::{CarDraft, Condition, Status};
+use crate::cars::{
+    db::{bind_new_cars, insert_cars_sql, NewCar},
+    model::{CarDraft, Condition, Status},
+};
 use chrono::{Datelike, Duration, Utc};
 use image::{Rgb, RgbImage};
 
@@ -296,7 +299,7 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
 
                 let mut rng = Rng(0x5eed_cafe_f00d_beef);
                 let this_year = now.year();
-                let mut written = Vec::new();
+                let mut rows = Vec::with_capacity(LISTINGS);
                 for n in 0..LISTINGS {
                     let (make, models) = CATALOGUE[n % CATALOGUE.len()];
                     let (model, new_price, body) = models[rng.below(models.len() as u64) as usize];
@@ -341,32 +344,24 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                     };
                     let photo = &photos[variant(body, colour)];
                     let name = media.save(photo).await?;
-                    written.push(name.clone());
-                    let listed = Stamp(now - Duration::minutes((LISTINGS - n) as i64 * 97));
-                    let seller = seller_ids[n % seller_ids.len()];
-                    let result = sqlx::query(
-                "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, photo, image_url, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $11)",
-            )
-            .bind(seller)
-            .bind(&draft.make)
-            .bind(&draft.model)
-            .bind(draft.year)
-            .bind(draft.price_cents)
-            .bind(draft.mileage_km)
-            .bind(draft.condition.as_str())
-            .bind(&draft.description)
-            .bind(&name)
-            .bind(status.as_str())
-            .bind(listed)
-            .execute(&mut *tx)
-            .await;
-                    if let Err(error) = result {
-                        for name in &written {
-                            media.delete(name).await;
-                        }
-                        return Err(error.into());
+                    rows.push(NewCar {
+                        seller_id: seller_ids[n % seller_ids.len()],
+                        draft,
+                        photo: Some(name),
+                        status,
+                        listed: Stamp(now - Duration::minutes((LISTINGS - n) as i64 * 97)),
+                    });
+                }
+                // One statement for every listing, as a group commit writes them.
+                let sql = insert_cars_sql(rows.len());
+                let result = bind_new_cars!(sqlx::query(&sql), &rows)
+                    .execute(&mut *tx)
+                    .await;
+                if let Err(error) = result {
+                    for name in rows.iter().filter_map(|car| car.photo.as_ref()) {
+                        media.delete(name).await;
                     }
+                    return Err(error.into());
                 }
                 tx.commit().await?;
             }

@@ -4,7 +4,8 @@
 //! transaction pays for all of them, while rows sharing one pay for most of those pages
 //! once. And the rows that arrived together go in as one multi-row `INSERT`: each
 //! statement is a round trip to the connection's worker thread, which on a busy machine
-//! costs more than SQLite's own work for a row.
+//! costs more than SQLite's own work for a row. For the same reason the writer
+//! connection is kept from one transaction to the next while rows keep coming.
 //!
 //! When the shared statement breaks a constraint, SQLite undoes that statement alone and
 //! the transaction goes on (its ABORT rule); the rows are then added one at a time, so
@@ -13,7 +14,9 @@
 //! transaction holding its row has committed. A row that arrives alone is still
 //! committed at once: nothing waits for company.
 
-use sqlx::{error::ErrorKind, Connection, SqliteConnection, SqlitePool};
+use sqlx::{
+    error::ErrorKind, pool::PoolConnection, Connection, Sqlite, SqliteConnection, SqlitePool,
+};
 use std::sync::{
     atomic::{AtomicU64, Ordering},
     Arc,
@@ -44,14 +47,23 @@ pub trait Rows: Send + Sync + 'static {
 /// The queue in front of the SQLite writer connection, for one kind of row.
 pub struct WriteQueue<R: Rows> {
     rows: mpsc::Sender<Queued<R>>,
-    commits: Arc<AtomicU64>,
+    stats: Arc<Stats>,
+}
+
+/// What the queue has done so far (for `Debug` and the tests).
+#[derive(Debug, Default)]
+struct Stats {
+    /// Transactions committed, each holding one or more rows.
+    commits: AtomicU64,
+    /// Times the writer connection was taken from the pool.
+    takes: AtomicU64,
 }
 
 impl<R: Rows> Clone for WriteQueue<R> {
     fn clone(&self) -> Self {
         WriteQueue {
             rows: self.rows.clone(),
-            commits: self.commits.clone(),
+            stats: self.stats.clone(),
         }
     }
 }
@@ -59,7 +71,7 @@ impl<R: Rows> Clone for WriteQueue<R> {
 impl<R: Rows> std::fmt::Debug for WriteQueue<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WriteQueue")
-            .field("commits", &self.commits.load(Ordering::Relaxed))
+            .field("stats", &self.stats)
             .finish()
     }
 }
@@ -78,9 +90,9 @@ impl<R: Rows> WriteQueue<R> {
     /// task ends when the last handle to the queue is dropped.
     pub fn start(writer: SqlitePool) -> Self {
         let (rows, queue) = mpsc::channel(4 * MAX_BATCH);
-        let commits = Arc::new(AtomicU64::new(0));
-        tokio::spawn(write_queue::<R>(writer, queue, commits.clone()));
-        WriteQueue { rows, commits }
+        let stats = Arc::new(Stats::default());
+        tokio::spawn(write_queue::<R>(writer, queue, stats.clone()));
+        WriteQueue { rows, stats }
     }
 
     /// Adds `row` in the next transaction. Once that has committed, the row comes back
@@ -96,8 +108,14 @@ impl<R: Rows> WriteQueue<R> {
 
     /// Transactions committed so far (each holding one or more rows).
     #[cfg(test)]
-    pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+    fn commits(&self) -> u64 {
+        self.stats.commits.load(Ordering::Relaxed)
+    }
+
+    /// Times the writer connection was taken from the pool so far.
+    #[cfg(test)]
+    fn takes(&self) -> u64 {
+        self.stats.takes.load(Ordering::Relaxed)
     }
 }
 
@@ -118,8 +136,9 @@ fn is_refusal(error: &sqlx::Error) -> bool {
 async fn write_queue<R: Rows>(
     writer: SqlitePool,
     mut queue: mpsc::Receiver<Queued<R>>,
-    commits: Arc<AtomicU64>,
+    stats: Arc<Stats>,
 ) {
+    let mut writer = Writer::new(writer, stats.clone());
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Everything queued while the last transaction was written goes into the next.
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -127,10 +146,14 @@ async fn write_queue<R: Rows>(
             .drain(..)
             .map(|queued| (queued.row, queued.reply))
             .unzip();
-        let outcome = write_batch::<R>(&writer, &rows).await;
+        let outcome = writer.write::<R>(&rows).await;
+        if queue.is_empty() {
+            // Nothing waiting: other writes may have the connection.
+            writer.give_back();
+        }
         match &outcome {
             Ok(_) => {
-                commits.fetch_add(1, Ordering::Relaxed);
+                stats.commits.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => tracing::error!(%error, rows = rows.len(), "a group commit failed"),
         }
@@ -152,19 +175,62 @@ async fn write_queue<R: Rows>(
     }
 }
 
-/// One transaction for the whole batch: each row's own result, once it has committed.
-async fn write_batch<R: Rows>(
-    writer: &SqlitePool,
-    rows: &[R::Row],
-) -> Result<Vec<Result<R::Added, sqlx::Error>>, sqlx::Error> {
-    let mut conn = writer.acquire().await?;
-    let outcome = write_all::<R>(&mut conn, rows).await;
-    if outcome.is_err() {
-        // After a failure the connection's transaction state is not known: the pool
-        // opens a fresh one for the next batch.
-        let _ = conn.close().await;
+/// The writer connection, kept from one transaction to the next while rows keep coming.
+/// Taking it from the pool and giving it back are a round trip each to the connection's
+/// thread (sqlx pings it both ways), which on a busy machine is a fair part of a
+/// transaction's time. Other writes (an edit, a sign-up) wait for the same connection, so
+/// it goes back to the pool when the queue is empty, and after [`MAX_KEPT`] transactions.
+struct Writer {
+    pool: SqlitePool,
+    kept: Option<PoolConnection<Sqlite>>,
+    /// Transactions written on `kept` since it was taken.
+    turns: u32,
+    stats: Arc<Stats>,
+}
+
+/// The most transactions in a row on one hold of the writer connection: under a steady
+/// stream of new listings, another write waits for at most this many.
+const MAX_KEPT: u32 = 16;
+
+impl Writer {
+    fn new(pool: SqlitePool, stats: Arc<Stats>) -> Self {
+        Writer {
+            pool,
+            kept: None,
+            turns: 0,
+            stats,
+        }
     }
-    outcome
+
+    /// One transaction for the whole batch: each row's own result, once it has committed.
+    async fn write<R: Rows>(
+        &mut self,
+        rows: &[R::Row],
+    ) -> Result<Vec<Result<R::Added, sqlx::Error>>, sqlx::Error> {
+        let mut conn = match self.kept.take() {
+            Some(conn) => conn,
+            None => {
+                self.turns = 0;
+                self.stats.takes.fetch_add(1, Ordering::Relaxed);
+                self.pool.acquire().await?
+            }
+        };
+        let outcome = write_all::<R>(&mut conn, rows).await;
+        self.turns += 1;
+        if outcome.is_err() {
+            // After a failure the connection's transaction state is not known: the pool
+            // opens a fresh one for the next batch.
+            let _ = conn.close().await;
+        } else if self.turns < MAX_KEPT {
+            self.kept = Some(conn);
+        }
+        outcome
+    }
+
+    /// Returns the connection to the pool, for the other writes.
+    fn give_back(&mut self) {
+        self.kept = None;
+    }
 }
 
 async fn write_all<R: Rows>(
@@ -210,6 +276,7 @@ async fn write_all<R: Rows>(
 mod tests {
     use super::*;
     use sqlx::sqlite::SqlitePoolOptions;
+    use std::time::Duration;
 
     /// Numbers that must not be negative; -2 stands for a write that fails for another
     /// reason than a constraint (its statement names a table that does not exist).
@@ -281,6 +348,55 @@ mod tests {
         );
         // A row on its own is committed at once.
         assert_eq!(queue.add(99).await.unwrap(), (99, 1));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rows_that_keep_coming_keep_the_connection_but_other_writes_get_their_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let (queue, pool) = queue(&dir).await;
+        // Eight callers adding rows without a pause, as under a stream of new listings.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let callers: Vec<_> = (0..8)
+            .map(|caller| {
+                let (queue, stop) = (queue.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut n = caller * 1_000_000;
+                    while !stop.load(Ordering::Relaxed) {
+                        queue.add(n).await.unwrap();
+                        n += 1;
+                    }
+                })
+            })
+            .collect();
+        while queue.commits() < 50 {
+            tokio::task::yield_now().await;
+        }
+        // Another write (an edit, say) gets the connection while the stream goes on.
+        let other = tokio::time::timeout(Duration::from_secs(5), async {
+            sqlx::query("INSERT INTO t (n) VALUES (999999999)")
+                .execute(&pool)
+                .await
+                .unwrap();
+        })
+        .await;
+        let commits_then = queue.commits();
+        while queue.commits() < commits_then + 50 {
+            tokio::task::yield_now().await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for caller in callers {
+            caller.await.unwrap();
+        }
+        assert!(
+            other.is_ok(),
+            "another write waited over 5 s for the connection"
+        );
+        assert!(
+            queue.takes() * 2 < queue.commits(),
+            "the connection was taken {} times for {} commits",
+            queue.takes(),
+            queue.commits()
+        );
     }
 
     #[tokio::test]

@@ -59,7 +59,7 @@ pub async fn build(
     let hsts = config
         .secure_cookies
         .then_some("max-age=63072000; includeSubDomains");
-    let state = AppState {
+    let state = AppState::new(state::Shared {
         leptos_options: leptos_options.clone(),
         db,
         config: Arc::new(config),
@@ -67,7 +67,7 @@ pub async fn build(
         hashing: Arc::new(tokio::sync::Semaphore::new(4)),
         limiter: Arc::new(limits::RateLimiter::default()),
         list_cache: Arc::default(),
-    };
+    });
     let routes = generate_route_list(App);
 
     let forms = Router::new()

@@ -96,9 +96,10 @@ print("|---|---:|---:|---:|---:|---:|---:|")
 with open(growth, "a") as out:
     for dr, orow in zip(d, o):
         name = re.sub(r"/api/cars/\d+/", "/api/cars/{id}/", dr[0])
-        ratio = float(orow[1]) / max(float(dr[1]), 0.001)
+        # A peer that completed no request in the run has no rate to divide by.
+        ratio = f"{float(orow[1]) / float(dr[1]):.1f}x" if float(dr[1]) > 0 else "none: Django completed no request"
         errors = f"{int(dr[5]) + int(dr[6])}/{int(orow[5]) + int(orow[6])}"
-        print(f"| {name} | {dr[1]} | {orow[1]} | {ratio:.1f}x | {dr[3]} | {orow[3]} | {errors} |")
+        print(f"| {name} | {dr[1]} | {orow[1]} | {ratio} | {dr[3]} | {orow[3]} | {errors} |")
         out.write(f"{cars}\t{name}\t{dr[1]}\t{dr[3]}\t{orow[1]}\t{orow[3]}\n")
 print(f"\nPeak RSS: AutoNexus {ours_rss} MB (one process); Django {django_rss} MB (all gunicorn processes).")
 print("\n### AutoNexus HTML pages (server-rendered, compressed as for a browser: gzip), same run\n")
@@ -134,7 +135,8 @@ for name, by_size in rows.items():
             cells.append("")
             continue
         d_rps, d_p99, o_rps, o_p99 = by_size[n]
-        cells.append(f"Django {d_rps:,.0f} ({d_p99:.0f} ms), AutoNexus {o_rps:,.0f} ({o_p99:.1f} ms): {o_rps / max(d_rps, 0.001):.1f}x")
+        ratio = f"{o_rps / d_rps:.1f}x" if d_rps > 0 else "no ratio (Django completed no request)"
+        cells.append(f"Django {d_rps:,.0f} ({d_p99:.0f} ms), AutoNexus {o_rps:,.0f} ({o_p99:.1f} ms): {ratio}")
     print(f"| {name} | " + " | ".join(cells) + " |")
 PY
 echo "written: $report"

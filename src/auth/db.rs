@@ -3,8 +3,12 @@
 use super::model::User;
 use crate::{
     error::AppError,
-    server::db::{on_db, Db, Stamp},
     server::state::AppState,
+    server::{
+        coalesce::{Coalesced, FoundKeys, Lookup},
+        db::{bind_all, on_db, Db, Sql, Stamp},
+        group_commit::BoxFuture,
+    },
 };
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
@@ -225,18 +229,52 @@ pub async fn create_api_token(db: &Db, user_id: i64) -> Result<String, AppError>
 }
 
 /// The user a token key belongs to, or `None` for an unknown or malformed key.
-pub async fn find_user_by_token(db: &Db, key: &str) -> Result<Option<User>, AppError> {
+pub async fn find_user_by_token(
+    tokens: &Coalesced<TokenUsers>,
+    key: &str,
+) -> Result<Option<User>, AppError> {
     let key = key.to_ascii_lowercase();
     if !is_token_shape(&key) {
         return Ok(None);
     }
-    Ok(on_db!(db, read |pool| sqlx::query_as::<_, (i64, String)>(
-        "SELECT u.id, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-    )
-    .bind(token_hash(&key))
-    .fetch_optional(pool)
-    .await)?
-    .map(|(id, username)| User { id, username }))
+    tokens.get(token_hash(&key)).await
+}
+
+/// Finds the users behind API tokens by their hashes, for many requests with one query
+/// (every API call looks its token up).
+#[derive(Debug)]
+pub struct TokenUsers(pub Db);
+
+impl Lookup for TokenUsers {
+    type Key = String;
+    type Found = User;
+
+    fn find<'a>(&'a self, hashes: &'a [String]) -> BoxFuture<'a, FoundKeys<String, User>> {
+        Box::pin(async move {
+            let mut sql = Sql::new(
+                "SELECT t.token_hash, u.id, u.username FROM api_tokens t \
+                 JOIN users u ON u.id = t.user_id WHERE t.token_hash IN (",
+            );
+            for (i, hash) in hashes.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(hash.as_str());
+            }
+            sql.push(")");
+            let rows: Vec<(String, i64, String)> = on_db!(
+                &self.0,
+                read | pool
+                    | bind_all!(sqlx::query_as(&sql.text), sql)
+                        .fetch_all(pool)
+                        .await
+            )?;
+            Ok(rows
+                .into_iter()
+                .map(|(hash, id, username)| (hash, User { id, username }))
+                .collect())
+        })
+    }
 }
 
 /// Revokes one token; true if it existed.
@@ -281,5 +319,47 @@ mod tests {
         assert!(is_token_shape(&"a1".repeat(20)));
         assert!(!is_token_shape(&"a1".repeat(21)));
         assert!(!is_token_shape(&"zz".repeat(20)));
+    }
+
+    /// The real query, on SQLite: requests asking at once each get their own token's
+    /// user, and a revoked token finds nobody from the next request on.
+    #[tokio::test]
+    async fn tokens_looked_up_together_each_find_their_user_until_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("tokens.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        let ann = insert_user(&db, "ann", None, "x").await.unwrap();
+        let bob = insert_user(&db, "bob", None, "x").await.unwrap();
+        let ann_key = create_api_token(&db, ann.id).await.unwrap();
+        let bob_key = create_api_token(&db, bob.id).await.unwrap();
+        let tokens = Coalesced::start(TokenUsers(db.clone()));
+
+        let unknown = "0".repeat(TOKEN_BYTES * 2);
+        let asked = [
+            ann_key.clone(),
+            bob_key.clone(),
+            unknown,
+            ann_key.to_ascii_uppercase(),
+            "not a token".to_owned(),
+        ];
+        let found = futures_util::future::join_all(
+            (0..40).map(|i| find_user_by_token(&tokens, &asked[i % asked.len()])),
+        )
+        .await;
+        for (i, user) in found.into_iter().enumerate() {
+            let expected = match i % asked.len() {
+                0 | 3 => Some(&ann),
+                1 => Some(&bob),
+                _ => None,
+            };
+            assert_eq!(user.unwrap().as_ref(), expected, "asked {}", asked[i % 5]);
+        }
+
+        assert!(revoke_api_token(&db, &ann_key).await.unwrap());
+        assert_eq!(find_user_by_token(&tokens, &ann_key).await.unwrap(), None);
+        assert_eq!(
+            find_user_by_token(&tokens, &bob_key).await.unwrap(),
+            Some(bob)
+        );
     }
 }

@@ -7,10 +7,12 @@
 //! costs more than SQLite's own work for a row. For the same reason the writer
 //! connection is kept from one transaction to the next while rows keep coming.
 //!
-//! When the shared statement breaks a constraint, SQLite undoes that statement alone and
-//! the transaction goes on (its ABORT rule); the rows are then added one at a time, so
-//! only the caller whose row was refused gets the error. Any other failure abandons the
-//! whole transaction and every caller in it hears so. A caller hears "done" only once the
+//! The shared statement runs without BEGIN and COMMIT around it: one statement is a
+//! transaction of its own, and each of those is a round trip to the thread. When it
+//! breaks a constraint SQLite undoes it whole; the rows are then added one at a time in
+//! one transaction, so only the caller whose row was refused gets the error (SQLite
+//! undoes only the statement that failed, its ABORT rule). Any other failure abandons
+//! the whole transaction and every caller in it hears so. A caller hears "done" only once the
 //! transaction holding its row has committed. A row that arrives alone is still
 //! committed at once: nothing waits for company.
 
@@ -23,7 +25,7 @@ use std::sync::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-/// A write's future, borrowing the transaction's connection for `'c`.
+/// A boxed future that borrows for `'c` (a write's connection, a lookup's keys).
 pub type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
 
 /// The most rows one transaction takes: enough to share the commit under load, few
@@ -37,7 +39,8 @@ pub trait Rows: Send + Sync + 'static {
     type Added: Send + 'static;
 
     /// Adds `rows` with one statement, and returns what each row's caller learns, in the
-    /// order of `rows`.
+    /// order of `rows`. Outside a transaction the statement commits on its own, so it
+    /// must answer for every row it added.
     fn add<'c>(
         conn: &'c mut SqliteConnection,
         rows: &'c [Self::Row],
@@ -237,37 +240,43 @@ async fn write_all<R: Rows>(
     conn: &mut SqliteConnection,
     rows: &[R::Row],
 ) -> Result<Vec<Result<R::Added, sqlx::Error>>, sqlx::Error> {
+    // The shared statement is its own transaction: all its rows commit, or none do. An
+    // explicit BEGIN and COMMIT around it would be two more round trips to the thread.
+    match R::add(conn, rows).await {
+        Ok(added) if added.len() == rows.len() => Ok(added.into_iter().map(Ok).collect()),
+        Ok(added) => Err(sqlx::Error::Protocol(format!(
+            "{} rows were added but {} were answered for",
+            rows.len(),
+            added.len()
+        ))),
+        // One of them was refused (a single row: that is its answer). Nothing was
+        // stored, so the rows go in one at a time to find whose it was.
+        Err(error) if is_refusal(&error) && rows.len() == 1 => Ok(vec![Err(error)]),
+        Err(error) if is_refusal(&error) => one_at_a_time::<R>(conn, rows).await,
+        Err(error) => Err(error),
+    }
+}
+
+/// Adds each row with its own statement, all in one transaction: a refused row fails
+/// alone (SQLite undoes only its statement), and the others commit together.
+async fn one_at_a_time<R: Rows>(
+    conn: &mut SqliteConnection,
+    rows: &[R::Row],
+) -> Result<Vec<Result<R::Added, sqlx::Error>>, sqlx::Error> {
     let mut transaction = conn.begin().await?;
-    let answers = match R::add(&mut transaction, rows).await {
-        Ok(added) if added.len() == rows.len() => added.into_iter().map(Ok).collect(),
-        Ok(added) => {
-            return Err(sqlx::Error::Protocol(format!(
-                "{} rows were added but {} were answered for",
-                rows.len(),
-                added.len()
-            )))
-        }
-        // One of them was refused (a single row: that is its answer). The statement was
-        // undone, so each row goes in alone to find whose it was.
-        Err(error) if is_refusal(&error) && rows.len() == 1 => vec![Err(error)],
-        Err(error) if is_refusal(&error) => {
-            let mut answers = Vec::with_capacity(rows.len());
-            for row in rows {
-                match R::add(&mut transaction, std::slice::from_ref(row)).await {
-                    Ok(mut added) if added.len() == 1 => answers.push(Ok(added.remove(0))),
-                    Err(error) if is_refusal(&error) => answers.push(Err(error)),
-                    Ok(_) => {
-                        return Err(sqlx::Error::Protocol(
-                            "one row was added but not answered for".into(),
-                        ))
-                    }
-                    Err(error) => return Err(error),
-                }
+    let mut answers = Vec::with_capacity(rows.len());
+    for row in rows {
+        match R::add(&mut transaction, std::slice::from_ref(row)).await {
+            Ok(mut added) if added.len() == 1 => answers.push(Ok(added.remove(0))),
+            Err(error) if is_refusal(&error) => answers.push(Err(error)),
+            Ok(_) => {
+                return Err(sqlx::Error::Protocol(
+                    "one row was added but not answered for".into(),
+                ))
             }
-            answers
+            Err(error) => return Err(error),
         }
-        Err(error) => return Err(error),
-    };
+    }
     transaction.commit().await?;
     Ok(answers)
 }

@@ -1,6 +1,7 @@
 //! Server-only glue: configuration, state, database, sessions, routes, media.
 
 pub mod car_forms;
+pub mod coalesce;
 pub mod compress;
 pub mod config;
 pub mod db;
@@ -59,6 +60,7 @@ pub async fn build(
     let hsts = config
         .secure_cookies
         .then_some("max-age=63072000; includeSubDomains");
+    let token_users = coalesce::Coalesced::start(crate::auth::db::TokenUsers(db.clone()));
     let state = AppState::new(state::Shared {
         leptos_options: leptos_options.clone(),
         db,
@@ -67,6 +69,7 @@ pub async fn build(
         hashing: Arc::new(tokio::sync::Semaphore::new(4)),
         limiter: Arc::new(limits::RateLimiter::default()),
         list_cache: Arc::default(),
+        token_users,
     });
     let routes = generate_route_list(App);
 

@@ -112,7 +112,7 @@ impl FromRequestParts<AppState> for MaybeUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         if let Some(key) = token_from_headers(&parts.headers)? {
-            return match auth::db::find_user_by_token(&state.db, &key).await? {
+            return match auth::db::find_user_by_token(&state.token_users, &key).await? {
                 Some(user) => Ok(MaybeUser(Some(user))),
                 None => Err(ApiError::NotAuthenticated("Invalid token.".into())),
             };

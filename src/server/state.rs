@@ -36,6 +36,8 @@ pub struct Shared {
     pub limiter: Arc<super::limits::RateLimiter>,
     /// Recent marketplace and API list answers, checked against the data's version.
     pub list_cache: Arc<crate::cars::db::ListCache>,
+    /// The users behind API tokens, looked up many requests to a query.
+    pub token_users: super::coalesce::Coalesced<crate::auth::db::TokenUsers>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -8,6 +8,7 @@ use crate::{
         coalesce::{Coalesced, FoundKeys, Lookup},
         db::{bind_all, on_db, Db, Sql, Stamp},
         group_commit::BoxFuture,
+        security::to_hex,
     },
 };
 use argon2::{
@@ -195,10 +196,6 @@ const TOKEN_BYTES: usize = 20;
 fn token_hash(key: &str) -> String {
     use sha2::{Digest, Sha256};
     to_hex(&Sha256::digest(key.as_bytes()))
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn is_token_shape(key: &str) -> bool {

@@ -35,7 +35,7 @@ pub async fn content_security_policy(mut request: Request, next: Next) -> Respon
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
-    let nonce: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let nonce = to_hex(&bytes);
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let is_html = response
@@ -55,6 +55,18 @@ pub async fn content_security_policy(mut request: Request, next: Next) -> Respon
         }
     }
     response
+}
+
+/// Lowercase hex of `bytes` (nonces, token keys and their hashes), built in one
+/// allocation: it runs on every request.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 /// Inside a page render: makes this request's nonce the one Leptos writes on its scripts.
@@ -153,6 +165,12 @@ pub(crate) fn test_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 #[cfg(test)]
 mod tests {
     use super::{test_headers as headers, *};
+
+    #[test]
+    fn hex_has_two_lowercase_digits_per_byte() {
+        assert_eq!(to_hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
+        assert_eq!(to_hex(&[]), "");
+    }
 
     #[test]
     fn cross_site_requests_are_recognised() {

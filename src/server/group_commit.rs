@@ -12,8 +12,8 @@
 //! breaks a constraint SQLite undoes it whole; the rows are then added one at a time in
 //! one transaction, so only the caller whose row was refused gets the error (SQLite
 //! undoes only the statement that failed, its ABORT rule). Any other failure abandons
-//! the whole transaction and every caller in it hears so. A caller hears "done" only once the
-//! transaction holding its row has committed. A row that arrives alone is still
+//! the whole transaction and every caller in it hears so. A caller hears "done" only
+//! once the transaction holding its row has committed. A row that arrives alone is still
 //! committed at once: nothing waits for company.
 
 use sqlx::{
@@ -141,7 +141,7 @@ async fn write_queue<R: Rows>(
     mut queue: mpsc::Receiver<Queued<R>>,
     stats: Arc<Stats>,
 ) {
-    let mut writer = Writer::new(writer, stats.clone());
+    let mut writer = Writer::new(writer, stats);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Everything queued while the last transaction was written goes into the next.
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -154,11 +154,8 @@ async fn write_queue<R: Rows>(
             // Nothing waiting: other writes may have the connection.
             writer.give_back();
         }
-        match &outcome {
-            Ok(_) => {
-                stats.commits.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(error) => tracing::error!(%error, rows = rows.len(), "a group commit failed"),
+        if let Err(error) = &outcome {
+            tracing::error!(%error, rows = rows.len(), "a group commit failed");
         }
         let answers: Vec<Result<R::Added, sqlx::Error>> = match outcome {
             Ok(added) => added,
@@ -224,7 +221,10 @@ impl Writer {
             // After a failure the connection's transaction state is not known: the pool
             // opens a fresh one for the next batch.
             let _ = conn.close().await;
-        } else if self.turns < MAX_KEPT {
+            return outcome;
+        }
+        self.stats.commits.fetch_add(1, Ordering::Relaxed);
+        if self.turns < MAX_KEPT {
             self.kept = Some(conn);
         }
         outcome

@@ -428,6 +428,54 @@ async fn the_count_of_cars_for_sale_follows_every_change() {
     assert_eq!(check("a seller's account removed").await, 1);
 }
 
+/// The Make filter's choices: each make with a car for sale, once however sellers
+/// spelled its case (the filter ignores case), in alphabetical order.
+#[tokio::test]
+async fn the_make_filter_offers_each_make_for_sale_once_whatever_its_case() {
+    let server = Server::start();
+    let (alice, _) = token_for(&server, "alice").await;
+    let makes = || async {
+        let reply = send(plain_client().post(server.url("/rpc/cars/makes"))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        serde_json::from_value::<Vec<String>>(reply.body).unwrap()
+    };
+    assert_eq!(makes().await, Vec::<String>::new());
+    let mut kia = Value::Null;
+    for make in ["Toyota", "toyota", "TOYOTA", "Honda", "bmw", "Kia", "Audi"] {
+        let created = create(&server, &alice, car(make, "Test", 2015, "5000", 10)).await;
+        if make == "Kia" {
+            kia = created["id"].clone();
+        }
+    }
+    let reply = call(
+        &server,
+        Method::POST,
+        &format!("/api/cars/{kia}/status/"),
+        Some(&alice),
+        Some(json!({"status": "sold"})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let offered = makes().await;
+    let folded: Vec<String> = offered.iter().map(|m| m.to_lowercase()).collect();
+    assert_eq!(
+        folded,
+        ["audi", "bmw", "honda", "toyota"],
+        "one entry per make for sale, sold-only makes left out: {offered:?}"
+    );
+    // Choosing the offered spelling finds the make's cars in every spelling.
+    let toyota = &offered[3];
+    let found = call(
+        &server,
+        Method::GET,
+        &format!("/api/cars/?make={toyota}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(found.body["count"], 3, "{}", found.body);
+}
+
 /// List answers are cached per data version: a repeated search must still see every
 /// change that moves a car into or out of it, or changes its order.
 #[tokio::test]

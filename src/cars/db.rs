@@ -113,29 +113,47 @@ pub struct NewCar {
 /// one statement and one commit (see `group_commit`).
 pub struct NewCars;
 
-/// `INSERT` for `rows` listings, numbered as [`bind_new_cars!`] binds them.
-pub fn insert_cars_sql(rows: usize) -> String {
+/// How a statement marks its parameters; both forms are bound in the same order.
+#[derive(Clone, Copy, Debug)]
+pub enum Params {
+    /// `$1`, `$2`, …: PostgreSQL's form, which SQLite reads too.
+    Numbered,
+    /// `?`, SQLite only. sqlx asks SQLite for each parameter's name to place it, and
+    /// SQLite finds a name by walking the statement's list of names, so a many-row
+    /// `INSERT` with numbered parameters costs a walk per value. Unnamed ones are placed
+    /// in order, with no list to walk.
+    InOrder,
+}
+
+/// `INSERT` for `rows` listings, in the order [`bind_new_cars!`] binds their values.
+pub fn insert_cars_sql(rows: usize, params: Params) -> String {
     let mut sql = String::from(
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, \
          description, photo, image_url, status, created_at, updated_at) VALUES ",
     );
     for row in 0..rows {
-        let first = row * VALUES_PER_CAR;
         sql.push_str(if row == 0 { "(" } else { ", (" });
-        for n in first + 1..first + VALUES_PER_CAR {
-            let _ = write!(sql, "${n}, ");
+        for value in 0..VALUES_PER_CAR {
+            if value > 0 {
+                sql.push_str(", ");
+            }
+            match params {
+                Params::Numbered => {
+                    let _ = write!(sql, "${}", row * VALUES_PER_CAR + value + 1);
+                }
+                Params::InOrder => sql.push('?'),
+            }
         }
-        // The listing's time is both its created and updated time.
-        let _ = write!(sql, "${0}, ${0})", first + VALUES_PER_CAR);
+        sql.push(')');
     }
     sql.push_str(" RETURNING id");
     sql
 }
 
 /// The values bound for each [`NewCar`].
-const VALUES_PER_CAR: usize = 12;
+const VALUES_PER_CAR: usize = 13;
 
-/// Binds each [`NewCar`]'s twelve values, in the order [`insert_cars_sql`] numbers them.
+/// Binds each [`NewCar`]'s thirteen values, in the order [`insert_cars_sql`] lists them.
 macro_rules! bind_new_cars {
     ($query:expr, $rows:expr) => {{
         let mut query = $query;
@@ -152,6 +170,8 @@ macro_rules! bind_new_cars {
                 .bind(&car.photo)
                 .bind(&car.draft.image_url)
                 .bind(car.status.as_str())
+                // The listing's time is both its created and updated time.
+                .bind(car.listed)
                 .bind(car.listed);
         }
         query
@@ -168,7 +188,7 @@ impl Rows for NewCars {
         rows: &'c [NewCar],
     ) -> BoxFuture<'c, Result<Vec<i64>, sqlx::Error>> {
         Box::pin(async move {
-            let sql = insert_cars_sql(rows.len());
+            let sql = insert_cars_sql(rows.len(), Params::InOrder);
             let mut ids: Vec<i64> = bind_new_cars!(sqlx::query_scalar(&sql), rows)
                 .fetch_all(conn)
                 .await?;
@@ -199,7 +219,7 @@ pub async fn insert_car(
         Db::Sqlite { new_cars, .. } => new_cars.add(new).await?,
         // PostgreSQL commits concurrent transactions together itself.
         Db::Postgres { pool } => {
-            let sql = insert_cars_sql(1);
+            let sql = insert_cars_sql(1, Params::Numbered);
             let id = bind_new_cars!(sqlx::query_scalar(&sql), [&new])
                 .fetch_one(pool)
                 .await?;
@@ -357,20 +377,26 @@ pub async fn list_full_cars_by_seller(db: &Db, seller_id: i64) -> Result<Vec<Car
     Ok(rows.into_iter().map(Car::from).collect())
 }
 
-/// Makes that have at least one available car, for the Make filter. A loose index scan:
-/// each step seeks the next make in `cars_status_make_exact`, so the cost grows with the
-/// number of makes, not of cars.
+/// Makes that have at least one available car, for the Make filter, once each however
+/// sellers spelled their case (the filter ignores case too). A loose index scan: each step
+/// seeks the next make in `cars_status_make`, so the cost grows with the number of makes,
+/// not of cars.
 pub async fn list_available_makes(db: &Db) -> Result<Vec<String>, AppError> {
-    Ok(on_db!(db, read |pool| sqlx::query_scalar(
-        "WITH RECURSIVE makes(make) AS ( \
-             SELECT MIN(make) FROM cars WHERE status = 'available' \
+    Ok(on_db!(
+        db,
+        read | pool
+            | sqlx::query_scalar(
+                "WITH RECURSIVE makes(make) AS ( \
+             SELECT MIN(make COLLATE NOCASE) FROM cars WHERE status = 'available' \
              UNION ALL \
-             SELECT (SELECT MIN(c.make) FROM cars c WHERE c.status = 'available' AND c.make > makes.make) \
+             SELECT (SELECT MIN(c.make COLLATE NOCASE) FROM cars c \
+                     WHERE c.status = 'available' AND c.make COLLATE NOCASE > makes.make) \
              FROM makes WHERE makes.make IS NOT NULL) \
          SELECT make FROM makes WHERE make IS NOT NULL ORDER BY make COLLATE NOCASE",
-    )
-    .fetch_all(pool)
-    .await)?)
+            )
+            .fetch_all(pool)
+            .await
+    )?)
 }
 
 /// The search box's words, at most 8. Control characters separate words like spaces
@@ -866,7 +892,7 @@ pub async fn list_available_cars_full(
 mod tests {
     use super::{
         count_sql, fts_query, insert_cars_sql, page_sql, tsquery, walk_in_order, CachedList,
-        ListCache, Search, Window, LIST_CACHE_ENTRIES,
+        ListCache, Params, Search, Window, LIST_CACHE_ENTRIES,
     };
     use crate::cars::model::{CarFilters, OrderField, OrderTerm};
     use crate::server::db::{bind_all, Db, Sql};
@@ -920,11 +946,14 @@ mod tests {
 
     #[test]
     fn listings_added_together_are_numbered_row_after_row() {
-        let sql = insert_cars_sql(2);
+        let sql = insert_cars_sql(2, Params::Numbered);
         assert!(sql.ends_with(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12), \
-             ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24) RETURNING id"
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13), \
+             ($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) RETURNING id"
         ));
+        let sql = insert_cars_sql(2, Params::InOrder);
+        let row = format!("({})", ["?"; 13].join(", "));
+        assert!(sql.ends_with(&format!("VALUES {row}, {row} RETURNING id")));
     }
 
     #[test]

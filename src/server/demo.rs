@@ -6,7 +6,7 @@ use super::{
     media::MediaStore,
 };
 use crate::cars::{
-    db::{bind_new_cars, insert_cars_sql, NewCar},
+    db::{bind_new_cars, insert_cars_sql, NewCar, Params},
     model::{CarDraft, Condition, Status},
 };
 use chrono::{Datelike, Duration, Utc};
@@ -353,7 +353,7 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                     });
                 }
                 // One statement for every listing, as a group commit writes them.
-                let sql = insert_cars_sql(rows.len());
+                let sql = insert_cars_sql(rows.len(), Params::Numbered);
                 let result = bind_new_cars!(sqlx::query(&sql), &rows)
                     .execute(&mut *tx)
                     .await;

@@ -12,11 +12,16 @@ fn main() {
     // SQLite (C) allocates through glibc's malloc, which gives each of the read pool's
     // threads its own arena and keeps what a search freed: at 100,000 cars, peak RSS
     // under load was 116 MB with the default arenas and 85 MB with two.
+    // In WAL mode a read connection drops its whole page cache whenever another has
+    // written, and glibc handed those pages back to the system at once (madvise, with a
+    // TLB flush on every core) only to fault them in again on the next read. Free memory
+    // up to 16 MB now stays in the arena; the peak is unchanged.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[allow(unsafe_code)]
     // SAFETY: called before any other thread exists; mallopt only tunes the allocator.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
     }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

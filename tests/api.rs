@@ -89,6 +89,20 @@ async fn create(server: &Server, token: &str, body: Value) -> Value {
     reply.body
 }
 
+/// Sets a car's status with the seller's token; the API answers 200 with the new status.
+async fn set_status(server: &Server, token: &str, id: impl std::fmt::Display, status: &str) {
+    let reply = call(
+        server,
+        Method::POST,
+        &format!("/api/cars/{id}/status/"),
+        Some(token),
+        Some(json!({"status": status})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["status"], status);
+}
+
 /// Everything stored about cars and tokens, to prove a rejected request changed nothing.
 async fn fingerprint(pool: &AnyPool) -> String {
     // Written to run on both engines (string_agg: SQLite 3.44+, PostgreSQL).
@@ -154,16 +168,7 @@ async fn list_paginates_filters_searches_and_orders_like_drf() {
         .as_i64()
         .unwrap();
     let sold = create(&server, &token, car("Ford", "Sold", 2010, "1000", 5)).await;
-    let reply = call(
-        &server,
-        Method::POST,
-        &format!("/api/cars/{}/status/", sold["id"]),
-        Some(&token),
-        Some(json!({"status": "sold"})),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body["status"], "sold");
+    set_status(&server, &token, &sold["id"], "sold").await;
 
     let page1 = call(&server, Method::GET, "/api/cars/", None, None)
         .await
@@ -389,25 +394,11 @@ async fn the_count_of_cars_for_sale_follows_every_change() {
         ids.push(create(&server, token, car(make, "Test", 2015, "5000", 10)).await["id"].clone());
     }
     assert_eq!(check("four listings").await, 4);
-    let set = |id: &Value, token: &str, status: &'static str| {
-        let (server, path, token) = (&server, format!("/api/cars/{id}/status/"), token.to_owned());
-        async move {
-            let reply = call(
-                server,
-                Method::POST,
-                &path,
-                Some(&token),
-                Some(json!({"status": status})),
-            )
-            .await;
-            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        }
-    };
-    set(&ids[0], &alice, "pending").await;
-    set(&ids[0], &alice, "sold").await;
+    set_status(&server, &alice, &ids[0], "pending").await;
+    set_status(&server, &alice, &ids[0], "sold").await;
     assert_eq!(check("pending then sold").await, 3);
-    set(&ids[0], &alice, "available").await;
-    set(&ids[1], &alice, "available").await;
+    set_status(&server, &alice, &ids[0], "available").await;
+    set_status(&server, &alice, &ids[1], "available").await;
     assert_eq!(check("back on sale, and a no-op").await, 4);
     let reply = call(
         &server,
@@ -419,7 +410,7 @@ async fn the_count_of_cars_for_sale_follows_every_change() {
     .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert_eq!(check("a deletion").await, 3);
-    set(&ids[2], &bob, "sold").await;
+    set_status(&server, &bob, &ids[2], "sold").await;
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(bob_id)
         .execute(&db)
@@ -447,15 +438,7 @@ async fn the_make_filter_offers_each_make_for_sale_once_whatever_its_case() {
             kia = created["id"].clone();
         }
     }
-    let reply = call(
-        &server,
-        Method::POST,
-        &format!("/api/cars/{kia}/status/"),
-        Some(&alice),
-        Some(json!({"status": "sold"})),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    set_status(&server, &alice, &kia, "sold").await;
     let offered = makes().await;
     let folded: Vec<String> = offered.iter().map(|m| m.to_lowercase()).collect();
     assert_eq!(
@@ -523,15 +506,7 @@ async fn a_repeated_search_sees_every_change_to_the_cars() {
     )
     .await;
     assert_eq!(ids(&search().await), vec![second], "no longer a Civic");
-    let reply = call(
-        &server,
-        Method::POST,
-        &format!("/api/cars/{second}/status/"),
-        Some(&token),
-        Some(json!({"status": "sold"})),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK);
+    set_status(&server, &token, second, "sold").await;
     let last = search().await;
     assert_eq!(last["count"], 0, "sold: {last}");
 }

@@ -970,6 +970,57 @@ async fn only_the_owner_changes_a_car_and_everyone_else_gets_the_right_status() 
     );
 }
 
+/// A deleted listing's id is never given to a later listing (SQLite once reused the
+/// largest id), so an old link to it answers 404 rather than showing another car.
+#[tokio::test]
+async fn a_deleted_listings_id_is_never_given_to_another() {
+    let server = Server::start();
+    let (token, _) = token_for(&server, "lena").await;
+    let older = create(
+        &server,
+        &token,
+        car("Skoda", "Octavia", 2016, "6500.00", 140_000),
+    )
+    .await;
+    let newest = create(
+        &server,
+        &token,
+        car("Volvo", "V60", 2018, "14000.00", 90_000),
+    )
+    .await;
+    let newest_id = newest["id"].as_i64().unwrap();
+    let path = format!("/api/cars/{newest_id}/");
+    let deleted = call(&server, Method::DELETE, &path, Some(&token), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+
+    let next = create(
+        &server,
+        &token,
+        car("Toyota", "Yaris", 2019, "9000.00", 60_000),
+    )
+    .await;
+    let next_id = next["id"].as_i64().unwrap();
+    assert!(
+        next_id > newest_id,
+        "the listing created after deleting #{newest_id} got #{next_id}"
+    );
+    assert_ne!(next_id, older["id"].as_i64().unwrap());
+    assert_eq!(
+        call(&server, Method::GET, &path, Some(&token), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let page = plain_client()
+        .get(server.url(&format!("/cars/{newest_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("Yaris"), "the old link shows the new car");
+}
+
 #[tokio::test]
 async fn browser_sessions_work_for_same_site_requests_only() {
     let server = Server::start();

@@ -19,12 +19,18 @@ use sqlx::{
 };
 use std::{str::FromStr, time::Duration};
 
+/// SQLite read connections for queries; the pool keeps two more for the session store.
+const READERS: usize = 8;
+
 #[derive(Clone, Debug)]
 pub enum Db {
     /// The embedded default: one file, one machine.
     Sqlite {
-        /// Reads (and session-store traffic): several connections, WAL lets them run beside a write.
+        /// Session-store traffic, and the connections [`readers`](Self::Sqlite::readers)
+        /// holds. WAL lets reads run beside a write.
         pool: SqlitePool,
+        /// Reads: connections taken from `pool` and kept between queries.
+        readers: crate::server::readers::Readers,
         /// Writes: one connection, so this process's writers queue in order instead of
         /// racing for SQLite's single write lock ("database is locked"). The busy timeout
         /// still covers another process (a second server, a backup) holding the lock.
@@ -43,7 +49,15 @@ pub enum Db {
 macro_rules! on_db {
     ($db:expr, read |$pool:ident| $body:expr) => {
         match $db {
-            $crate::server::db::Db::Sqlite { pool: $pool, .. } => $body,
+            $crate::server::db::Db::Sqlite { readers, .. } => match readers.get().await {
+                Ok(mut reader) => {
+                    let $pool = &mut *reader;
+                    let result = $body;
+                    reader.check(&result);
+                    result
+                }
+                Err(error) => Err(error),
+            },
             $crate::server::db::Db::Postgres { pool: $pool } => $body,
         }
     };
@@ -89,7 +103,7 @@ impl Db {
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(READERS as u32 + 2)
             // No ping before handing out a connection: an embedded connection has no
             // server that could have dropped it, and the ping is a round trip to its
             // thread on every request (sqlx still checks it when it comes back).
@@ -98,6 +112,7 @@ impl Db {
             .await?;
         let new_cars = crate::server::group_commit::WriteQueue::start(writer.clone());
         Ok(Db::Sqlite {
+            readers: crate::server::readers::Readers::new(pool.clone(), READERS),
             pool,
             writer,
             new_cars,

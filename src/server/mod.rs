@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod health;
 pub mod limits;
 pub mod media;
+pub mod readers;
 pub mod rest;
 pub mod security;
 pub mod state;

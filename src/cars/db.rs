@@ -685,6 +685,12 @@ impl ListCache {
         entries.get(key).filter(|e| e.version >= version).cloned()
     }
 
+    /// The answer for `key` computed at any version (to be checked against the data).
+    fn peek(&self, key: &str) -> Option<CachedList> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).cloned()
+    }
+
     fn put(&self, key: String, entry: CachedList) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.get(&key).is_some_and(|e| e.version > entry.version) {
@@ -740,14 +746,6 @@ where
         + Unpin
         + HasId,
 {
-    // The number of cars for sale and the version of the cars table, kept by triggers.
-    let (available, version): (i64, i64) = on_db!(
-        db,
-        read | pool
-            | sqlx::query_as("SELECT available, version FROM car_counts WHERE id = 1")
-                .fetch_one(pool)
-                .await
-    )?;
     let search = Search::new(db, filters);
     let count = filters
         .is_filtered()
@@ -757,6 +755,27 @@ where
     let offset = i64::from(page - 1) * i64::from(window.page_size);
     let page_query = page_sql(db, columns, filters, &search, window, offset);
     let key = format!("{count:?}|{page_query:?}");
+
+    // The number of cars for sale and the version of the cars table, kept by triggers.
+    // A page answered before is read with them, in the same query (one snapshot): if the
+    // cars have not changed since, that is the whole answer.
+    let known = cache.peek(&key).filter(|entry| !entry.ids.is_empty());
+    let (available, version) = match known {
+        Some(entry) => {
+            let (available, version, rows) = cars_with_counts(db, columns, &entry.ids).await?;
+            if entry.version >= version {
+                return Ok((in_order(rows, &entry.ids), entry.total));
+            }
+            (available, version)
+        }
+        None => on_db!(
+            db,
+            read | pool
+                | sqlx::query_as("SELECT available, version FROM car_counts WHERE id = 1")
+                    .fetch_one(pool)
+                    .await
+        )?,
+    };
 
     let mut cached = cache.get(&key, version);
     let mut turn = None;
@@ -826,16 +845,83 @@ where
         rows_query.bind(*id);
     }
     rows_query.push(")");
-    let mut rows: Vec<R> = on_db!(
+    let rows: Vec<R> = on_db!(
         db,
         read | pool
             | bind_all!(sqlx::query_as(&rows_query.text), rows_query)
                 .fetch_all(pool)
                 .await
     )?;
-    // Back in the page's order. A car deleted since its id was read is simply left out.
+    Ok((in_order(rows, &ids), total))
+}
+
+/// Rows back in the page's order. A car deleted since its id was read is simply left out.
+fn in_order<R: HasId>(mut rows: Vec<R>, ids: &[i64]) -> Vec<R> {
     rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id()));
-    Ok((rows, total))
+    rows
+}
+
+/// The cars with these ids (any order), with the number of cars for sale and the version
+/// of the cars table, read in one query. The counts row is always there (LEFT JOIN), so
+/// the counts come back even if none of the cars does.
+async fn cars_with_counts<R>(
+    db: &Db,
+    columns: &str,
+    ids: &[i64],
+) -> Result<(i64, i64, Vec<R>), AppError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let mut sql = Sql::new(format!(
+        "SELECT k.available AS counts_available, k.version AS counts_version, {columns} \
+         FROM car_counts k LEFT JOIN cars c ON c.id IN ("
+    ));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(")");
+    if Reads::row(columns) == Reads::RowAndSeller {
+        sql.push(" LEFT JOIN users u ON u.id = c.seller_id");
+    }
+    sql.push(" WHERE k.id = 1");
+    let rows: Vec<(i64, i64, Option<R>)> = on_db!(
+        db,
+        read | pool
+            | bind_all!(sqlx::query(&sql.text), sql)
+                .try_map(counts_and_car)
+                .fetch_all(pool)
+                .await
+    )?;
+    let Some(&(available, version, _)) = rows.first() else {
+        tracing::error!("the car_counts row is missing");
+        return Err(AppError::Internal);
+    };
+    let cars = rows.into_iter().filter_map(|(_, _, car)| car).collect();
+    Ok((available, version, cars))
+}
+
+/// One row of [`cars_with_counts`]: the counts, and the car if the LEFT JOIN found one.
+fn counts_and_car<Row, R>(row: Row) -> Result<(i64, i64, Option<R>), sqlx::Error>
+where
+    Row: sqlx::Row,
+    R: for<'r> sqlx::FromRow<'r, Row>,
+    for<'a> &'a str: sqlx::ColumnIndex<Row>,
+    i64: for<'r> sqlx::Decode<'r, Row::Database> + sqlx::Type<Row::Database>,
+{
+    let available: i64 = row.try_get("counts_available")?;
+    let version: i64 = row.try_get("counts_version")?;
+    let id: Option<i64> = row.try_get("id")?;
+    let car = match id {
+        Some(_) => Some(R::from_row(&row)?),
+        None => None,
+    };
+    Ok((available, version, car))
 }
 
 /// Row shapes that carry the car's id.

@@ -26,8 +26,8 @@ const READERS: usize = 8;
 pub enum Db {
     /// The embedded default: one file, one machine.
     Sqlite {
-        /// Session-store traffic, and the connections [`readers`](Self::Sqlite::readers)
-        /// holds. WAL lets reads run beside a write.
+        /// Session-store traffic, and the connections `readers` holds. WAL lets reads run
+        /// beside a write.
         pool: SqlitePool,
         /// Reads: connections taken from `pool` and kept between queries.
         readers: crate::server::readers::Readers,
@@ -44,7 +44,8 @@ pub enum Db {
 }
 
 /// Runs a query on whichever engine this process started with. The body is written
-/// once and compiled once per engine, with `$pool` bound to that engine's pool:
+/// once and compiled once per engine, with `$pool` bound to that engine's pool (for a
+/// SQLite read, to a connection lent by [`Readers`](crate::server::readers::Readers)):
 /// `on_db!(db, read |pool| ...)` for reads, `on_db!(db, write |pool| ...)` for writes.
 macro_rules! on_db {
     ($db:expr, read |$pool:ident| $body:expr) => {
@@ -106,7 +107,8 @@ impl Db {
             .max_connections(READERS as u32 + 2)
             // No ping before handing out a connection: an embedded connection has no
             // server that could have dropped it, and the ping is a round trip to its
-            // thread on every request (sqlx still checks it when it comes back).
+            // thread on every request. (sqlx pings it when it comes back, which is why
+            // the read connections stay with `Readers` instead.)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;

@@ -420,7 +420,9 @@ async fn the_count_of_cars_for_sale_follows_every_change() {
 }
 
 /// The Make filter's choices: each make with a car for sale, once however sellers
-/// spelled its case (the filter ignores case), in alphabetical order.
+/// spelled its case (the filter ignores case), in alphabetical order. The marketplace
+/// page gets them with its cars; both answers are kept until the cars change, so each
+/// is asked again after every change.
 #[tokio::test]
 async fn the_make_filter_offers_each_make_for_sale_once_whatever_its_case() {
     let server = Server::start();
@@ -428,8 +430,22 @@ async fn the_make_filter_offers_each_make_for_sale_once_whatever_its_case() {
     let makes = || async {
         let reply = send(plain_client().post(server.url("/rpc/cars/makes"))).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        serde_json::from_value::<Vec<String>>(reply.body).unwrap()
+        let offered = serde_json::from_value::<Vec<String>>(reply.body).unwrap();
+        let filters = json!({ "q": null, "min_price_cents": null, "max_price_cents": null,
+            "min_year": null, "max_year": null, "make": null, "condition": null,
+            "max_mileage_km": null, "sort": "Newest", "page": 1 });
+        let page = send(
+            plain_client()
+                .post(server.url("/rpc/cars/list"))
+                .json(&json!({ "filters": filters })),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert_eq!(page.body["makes"], json!(offered), "the page's Make filter");
+        offered
     };
+    let folded =
+        |offered: &[String]| -> Vec<String> { offered.iter().map(|m| m.to_lowercase()).collect() };
     assert_eq!(makes().await, Vec::<String>::new());
     let mut kia = Value::Null;
     for make in ["Toyota", "toyota", "TOYOTA", "Honda", "bmw", "Kia", "Audi"] {
@@ -438,11 +454,14 @@ async fn the_make_filter_offers_each_make_for_sale_once_whatever_its_case() {
             kia = created["id"].clone();
         }
     }
+    assert_eq!(
+        folded(&makes().await),
+        ["audi", "bmw", "honda", "kia", "toyota"]
+    );
     set_status(&server, &alice, &kia, "sold").await;
     let offered = makes().await;
-    let folded: Vec<String> = offered.iter().map(|m| m.to_lowercase()).collect();
     assert_eq!(
-        folded,
+        folded(&offered),
         ["audi", "bmw", "honda", "toyota"],
         "one entry per make for sale, sold-only makes left out: {offered:?}"
     );

@@ -76,7 +76,7 @@ pub async fn list_cars(filters: CarFilters) -> Result<CarPage, AppError> {
 #[server(prefix = "/rpc", endpoint = "cars/makes")]
 pub async fn list_makes() -> Result<Vec<String>, AppError> {
     let state = crate::server::state::app_state()?;
-    super::db::list_available_makes(&state.db).await
+    super::db::list_available_makes(&state.db, &state.list_cache).await
 }
 
 #[server(prefix = "/rpc", endpoint = "cars/get")]

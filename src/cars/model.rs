@@ -810,6 +810,8 @@ pub struct CarPage {
     pub total: i64,
     pub page: u32,
     pub page_size: u32,
+    /// Every make with a car for sale, whatever the filters: the Make filter's choices.
+    pub makes: Vec<String>,
 }
 
 impl CarPage {
@@ -1128,6 +1130,7 @@ mod tests {
                 total,
                 page: 1,
                 page_size: 24,
+                makes: vec![],
             }
             .page_count()
         };

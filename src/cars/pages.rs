@@ -1,7 +1,7 @@
 //! Car pages: the marketplace, a listing's details, selling, editing, deleting, my listings.
 
 use super::{
-    api::{get_car, list_cars, list_makes, list_my_cars, load_car_form, DeleteCar, SetCarStatus},
+    api::{get_car, list_cars, list_my_cars, load_car_form, DeleteCar, SetCarStatus},
     components::{CarList, OwnerActions, PhotoPlaceholder, SellCarForm},
     model::{
         format_mileage, format_price, group_thousands, CarFilters, CarPage, Condition, Sort,
@@ -58,8 +58,8 @@ pub fn UsedCarsPage() -> impl IntoView {
         let q = query.read();
         CarFilters::from_query(|key| q.get(key))
     });
+    // The page's cars and the Make filter's choices come in one answer.
     let results = Resource::new(move || parsed.get().0, list_cars);
-    let makes = Resource::new(|| (), |_| list_makes());
 
     view! {
         <Title text="Buy Used Cars" />
@@ -75,7 +75,7 @@ pub fn UsedCarsPage() -> impl IntoView {
                 </label>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let makes = makes.await.unwrap_or_default();
+                        let makes = results.await.map(|page| page.makes).unwrap_or_default();
                         let filters = parsed.get().0;
                         view! { <FilterForm filters makes /> }
                     })}

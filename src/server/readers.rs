@@ -65,6 +65,7 @@ impl Readers {
     }
 
     /// How many connections wait, unused, for the next query.
+    #[cfg(test)]
     pub fn idle(&self) -> usize {
         self.inner.idle.lock().expect("not poisoned").len()
     }

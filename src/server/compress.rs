@@ -27,7 +27,8 @@ use tower_http::compression::{
 const MIN_SIZE: usize = 1024;
 /// Brotli quality 4: nginx's default for on-the-fly brotli, and tower-http's.
 const BROTLI_QUALITY: i32 = 4;
-/// gzip level 3: within 3% of level 6's size on `/cars`, in 73% of its time.
+/// gzip level 3: within 3% of level 6's size on `/cars`, in 73% of its time. Level 1
+/// would save about 15 µs a page (2% of the page's server CPU) for 27% more bytes.
 const GZIP_LEVEL: u32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

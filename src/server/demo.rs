@@ -343,7 +343,13 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                         image_url: None,
                     };
                     let photo = &photos[variant(body, colour)];
-                    let name = media.save(photo).await?;
+                    let name = match media.save(photo).await {
+                        Ok(name) => name,
+                        Err(error) => {
+                            delete_photos(media, &rows).await;
+                            return Err(error.into());
+                        }
+                    };
                     rows.push(NewCar {
                         seller_id: seller_ids[n % seller_ids.len()],
                         draft,
@@ -357,13 +363,14 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                 let result = bind_new_cars!(sqlx::query(&sql), &rows)
                     .execute(&mut *tx)
                     .await;
+                let result = match result {
+                    Ok(_) => tx.commit().await,
+                    Err(error) => Err(error),
+                };
                 if let Err(error) = result {
-                    for name in rows.iter().filter_map(|car| car.photo.as_ref()) {
-                        media.delete(name).await;
-                    }
+                    delete_photos(media, &rows).await;
                     return Err(error.into());
                 }
-                tx.commit().await?;
             }
     );
     tracing::info!(
@@ -373,6 +380,14 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
         "demo data seeded"
     );
     Ok(())
+}
+
+/// The photos saved for listings that were not written: the demo data leaves nothing
+/// behind when it fails.
+async fn delete_photos(media: &MediaStore, rows: &[NewCar]) {
+    for name in rows.iter().filter_map(|car| car.photo.as_ref()) {
+        media.delete(name).await;
+    }
 }
 
 fn variant(body: Body, colour: usize) -> usize {
@@ -505,5 +520,41 @@ fn fill_ellipse(img: &mut RgbImage, cx: u32, cy: u32, rx: u32, ry: u32, colour: 
                 img.put_pixel(x, y, colour);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seed_if_empty;
+    use crate::server::{db::Db, media::MediaStore};
+
+    /// The demo data appears whole or not at all: when its listings cannot be written,
+    /// the photos saved for them go too, and so do its sellers.
+    #[tokio::test]
+    async fn a_failed_demo_seed_leaves_no_photos_or_sellers_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        let Db::Sqlite { writer, .. } = &db else {
+            unreachable!("a SQLite database")
+        };
+        sqlx::query(
+            "CREATE TRIGGER refuse_cars BEFORE INSERT ON cars \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .execute(writer)
+        .await
+        .unwrap();
+        let photos = dir.path().join("media");
+        let media = MediaStore::local(photos.clone()).await.unwrap();
+
+        assert!(seed_if_empty(&db, &media).await.is_err());
+        let left = std::fs::read_dir(&photos).unwrap().count();
+        assert_eq!(left, 0, "photos left behind");
+        let sellers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(writer)
+            .await
+            .unwrap();
+        assert_eq!(sellers, 0);
     }
 }

@@ -2,10 +2,12 @@
 #![recursion_limit = "512"]
 
 // mimalloc returns freed memory to the system far better than glibc's per-thread
-// arenas under many concurrent requests (15 s load test peak RSS: 355 MB before, 77 MB after).
+// arenas under many concurrent requests (15 s load test peak RSS: 355 MB before, 77 MB
+// after). A block of 1 MiB or more is a mapping of its own, unmapped when freed
+// (server/memory.rs).
 #[cfg(feature = "ssr")]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: autonexus::server::memory::Allocator = autonexus::server::memory::Allocator;
 
 #[cfg(feature = "ssr")]
 fn main() {

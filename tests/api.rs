@@ -5,7 +5,7 @@ mod common;
 
 use common::{
     fuzz::{self, random_json, random_object, random_text, Rng},
-    png, Server,
+    list_request, png, Server,
 };
 use reqwest::{header, multipart, Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -431,13 +431,10 @@ async fn the_make_filter_offers_each_make_for_sale_once_whatever_its_case() {
         let reply = send(plain_client().post(server.url("/rpc/cars/makes"))).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let offered = serde_json::from_value::<Vec<String>>(reply.body).unwrap();
-        let filters = json!({ "q": null, "min_price_cents": null, "max_price_cents": null,
-            "min_year": null, "max_year": null, "make": null, "condition": null,
-            "max_mileage_km": null, "sort": "Newest", "page": 1 });
         let page = send(
             plain_client()
                 .post(server.url("/rpc/cars/list"))
-                .json(&json!({ "filters": filters })),
+                .json(&list_request(json!({}))),
         )
         .await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);

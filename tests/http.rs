@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{current_user, png, sell, Server, TestData};
+use common::{current_user, list_request, png, sell, Server, TestData};
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -20,13 +20,9 @@ fn car_form(make: &str, model: &str, year: &str, price: &str, mileage: &str) -> 
 }
 
 async fn list(server: &Server, client: &Client, filters: Value) -> Value {
-    let mut body = json!({ "q": null, "min_price_cents": null, "max_price_cents": null, "min_year": null, "max_year": null, "make": null, "condition": null, "max_mileage_km": null, "sort": "Newest", "page": 1 });
-    for (k, v) in filters.as_object().unwrap() {
-        body[k] = v.clone();
-    }
     let res = client
         .post(server.url("/rpc/cars/list"))
-        .json(&json!({ "filters": body }))
+        .json(&list_request(filters))
         .send()
         .await
         .unwrap();

@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod health;
 pub mod limits;
 pub mod media;
+pub mod memory;
 pub mod readers;
 pub mod rest;
 pub mod security;
@@ -67,7 +68,7 @@ pub async fn build(
         db,
         config: Arc::new(config),
         media,
-        hashing: Arc::new(tokio::sync::Semaphore::new(4)),
+        hashing: Arc::new(tokio::sync::Semaphore::new(hashing_slots())),
         limiter: Arc::new(limits::RateLimiter::default()),
         list_cache: Arc::default(),
         token_users,
@@ -191,6 +192,13 @@ pub async fn build(
 
 /// Server functions that fail before their body runs (malformed arguments) answer 500
 /// by default; give them the status their `AppError` stands for (400 for bad input).
+/// How many passwords may be hashed at once: one per core, at most four. A hash keeps
+/// one core busy for its whole time, so more at once only makes each slower, and each
+/// holds 19 MiB while it runs.
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4))
+}
+
 async fn status_from_error_body(response: Response) -> Response {
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;

@@ -30,7 +30,8 @@ pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub media: MediaStore,
-    /// Bounds concurrent password hashing (19 MiB each) so a login flood cannot exhaust memory.
+    /// Bounds concurrent password hashing (19 MiB each, one per core) so a login flood cannot
+    /// exhaust memory.
     pub hashing: Arc<Semaphore>,
     /// Counters behind the rate limits in `config.limits`.
     pub limiter: Arc<super::limits::RateLimiter>,

@@ -428,6 +428,18 @@ pub async fn current_user(server: &Server, client: &Client) -> serde_json::Value
         .unwrap()
 }
 
+/// The body of a `/rpc/cars/list` call: the marketplace's default filters (every car
+/// for sale, newest first, page 1) with the fields in `changes` set.
+pub fn list_request(changes: serde_json::Value) -> serde_json::Value {
+    let mut filters = serde_json::json!({ "q": null, "min_price_cents": null,
+        "max_price_cents": null, "min_year": null, "max_year": null, "make": null,
+        "condition": null, "max_mileage_km": null, "sort": "Newest", "page": 1 });
+    for (field, value) in changes.as_object().expect("changes are a JSON object") {
+        filters[field] = value.clone();
+    }
+    serde_json::json!({ "filters": filters })
+}
+
 pub fn png() -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image::RgbImage::from_pixel(40, 25, image::Rgb([10, 90, 200]))
@@ -438,6 +450,17 @@ pub fn png() -> Vec<u8> {
 
 impl Server {
     /// Kills the process at once (SIGKILL), as a crash or power cut to the process would.
+    /// The server process's resident memory now, in MiB (Linux: /proc).
+    pub fn resident_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status");
+        kib / 1024.0
+    }
+
     pub fn kill_hard(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

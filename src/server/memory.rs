@@ -59,8 +59,7 @@ unsafe impl GlobalAlloc for Allocator {
         if !large::fits(layout) && !large::fits(new_layout) {
             return unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) };
         }
-        // A new block, then a copy: growing a large buffer is rare, and copying is what
-        // mimalloc does for blocks this size too.
+        // A new block, then a copy: large buffers are rarely resized.
         let new_ptr = unsafe { self.alloc(new_layout) };
         if !new_ptr.is_null() {
             // SAFETY: both blocks are at least this long and cannot overlap.

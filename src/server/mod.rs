@@ -190,8 +190,6 @@ pub async fn build(
     Ok(app)
 }
 
-/// Server functions that fail before their body runs (malformed arguments) answer 500
-/// by default; give them the status their `AppError` stands for (400 for bad input).
 /// How many passwords may be hashed at once: one per core, at most four. A hash keeps
 /// one core busy for its whole time, so more at once only makes each slower, and each
 /// holds 19 MiB while it runs.
@@ -199,6 +197,8 @@ fn hashing_slots() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4))
 }
 
+/// Server functions that fail before their body runs (malformed arguments) answer 500
+/// by default; give them the status their `AppError` stands for (400 for bad input).
 async fn status_from_error_body(response: Response) -> Response {
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;

@@ -449,7 +449,6 @@ pub fn png() -> Vec<u8> {
 }
 
 impl Server {
-    /// Kills the process at once (SIGKILL), as a crash or power cut to the process would.
     /// The server process's resident memory now, in MiB (Linux: /proc).
     pub fn resident_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
@@ -461,6 +460,7 @@ impl Server {
         kib / 1024.0
     }
 
+    /// Kills the process at once (SIGKILL), as a crash or power cut to the process would.
     pub fn kill_hard(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

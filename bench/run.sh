@@ -59,8 +59,12 @@ compare() {
   (( deep <= 416 )) || deep=416   # pages stop at 10,000 matches ("More than 10,000 cars")
   local pages=("/cars" "/cars?page=$deep" "/cars?q=toyota&min_price=5000&max_price=20000&min_year=2012&sort=price_asc" "/cars/$car_id")
   : >"$work/pages.txt"
+  # What Chrome sends; the report names the encoding the server answered it with.
+  local accept='gzip, deflate, br, zstd' page_encoding
+  page_encoding=$(curl -fsS -o /dev/null -D - -H 'Accept: text/html' -H "Accept-Encoding: $accept" "http://127.0.0.1:$oport/cars" |
+    awk -F': *' 'tolower($1) == "content-encoding" {sub(/\r$/, "", $2); print $2}')
   for page in "${pages[@]}"; do
-    wrk -t2 -c32 -d10s --timeout 10s -H 'Accept: text/html' -H 'Accept-Encoding: gzip, deflate, br, zstd' -s "$work/peer/bench/report.lua" \
+    wrk -t2 -c32 -d10s --timeout 10s -H 'Accept: text/html' -H "Accept-Encoding: $accept" -s "$work/peer/bench/report.lua" \
       "http://127.0.0.1:$oport$page" | grep -m1 '^WRK_RESULT' | while read -r result; do printf '%s %s\n' "$page" "$result"; done >>"$work/pages.txt"
     sleep 1
   done
@@ -76,9 +80,9 @@ compare() {
 
   mkdir -p "$here/results"
   local report="$here/results/${run_stamp}-${cars}.md"
-  python3 - "$work/django.txt" "$work/ours.txt" "$cars" "$ours_rss" "$django_rss" "$work/pages.txt" "$growth" <<'PY' | tee "$report"
+  python3 - "$work/django.txt" "$work/ours.txt" "$cars" "$ours_rss" "$django_rss" "$work/pages.txt" "$growth" "${page_encoding:-none}" <<'PY' | tee "$report"
 import re, sys
-django, ours, cars, ours_rss, django_rss, pages, growth = sys.argv[1:8]
+django, ours, cars, ours_rss, django_rss, pages, growth, page_encoding = sys.argv[1:9]
 
 def table(path):
     rows = []
@@ -102,7 +106,7 @@ with open(growth, "a") as out:
         print(f"| {name} | {dr[1]} | {orow[1]} | {ratio} | {dr[3]} | {orow[3]} | {errors} |")
         out.write(f"{cars}\t{name}\t{dr[1]}\t{dr[3]}\t{orow[1]}\t{orow[3]}\n")
 print(f"\nPeak RSS: AutoNexus {ours_rss} MB (one process); Django {django_rss} MB (all gunicorn processes).")
-print("\n### AutoNexus HTML pages (server-rendered, compressed as for a browser: gzip), same run\n")
+print(f"\n### AutoNexus HTML pages (server-rendered, asked for as Chrome does, sent as {page_encoding}), same run\n")
 print("| page | req/s | p50 ms | p99 ms | errors |")
 print("|---|---:|---:|---:|---:|")
 for line in open(pages):

@@ -94,6 +94,10 @@ async fn fetch_encoded(server: &Server, path: &str, accept_encoding: &str) -> (S
         "br" => brotli::Decompressor::new(&bytes[..], 4096)
             .read_to_string(&mut text)
             .unwrap(),
+        "zstd" => zstd::Decoder::new(&bytes[..])
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap(),
         _ => std::str::from_utf8(&bytes)
             .map(|t| text.push_str(t))
             .map(|()| 0)
@@ -124,7 +128,8 @@ async fn pages_and_json_arrive_compressed_in_an_encoding_the_client_accepts() {
         assert_eq!(encoding, "identity", "{path}");
         assert!(plain.contains("Corolla"), "{path}: {plain}");
         for (accepted, expected) in [
-            ("gzip, deflate, br, zstd", "gzip"),
+            ("gzip, deflate, br, zstd", "zstd"),
+            ("gzip, deflate, br", "gzip"),
             ("br", "br"),
             ("gzip;q=0, br", "br"),
             ("br;q=0, gzip;q=0", "identity"),

@@ -568,7 +568,7 @@ async fn pages_carry_a_nonce_based_content_security_policy() {
             .unwrap(),
         policy
     );
-    // Pages and API answers are compressed for clients that accept it (gzip first: see
+    // Pages and API answers are compressed for clients that accept it (zstd, then gzip: see
     // `server::compress`; `http.rs` checks each encoding decodes to the answer).
     let compressed = bare_client()
         .get(server.url("/cars"))

@@ -5,7 +5,7 @@ import { jsEnabled } from './helpers';
 // cached for a year without revalidation, and everything compressible sent compressed.
 test('built assets are hashed, immutable and compressed', async ({ request }, info) => {
   test.skip(!jsEnabled(info), 'HTTP only: checked once');
-  // Pages are compressed per request (each has its own nonce): gzip is the cheaper encoder for that.
+  // Pages are compressed per request (each has its own nonce): zstd, then gzip, are the cheaper encoders for that.
   const page = await request.get('/cars', { headers: { 'accept-encoding': 'br, gzip' } });
   expect(page.headers()['content-encoding']).toBe('gzip');
   const brotliOnly = await request.get('/cars', { headers: { 'accept-encoding': 'br' } });
@@ -28,4 +28,17 @@ test('built assets are hashed, immutable and compressed', async ({ request }, in
   // islands keep it to the interactive parts (the sell form).
   expect(scriptBytes, 'JS + WASM bytes sent, brotli').toBeGreaterThan(10_000);
   expect(scriptBytes, 'JS + WASM bytes sent, brotli').toBeLessThanOrEqual(150_000);
+});
+
+// The browser names zstd among the encodings it accepts, so the page comes as zstd (the
+// cheapest of the three for the server to produce) and must still render whole.
+test('a browser gets the marketplace page as zstd and shows all of it', async ({ page }) => {
+  const response = await page.goto('/cars');
+  expect(response, 'the page loads').not.toBeNull();
+  const asked = await response!.request().allHeaders();
+  expect(asked['accept-encoding'], 'what the browser accepts').toContain('zstd');
+  expect((await response!.allHeaders())['content-encoding']).toBe('zstd');
+  await expect(page.getByRole('heading', { level: 1, name: 'Buy Used Cars' })).toBeVisible();
+  // The footer is the end of the document: nothing was cut off.
+  await expect(page.getByRole('contentinfo')).toBeVisible();
 });

@@ -3,12 +3,12 @@
 //! These are complete in memory before they are sent (pages render whole, JSON is
 //! serialised whole), and each page carries its own CSP nonce, so every answer is
 //! compressed afresh: the encoder's speed matters as much as its ratio. Measured on the
-//! 23 kB marketplace page (one core): gzip level 3 gives 3,772 B in 88 µs with zlib-rs
-//! (3,737 B in 131 µs with miniz_oxide, flate2's default), brotli quality 4 (tower-http's
-//! default) 3,537 B in 279 µs, brotli quality 2 3,844 B in 153 µs. So gzip is preferred
-//! for these answers and brotli is used only for clients that refuse gzip. Under wrk on
-//! `/cars` at 100k cars the encoder's share of the server's CPU (perf) went from about
-//! 22% (streaming brotli 4) to 16% (gzip 3, miniz_oxide) to 5% (gzip 3, zlib-rs).
+//! 24 kB search results page (one core, best of 30 rounds of 100): gzip level 3 gives
+//! 3,719 B in 65 µs with zlib-rs, zstd level 3 3,729 B in 28 µs when its context is kept
+//! between answers (40 µs when each answer sets one up). Earlier, on the 23 kB marketplace
+//! page: brotli quality 4 (tower-http's default) 3,537 B in 279 µs, gzip 3 with
+//! miniz_oxide (flate2's default) 131 µs. So zstd is preferred (Chrome, Edge and Firefox
+//! accept it), then gzip, and brotli is used only for clients that accept neither.
 //! Built assets are precompressed at build time (brotli 11) and served as they are.
 
 use axum::{
@@ -17,7 +17,7 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, Method, Response},
     middleware::Next,
 };
-use std::io::Write;
+use std::{cell::RefCell, io::Write};
 use tower_http::compression::{
     predicate::{NotForContentType, Predicate},
     CompressionLayer, DefaultPredicate,
@@ -30,11 +30,15 @@ const BROTLI_QUALITY: i32 = 4;
 /// gzip level 3: within 3% of level 6's size on `/cars`, in 73% of its time. Level 1
 /// would save about 15 µs a page (2% of the page's server CPU) for 27% more bytes.
 const GZIP_LEVEL: u32 = 3;
+/// zstd level 3 (its default): the same size as gzip 3 on our pages. Level 1 would save
+/// about 6 µs a page for 3% more bytes.
+const ZSTD_LEVEL: i32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Encoding {
     Brotli,
     Gzip,
+    Zstd,
 }
 
 impl Encoding {
@@ -42,15 +46,18 @@ impl Encoding {
         HeaderValue::from_static(match self {
             Encoding::Brotli => "br",
             Encoding::Gzip => "gzip",
+            Encoding::Zstd => "zstd",
         })
     }
 }
 
-/// The encoding to answer in: gzip if the client accepts it, else brotli, else none.
-/// `;q=0` refuses a coding; `*` stands for any coding not named.
+/// The encoding to answer in: zstd if the client names it, else gzip, else brotli, else
+/// none. `;q=0` refuses a coding; `*` stands for gzip or brotli, not for zstd, which
+/// older clients that send `*` may not decode.
 fn preferred_encoding(headers: &HeaderMap) -> Option<Encoding> {
     let mut brotli = None;
     let mut gzip = None;
+    let mut zstd = None;
     let mut any = None;
     for value in headers.get_all(header::ACCEPT_ENCODING) {
         let Ok(value) = value.to_str() else { continue };
@@ -64,6 +71,8 @@ fn preferred_encoding(headers: &HeaderMap) -> Option<Encoding> {
                 &mut brotli
             } else if name.eq_ignore_ascii_case("gzip") {
                 &mut gzip
+            } else if name.eq_ignore_ascii_case("zstd") {
+                &mut zstd
             } else if name == "*" {
                 &mut any
             } else {
@@ -72,7 +81,9 @@ fn preferred_encoding(headers: &HeaderMap) -> Option<Encoding> {
             *slot = Some(accepted);
         }
     }
-    if gzip.or(any) == Some(true) {
+    if zstd == Some(true) {
+        Some(Encoding::Zstd)
+    } else if gzip.or(any) == Some(true) {
         Some(Encoding::Gzip)
     } else if brotli.or(any) == Some(true) {
         Some(Encoding::Brotli)
@@ -127,6 +138,27 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
+/// zstd, with one compression context per thread kept between answers: setting one up
+/// costs about a third of compressing a page. `None` if libzstd fails (out of memory).
+fn zstd(data: &[u8]) -> Option<Vec<u8>> {
+    thread_local! {
+        static CONTEXT: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { RefCell::new(None) };
+    }
+    let compressed = CONTEXT.with_borrow_mut(|context| {
+        let mut compressor = match context.take() {
+            Some(compressor) => compressor,
+            None => zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
+        };
+        let compressed = compressor.compress(data);
+        *context = Some(compressor);
+        compressed
+    });
+    compressed
+        .inspect_err(|error| tracing::error!(%error, "zstd compression"))
+        .ok()
+}
+
 /// Compresses rendered answers for clients that accept it; everything else passes on.
 pub async fn compress_rendered(request: Request, next: Next) -> Response<Body> {
     let encoding = preferred_encoding(request.headers());
@@ -159,6 +191,10 @@ pub async fn compress_rendered(request: Request, next: Next) -> Response<Body> {
     let compressed = match encoding {
         Encoding::Brotli => brotli(&bytes),
         Encoding::Gzip => gzip(&bytes),
+        Encoding::Zstd => match zstd(&bytes) {
+            Some(compressed) => compressed,
+            None => return Response::from_parts(parts, Body::from(bytes)),
+        },
     };
     parts
         .headers
@@ -170,7 +206,7 @@ pub async fn compress_rendered(request: Request, next: Next) -> Response<Body> {
 
 #[cfg(test)]
 mod tests {
-    use super::{brotli, gzip, preferred_encoding, Encoding};
+    use super::{brotli, gzip, preferred_encoding, zstd, Encoding};
     use axum::http::{header, HeaderMap, HeaderValue};
     use std::io::Read;
 
@@ -185,12 +221,16 @@ mod tests {
 
     #[test]
     fn the_client_picks_the_encoding() {
-        assert_eq!(accepting("gzip, deflate, br, zstd"), Some(Encoding::Gzip));
+        assert_eq!(accepting("gzip, deflate, br, zstd"), Some(Encoding::Zstd));
+        assert_eq!(accepting("gzip, deflate, br"), Some(Encoding::Gzip));
+        assert_eq!(accepting("zstd;q=0, gzip"), Some(Encoding::Gzip));
+        assert_eq!(accepting("ZSTD"), Some(Encoding::Zstd));
         assert_eq!(accepting("br"), Some(Encoding::Brotli));
         assert_eq!(accepting("br, gzip;q=0"), Some(Encoding::Brotli));
         assert_eq!(accepting("br;q=0, gzip;q=0.5"), Some(Encoding::Gzip));
         assert_eq!(accepting("BR ; q=1.0"), Some(Encoding::Brotli));
         assert_eq!(accepting("*"), Some(Encoding::Gzip));
+        assert_eq!(accepting("*, gzip;q=0, br;q=0"), None);
         assert_eq!(accepting("*, gzip;q=0"), Some(Encoding::Brotli));
         assert_eq!(accepting("gzip;q=0, br;q=0"), None);
         assert_eq!(accepting("identity"), None);
@@ -212,5 +252,18 @@ mod tests {
             .unwrap();
         assert_eq!(decoded, page);
         assert!(brotli(page.as_bytes()).len() < page.len() / 10);
+        // The thread's zstd context is kept between answers: each one still decodes whole,
+        // a large one after a small one and a small one after a large one.
+        let short = "<p>A 2019 Honda Civic, one owner.</p>".repeat(40);
+        for text in [&page, &short, &page.repeat(30), &short] {
+            let compressed = zstd(text.as_bytes()).unwrap();
+            assert!(compressed.len() < text.len() / 4);
+            assert_eq!(
+                zstd::decode_all(&compressed[..]).unwrap(),
+                text.as_bytes(),
+                "{} bytes",
+                text.len()
+            );
+        }
     }
 }

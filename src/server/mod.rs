@@ -145,9 +145,9 @@ pub async fn build(
             // would lock a browser out of it.
             hsts.map(HeaderValue::from_static),
         ))
-        // HTML, CSS, JS, WebAssembly and JSON go out brotli- or gzip-compressed (the hydrate
-        // bundle shrinks to about a third); photos are already compressed and are left alone.
-        // Pages and JSON are compressed whole (see `compress`); the rest as it streams.
+        // HTML, CSS, JS, WebAssembly and JSON go out compressed (the hydrate bundle shrinks to
+        // about a third); photos are already compressed and are left alone. Pages and JSON
+        // are compressed whole, zstd first (see `compress`); the rest as it streams.
         .layer(axum::middleware::from_fn(compress::compress_rendered))
         .layer(compress::streaming_layer())
         // A handler that takes this long is stuck; the client gets 408 rather than waiting forever.

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 /// Field name -> a sentence saying what is wrong with it.
 pub type FieldErrors = BTreeMap<String, String>;
 
+/// What `Retry-After` says when the server is momentarily too busy (503).
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
@@ -30,6 +33,9 @@ pub enum AppError {
     /// Rate limited; the message says when to try again.
     #[error("{0}")]
     TooManyRequests(String),
+    /// Too busy for this right now (503); the client may try again in `RETRY_AFTER_SECS`.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
 }
@@ -59,7 +65,16 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::BadRequest(_) => 400,
             AppError::TooManyRequests(_) => 429,
+            AppError::Unavailable(_) => 503,
             AppError::Internal => 500,
+        }
+    }
+
+    /// Seconds a client should wait before trying again (`Retry-After`), for errors that pass.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::Unavailable(_) => Some(RETRY_AFTER_SECS),
+            _ => None,
         }
     }
 
@@ -119,7 +134,14 @@ mod ssr {
         fn into_response(self) -> axum::response::Response {
             let status = axum::http::StatusCode::from_u16(self.status())
                 .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-            (status, self.to_string()).into_response()
+            let retry_after = self.retry_after();
+            let mut response = (status, self.to_string()).into_response();
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+            response
         }
     }
 }

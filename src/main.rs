@@ -67,6 +67,27 @@ async fn run() {
         println!("{} problem(s) found.", problems.len());
         std::process::exit(if problems.is_empty() { 0 } else { 1 });
     }
+    if std::env::args().nth(1).as_deref() == Some("backup") {
+        let Some(target) = std::env::args().nth(2) else {
+            eprintln!("usage: autonexus backup PATH   (PATH: a new directory for the copy)");
+            std::process::exit(2);
+        };
+        match autonexus::server::backup::run(&config, std::path::Path::new(&target)).await {
+            Ok(manifest) => {
+                println!(
+                    "backup in {target}: {} listings, {} photo files ({} missing from the store)",
+                    manifest.listings,
+                    manifest.files.len(),
+                    manifest.missing.len()
+                );
+                std::process::exit(0);
+            }
+            Err(error) => {
+                eprintln!("backup failed: {error}");
+                std::process::exit(1);
+            }
+        }
+    }
     if config.production && !problems.is_empty() {
         eprintln!("refusing to start in production (AUTONEXUS_ENV=production) with an insecure configuration:");
         for problem in &problems {

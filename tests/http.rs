@@ -832,8 +832,10 @@ async fn login_is_generic_on_failure_and_rotates_the_session() {
     );
     let cookie = res
         .headers()
-        .get(header::SET_COOKIE)
+        .get_all(header::SET_COOKIE)
+        .iter()
         .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("autonexus_session="))
         .unwrap_or_default();
     assert!(cookie.starts_with("autonexus_session="), "{cookie}");
     assert!(

@@ -221,14 +221,17 @@ async fn session_cookies_are_locked_down_and_over_https_take_the_host_prefix() {
         .send()
         .await
         .unwrap();
-    let set_cookie = res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let set_cookie = set_cookie_named(&res, "autonexus_session=");
     assert!(set_cookie.starts_with("autonexus_session="), "{set_cookie}");
     assert!(set_cookie.contains("HttpOnly"));
     assert!(set_cookie.contains("SameSite=Lax"));
     assert!(set_cookie.contains("Path=/"));
+    let device = set_cookie_named(&res, "autonexus_device=");
+    assert!(
+        device.contains("HttpOnly") && device.contains("SameSite=Lax"),
+        "{device}"
+    );
+    assert!(!device.contains("Secure"), "plain HTTP in development");
 
     let https = Server::start_with(&[("COOKIE_SECURE", "1")]);
     let res = bare_client()
@@ -237,10 +240,7 @@ async fn session_cookies_are_locked_down_and_over_https_take_the_host_prefix() {
         .send()
         .await
         .unwrap();
-    let set_cookie = res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let set_cookie = set_cookie_named(&res, "__Host-autonexus_session=");
     assert!(
         set_cookie.starts_with("__Host-autonexus_session="),
         "{set_cookie}"
@@ -249,6 +249,23 @@ async fn session_cookies_are_locked_down_and_over_https_take_the_host_prefix() {
     assert!(set_cookie.contains("HttpOnly"));
     assert!(set_cookie.contains("Path=/"));
     assert!(!set_cookie.contains("Domain="));
+    let device = set_cookie_named(&res, "__Host-autonexus_device=");
+    assert!(
+        device.contains("Secure") && device.contains("Path=/"),
+        "{device}"
+    );
+    assert!(!device.contains("Domain="));
+}
+
+/// The response's `Set-Cookie` header that sets the cookie `name=` starts.
+fn set_cookie_named(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} cookie set"))
+        .to_owned()
 }
 
 #[tokio::test]
@@ -747,5 +764,594 @@ async fn failed_logins_from_one_address_are_throttled_across_accounts() {
             "Too many failed log-in attempts from your network. Try again in 15 minutes."
         ),
         "{body}"
+    );
+}
+
+/// True when the server closed `stream` (end of file or reset) within `within`.
+async fn closed_by_server(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            // An error page or HTTP/2 settings: keep reading until the close.
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn connections_that_send_nothing_are_closed_and_the_cap_keeps_the_server_serving() {
+    let server = Server::start_with(&[("HEADER_TIMEOUT_SECS", "2"), ("MAX_CONNECTIONS", "8")]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let connect = || tokio::net::TcpStream::connect(addr.clone());
+
+    // Opened, then nothing at all.
+    let mut silent = connect().await.unwrap();
+    let start = Instant::now();
+    assert!(closed_by_server(&mut silent, Duration::from_secs(8)).await);
+    assert!(
+        start.elapsed() >= Duration::from_millis(1500),
+        "not before the timeout"
+    );
+
+    // An HTTP/2 preface and SETTINGS, then nothing.
+    use tokio::io::AsyncWriteExt;
+    let mut h2 = connect().await.unwrap();
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    assert!(closed_by_server(&mut h2, Duration::from_secs(8)).await);
+
+    // A kept-alive connection that has had its answer and then goes quiet.
+    let mut idle = connect().await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(closed_by_server(&mut idle, Duration::from_secs(8)).await);
+
+    // Far more silent sockets than the cap: the server holds at most the cap of them
+    // (its descriptors do not grow past it), and a real request is still answered.
+    let before = server.open_files();
+    let mut hoard = Vec::new();
+    for _ in 0..60 {
+        hoard.push(connect().await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let during = server.open_files();
+    assert!(
+        during <= before + 8 + 2,
+        "{during} descriptors open with 60 idle clients (was {before}, cap 8)"
+    );
+    let start = Instant::now();
+    let res = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(start.elapsed() < Duration::from_secs(30));
+    drop(hoard);
+    assert!(server.log().contains("connection cap reached"));
+}
+
+#[tokio::test]
+async fn simultaneous_wrong_passwords_get_no_more_tries_than_the_limit() {
+    let server = Server::start();
+    register(&server, "alice").await;
+    let attempts = (0..15).map(|i| {
+        let server = &server;
+        async move {
+            login(server, "alice", &format!("wrong-password-{i}"))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 10), "{statuses:?}");
+}
+
+/// A browser: keeps its cookies (session and device), follows no redirects.
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn login_as(client: &Client, server: &Server, username: &str, password: &str) -> StatusCode {
+    client
+        .post(server.url("/rpc/auth/login"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before() {
+    let server = Server::start();
+    let owner = browser();
+    let res = owner
+        .post(server.url("/rpc/auth/register"))
+        .form(&[("username", "alice"), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let device = set_cookie_named(&res, "autonexus_device=");
+    assert!(
+        device.contains("HttpOnly") && device.contains("Max-Age="),
+        "{device}"
+    );
+    owner
+        .post(server.url("/rpc/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+
+    // A stranger knows the public username and guesses until the account locks.
+    for i in 0..5 {
+        let status = login(&server, "alice", &format!("guess-{i}"))
+            .await
+            .status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let status = login(&server, "alice", "correct-horse-battery")
+        .await
+        .status();
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "unknown clients are locked out"
+    );
+
+    // The owner's browser is known to the account: it still signs in.
+    let status = login_as(&owner, &server, "alice", "correct-horse-battery").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        owner
+            .post(server.url("/rpc/auth/current_user"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["username"],
+        "alice"
+    );
+    owner
+        .post(server.url("/rpc/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    // Its own failures still count, against its own counter.
+    for i in 0..5 {
+        let status = login_as(&owner, &server, "alice", &format!("typo-{i}")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let status = login_as(&owner, &server, "alice", "correct-horse-battery").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // A device cookie of another account, or a made-up one, is no pass.
+    let forged = bare_client()
+        .post(server.url("/rpc/auth/login"))
+        .header(
+            header::COOKIE,
+            format!("autonexus_device={}", "ab".repeat(20)),
+        )
+        .form(&[("username", "alice"), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_login_limit_counts_the_account_however_its_name_is_written() {
+    let server = Server::start();
+    register(&server, "alice").await;
+    for i in 0..5 {
+        let status = login(&server, "alice", &format!("guess-{i}"))
+            .await
+            .status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let status = login(&server, "ALICE", "correct-horse-battery")
+        .await
+        .status();
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Fullwidth letters: PostgreSQL's case- and width-insensitive collation finds alice,
+    // so the attempt must meet alice's counter; SQLite finds no such user.
+    let status = login(&server, "ａｌｉｃｅ", "correct-horse-battery")
+        .await
+        .status();
+    if server.storage.is_postgres() {
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    } else {
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_form_keeps_only_a_small_copy_in_the_session() {
+    let server = Server::start();
+    let client = server.user("alice").await;
+    let huge = "x".repeat(8 * 1024 * 1024);
+    let res = client
+        .post(server.url("/sell"))
+        .header(header::ACCEPT, "text/html")
+        .multipart(
+            multipart::Form::new()
+                .text("make", "Fiat")
+                .text("model", "Panda")
+                .text("year", "2015")
+                .text("price", "4000")
+                .text("mileage", "60000")
+                .text("description", huge),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let pool = server.db().await;
+    let largest: i64 = sqlx::query_scalar("SELECT CAST(max(length(data)) AS BIGINT) FROM sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(largest < 64 * 1024, "a session row of {largest} bytes");
+    // The form comes back with its error and what fits of the text.
+    let html = server.page_text(&client, "/sell").await;
+    assert!(html.contains("5,000"), "the description's error is shown");
+    assert!(html.contains(&"x".repeat(5_000)));
+    assert!(!html.contains(&"x".repeat(5_001)));
+}
+
+#[tokio::test]
+async fn text_inside_a_textarea_cannot_break_out_of_it() {
+    let server = Server::start();
+    let cookie = register(&server, "alice").await;
+    let mut body = car_json("Panda");
+    let payload =
+        r#"Fine car.</textarea><meta http-equiv="refresh" content="0;url=https://evil.example/">"#;
+    body["description"] = json!(payload);
+    let res = create_by_cookie(&server, &cookie, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let html = bare_client()
+        .get(server.url(&format!("/cars/{id}/edit")))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<textarea"), "the edit form is shown");
+    assert!(!html.contains("<meta http-equiv=\"refresh\""));
+    assert!(html.contains("Fine car.&lt;/textarea&gt;&lt;meta"));
+}
+
+#[tokio::test]
+async fn error_messages_written_into_a_link_are_not_shown() {
+    use base64::Engine;
+    let server = Server::start();
+    let forged = base64::engine::general_purpose::URL_SAFE.encode(
+        json!({"Unauthorized": "Your account is suspended. Call +1 555 0100 to restore it."})
+            .to_string(),
+    );
+    let html = server
+        .page_text(
+            &browser(),
+            &format!("/login?__path=%2Frpc%2Fauth%2Flogin&__err={forged}"),
+        )
+        .await;
+    assert!(html.contains("Log in"));
+    assert!(!html.contains("suspended"), "a forged message was shown");
+
+    // A real failed log-in posted without JavaScript still shows its message.
+    let client = browser();
+    let res = client
+        .post(server.url("/rpc/auth/login"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, server.url("/login"))
+        .form(&[("username", "nobody"), ("password", "wrong-password")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection());
+    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(location.contains("__err="), "{location}");
+    let html = client
+        .get(&location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("don&#x27;t match") || html.contains("don't match"),
+        "{html}"
+    );
+    // The same link opened by anyone else shows nothing.
+    let html = browser()
+        .get(&location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("match an account"));
+}
+
+#[tokio::test]
+async fn a_token_header_does_not_exempt_cookie_requests_from_the_origin_check() {
+    let server = Server::start();
+    let cookie = register(&server, "alice").await;
+    let res = bare_client()
+        .post(server.url("/rpc/auth/logout"))
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .header(header::AUTHORIZATION, "Token 0123456789abcdef")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(who(&server, &cookie).await["username"], "alice");
+    // The API itself, authenticated by a token, is still reachable cross-site.
+    let token: Value = bare_client()
+        .post(server.url("/api/auth/token/"))
+        .json(&json!({"username": "alice", "password": "correct-horse-battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header("sec-fetch-site", "cross-site")
+        .header(
+            header::AUTHORIZATION,
+            format!("Token {}", token["token"].as_str().unwrap()),
+        )
+        .json(&car_json("Panda"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn small_endpoints_refuse_large_bodies_before_reading_them() {
+    let server = Server::start();
+    let big = "x".repeat(256 * 1024);
+    let res = bare_client()
+        .post(server.url("/api/auth/token/"))
+        .json(&json!({"username": "alice", "password": big}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let res = bare_client()
+        .post(server.url("/rpc/auth/login"))
+        .form(&[("username", "alice"), ("password", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let res = bare_client()
+        .post(server.url("/rpc/cars/list"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A listing still takes a long description and a photo.
+    let cookie = register(&server, "alice").await;
+    let mut body = car_json("Panda");
+    body["description"] = json!("y".repeat(5_000));
+    let res = create_by_cookie(&server, &cookie, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// A PNG of `width` x `height` in one colour (compresses to almost nothing).
+fn plain_png(width: u32, height: u32, color: image::ColorType) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    let channels = usize::from(color.channel_count())
+        * usize::from(color.bytes_per_pixel() / color.channel_count());
+    let pixels = vec![90u8; width as usize * height as usize * channels];
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Sub,
+    )
+    .write_image(&pixels, width, height, color.into())
+    .unwrap();
+    out
+}
+
+async fn api_token(server: &Server, name: &str) -> String {
+    register(server, name).await;
+    let token: Value = bare_client()
+        .post(server.url("/api/auth/token/"))
+        .json(&json!({"username": name, "password": "correct-horse-battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    format!("Token {}", token["token"].as_str().unwrap())
+}
+
+fn car_with_photo(photo: Vec<u8>) -> multipart::Form {
+    multipart::Form::new()
+        .text("make", "Fiat")
+        .text("model", "Panda")
+        .text("year", "2015")
+        .text("price", "4000")
+        .text("mileage", "60000")
+        .part(
+            "primary_image",
+            multipart::Part::bytes(photo).file_name("car.png"),
+        )
+}
+
+#[tokio::test]
+async fn photo_uploads_count_against_a_per_user_limit_before_decoding_on_create_and_edit() {
+    let server = Server::start_with(&[("PHOTOS_PER_HOUR", "2")]);
+    let token = api_token(&server, "alice").await;
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::AUTHORIZATION, &token)
+        .multipart(car_with_photo(common::png()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let edit = || {
+        bare_client()
+            .patch(server.url(&format!("/api/cars/{id}/")))
+            .header(header::AUTHORIZATION, &token)
+    };
+    let res = edit()
+        .multipart(multipart::Form::new().part(
+            "primary_image",
+            multipart::Part::bytes(common::png()).file_name("car.png"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // The third photo of the hour: refused before it is decoded, even one that is not an image.
+    let res = edit()
+        .multipart(multipart::Form::new().part(
+            "primary_image",
+            multipart::Part::bytes(b"not an image at all".to_vec()).file_name("car.png"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("uploaded many photos"), "{body}");
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::AUTHORIZATION, &token)
+        .multipart(car_with_photo(common::png()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Text-only edits are not photo uploads.
+    let res = edit().json(&json!({"price": "3900"})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(server.media_files().await, 2, "one photo and its thumbnail");
+}
+
+#[tokio::test]
+async fn three_simultaneous_worst_case_uploads_stay_within_the_memory_budget() {
+    let server = Server::start_with(&[("PHOTOS_PER_HOUR", "100")]);
+    let token = api_token(&server, "alice").await;
+    // 8000 x 6000 with transparency at 8 bits: the largest photo the budget takes.
+    let photo = plain_png(8_000, 6_000, image::ColorType::Rgba8);
+    assert!(photo.len() < 10 * 1024 * 1024);
+    let before = server.resident_mib();
+    let uploads = (0..3).map(|_| {
+        let request = bare_client()
+            .post(server.url("/api/cars/"))
+            .header(header::AUTHORIZATION, &token)
+            .multipart(car_with_photo(photo.clone()));
+        async move { request.send().await.unwrap() }
+    });
+    let answers = futures_util::future::join_all(uploads).await;
+    let mut created = 0;
+    for res in answers {
+        match res.status() {
+            StatusCode::CREATED => created += 1,
+            // Waited too long for a decoding slot: told when to try again.
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+            }
+            other => panic!("{other}: {}", res.text().await.unwrap()),
+        }
+    }
+    assert!(created >= 2, "{created} of 3 stored");
+    let peak = server.peak_resident_mib();
+    // Two pipelines of at most 256 MiB at once, plus the three uploads' bytes.
+    assert!(
+        peak - before < 2.0 * 256.0 + 64.0,
+        "peak {peak:.0} MiB, {before:.0} MiB before"
+    );
+    eprintln!("three 48 MP uploads: peak RSS {peak:.0} MiB ({before:.0} MiB before)");
+    // The audit's photo: refused from its header, with a message saying why.
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::AUTHORIZATION, &token)
+        .multipart(car_with_photo(plain_png(
+            6_900,
+            6_900,
+            image::ColorType::Rgba16,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("too much memory"), "{body}");
+}
+
+#[tokio::test]
+async fn concurrent_photo_replacements_leave_no_orphaned_files() {
+    let server = Server::start_with(&[("PHOTOS_PER_HOUR", "100")]);
+    let token = api_token(&server, "alice").await;
+    let res = bare_client()
+        .post(server.url("/api/cars/"))
+        .header(header::AUTHORIZATION, &token)
+        .multipart(car_with_photo(common::png()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let edits = (0..8).map(|_| {
+        let request = bare_client()
+            .patch(server.url(&format!("/api/cars/{id}/")))
+            .header(header::AUTHORIZATION, &token)
+            .multipart(multipart::Form::new().part(
+                "primary_image",
+                multipart::Part::bytes(common::png()).file_name("car.png"),
+            ));
+        async move { request.send().await.unwrap().status() }
+    });
+    for status in futures_util::future::join_all(edits).await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(
+        server.media_files().await,
+        2,
+        "only the last photo and its thumbnail remain"
     );
 }

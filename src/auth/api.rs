@@ -56,6 +56,52 @@ pub mod session {
             .ok_or_else(AppError::login_required)
     }
 
+    /// The device cookie (see `auth::db::authenticate`): `__Host-` prefixed over HTTPS,
+    /// like the session cookie.
+    fn device_cookie_name(state: &AppState) -> &'static str {
+        if state.config.secure_cookies {
+            "__Host-autonexus_device"
+        } else {
+            "autonexus_device"
+        }
+    }
+
+    /// How long a browser stays known to an account after its last sign-in.
+    const DEVICE_COOKIE_DAYS: i64 = 365;
+
+    /// This request's device cookie, if it sent one.
+    pub fn device_cookie(state: &AppState) -> Option<String> {
+        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+        let name = device_cookie_name(state);
+        parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(tower_sessions::cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == name)
+            .map(|cookie| cookie.value().to_owned())
+    }
+
+    /// Sends the browser its device cookie for the account it signed in to.
+    pub fn set_device_cookie(state: &AppState, value: String) {
+        use tower_sessions::cookie::{time::Duration, Cookie, SameSite};
+        let cookie = Cookie::build((device_cookie_name(state), value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(state.config.secure_cookies)
+            .max_age(Duration::days(DEVICE_COOKIE_DAYS))
+            .build();
+        if let (Some(response), Ok(header)) = (
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&cookie.to_string()),
+        ) {
+            response.append_header(http::header::SET_COOKIE, header);
+        }
+    }
+
     /// Starts a signed-in session under a fresh id (no session fixation).
     pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
         session.cycle_id().await.map_err(|_| AppError::Internal)?;
@@ -106,7 +152,7 @@ pub async fn register(
             state
                 .limiter
                 .take(
-                    &format!("register:{client}"),
+                    &format!("register:{}", crate::server::limits::address_key(client)),
                     state.config.limits.registrations_per_address,
                 )
                 .map_err(|wait| {
@@ -118,6 +164,7 @@ pub async fn register(
             let hash = db::hash_password(&state, password).await?;
             let user = db::insert_user(&state.db, &username, email.as_deref(), &hash).await?;
             tracing::info!(user_id = user.id, "registered");
+            session::set_device_cookie(&state, db::remember_device(&state.db, user.id).await?);
             session::log_in(&session::current_session().await?, &user).await?;
             leptos_axum::redirect(&model::safe_next(next.as_deref()));
             Ok(())
@@ -142,9 +189,15 @@ pub async fn login(
                 )
             };
             let client = crate::server::state::request_ip(&state);
-            let user = db::authenticate(&state, client, &username, password)
-                .await?
-                .ok_or_else(wrong)?;
+            let device = session::device_cookie(&state);
+            let signed_in =
+                db::authenticate(&state, client, device.as_deref(), &username, password)
+                    .await?
+                    .ok_or_else(wrong)?;
+            let user = signed_in.user;
+            if !signed_in.known_device {
+                session::set_device_cookie(&state, db::remember_device(&state.db, user.id).await?);
+            }
             session::log_in(&session::current_session().await?, &user).await?;
             tracing::info!(user_id = user.id, "logged in");
             leptos_axum::redirect(&model::safe_next(next.as_deref()));

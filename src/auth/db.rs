@@ -137,17 +137,35 @@ pub async fn verify_password(
     .map_err(|_| AppError::Internal)
 }
 
+/// Who signed in, and whether they did so from a browser already known to the account.
+#[derive(Debug)]
+pub struct Authenticated {
+    pub user: User,
+    /// The request carried this account's device cookie (`remember_device` need not issue one).
+    pub known_device: bool,
+}
+
 /// The user with this username and password, or `None`. An unknown username
 /// costs the same argon2 verification as a wrong password (no enumeration by timing).
-/// Failed attempts are limited per account and per client address; once a limit is
-/// reached the answer is `TooManyRequests` without checking the password at all.
+///
+/// Failed attempts are limited per client address (IPv6 by /64) and per account, the
+/// account counted by its id (however its name was spelled). Each attempt takes its
+/// place in both windows *before* the password is checked, so a burst of simultaneous
+/// guesses gets no more tries than the limit; a successful log-in gives its places back.
+/// Once a limit is reached the answer is `TooManyRequests` without checking the password.
+///
+/// `device` is the browser's device cookie (OWASP's advice against lockout abuse): a
+/// browser that has signed in to this account before has a counter of its own, so the
+/// owner is not locked out by a stranger's failures; unknown clients share the
+/// account's counter.
 pub async fn authenticate(
     state: &AppState,
     client: std::net::IpAddr,
+    device: Option<&str>,
     username: &str,
     password: String,
-) -> Result<Option<User>, AppError> {
-    use crate::server::limits::too_many;
+) -> Result<Option<Authenticated>, AppError> {
+    use crate::server::limits::{address_key, too_many};
     let username = username.trim();
     if username.is_empty()
         || password.is_empty()
@@ -157,37 +175,100 @@ pub async fn authenticate(
         return Ok(None);
     }
     let limits = state.config.limits;
-    let account_key = format!("login-account:{}", username.to_lowercase());
-    let address_key = format!("login-address:{client}");
+    let address = format!("login-address:{}", address_key(client));
     state
         .limiter
-        .check(&account_key, limits.login_failures_per_account)
-        .map_err(|wait| too_many("Too many failed log-in attempts for this account.", wait))?;
-    state
-        .limiter
-        .check(&address_key, limits.login_failures_per_address)
+        .take(&address, limits.login_failures_per_address)
         .map_err(|wait| too_many("Too many failed log-in attempts from your network.", wait))?;
-    let (user, hash) = match find_credentials(&state.db, username).await? {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
-    let ok = verify_password(state, password, hash).await?;
-    match user.filter(|_| ok) {
-        Some(user) => {
-            state.limiter.clear(&account_key);
-            Ok(Some(user))
+    let mut account = None;
+    let result: Result<Option<Authenticated>, AppError> = async {
+        let (user, hash) = match find_credentials(&state.db, username).await? {
+            Some((user, hash)) => (Some(user), Some(hash)),
+            None => (None, None),
+        };
+        let device_hash = device.filter(|d| is_token_shape(d)).map(token_hash);
+        let known_device = match (&user, &device_hash) {
+            (Some(user), Some(hash)) => is_known_device(&state.db, user.id, hash).await?,
+            _ => false,
+        };
+        let key = match (&user, device_hash) {
+            (Some(_), Some(hash)) if known_device => format!("login-device:{hash}"),
+            (Some(user), _) => format!("login-account:{}", user.id),
+            (None, _) => format!("login-unknown:{}", username.to_lowercase()),
+        };
+        state
+            .limiter
+            .take(&key, limits.login_failures_per_account)
+            .map_err(|wait| too_many("Too many failed log-in attempts for this account.", wait))?;
+        account = Some(key);
+        let ok = verify_password(state, password, hash).await?;
+        Ok(user
+            .filter(|_| ok)
+            .map(|user| Authenticated { user, known_device }))
+    }
+    .await;
+    match &result {
+        Ok(Some(_)) => {
+            state.limiter.refund(&address);
+            if let Some(account) = &account {
+                state.limiter.clear(account);
+            }
         }
-        None => {
-            tracing::info!(%client, "failed log-in");
-            state
-                .limiter
-                .record(&account_key, limits.login_failures_per_account);
-            state
-                .limiter
-                .record(&address_key, limits.login_failures_per_address);
-            Ok(None)
+        Ok(None) => tracing::info!(%client, "failed log-in"),
+        // Not a failed guess: the reservations are given back.
+        Err(_) => {
+            state.limiter.refund(&address);
+            if let Some(account) = &account {
+                state.limiter.refund(account);
+            }
         }
     }
+    result
+}
+
+/// True when `token_hash` is a device cookie issued to this user.
+async fn is_known_device(db: &Db, user_id: i64, token_hash: &str) -> Result<bool, AppError> {
+    Ok(on_db!(
+        db,
+        read | pool
+            | sqlx::query_scalar::<_, i64>(
+                "SELECT 1 FROM known_devices WHERE token_hash = $1 AND user_id = $2",
+            )
+            .bind(token_hash)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+    )?
+    .is_some())
+}
+
+/// Issues a device cookie for a browser that just signed in to `user_id`, and returns
+/// its value (only its hash is stored).
+pub async fn remember_device(db: &Db, user_id: i64) -> Result<String, AppError> {
+    let key = random_key();
+    on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query(
+                "INSERT INTO known_devices (token_hash, user_id, created_at) VALUES ($1, $2, $3)"
+            )
+            .bind(token_hash(&key))
+            .bind(user_id)
+            .bind(Stamp::now())
+            .execute(pool)
+            .await
+            .map(|_| ())
+    )?;
+    Ok(key)
+}
+
+/// 160 random bits as 40 lowercase hex characters (API tokens, device cookies).
+fn random_key() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut bytes = [0u8; TOKEN_BYTES];
+    OsRng.fill_bytes(&mut bytes);
+    to_hex(&bytes)
 }
 
 /// API token keys: 40 lowercase hex characters (160 random bits), as DRF's are.
@@ -204,10 +285,7 @@ fn is_token_shape(key: &str) -> bool {
 
 /// Issues a new API token for the user and returns its key (the only time it is seen).
 pub async fn create_api_token(db: &Db, user_id: i64) -> Result<String, AppError> {
-    use argon2::password_hash::rand_core::RngCore;
-    let mut bytes = [0u8; TOKEN_BYTES];
-    OsRng.fill_bytes(&mut bytes);
-    let key = to_hex(&bytes);
+    let key = random_key();
     on_db!(
         db,
         write

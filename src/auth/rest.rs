@@ -67,9 +67,11 @@ pub async fn obtain_token(
     let (Some(username), Some(password)) = (username, password) else {
         return Err(AppError::Validation(errors).into());
     };
-    let user = db::authenticate(&state, client, &username, password)
+    // API clients carry no device cookie: they count against the account's limit.
+    let user = db::authenticate(&state, client, None, &username, password)
         .await?
-        .ok_or_else(|| ApiError::NonField("Unable to log in with provided credentials.".into()))?;
+        .ok_or_else(|| ApiError::NonField("Unable to log in with provided credentials.".into()))?
+        .user;
     let token = db::create_api_token(&state.db, user.id).await?;
     tracing::info!(user_id = user.id, "API token issued");
     Ok(Json(TokenResponse { token }))

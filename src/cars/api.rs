@@ -41,11 +41,24 @@ pub mod flash {
         pub errors: FieldErrors,
     }
 
+    /// The most a flash may add to a session, in bytes of JSON. The session row is read
+    /// on every request for up to two weeks: a rejected form must not make it large.
+    pub const MAX_BYTES: usize = 32 * 1024;
+
+    /// Keeps the rejected form for the next page: each field cut to its limit, and the
+    /// form left out altogether (the errors kept) should it still be over `MAX_BYTES`.
     pub async fn put(session: &Session, flash: Flash) -> Result<(), AppError> {
-        session
-            .insert(KEY, flash)
-            .await
-            .map_err(|_| AppError::Internal)
+        let mut flash = Flash {
+            form: flash.form.truncated(),
+            ..flash
+        };
+        if serde_json::to_vec(&flash).map_or(true, |json| json.len() > MAX_BYTES) {
+            flash.form = CarForm::default();
+        }
+        session.insert(KEY, flash).await.map_err(|error| {
+            tracing::error!(%error, "could not keep the form in the session");
+            AppError::Internal
+        })
     }
 
     pub async fn take(session: &Session, car_id: Option<i64>) -> Option<Flash> {

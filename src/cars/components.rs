@@ -4,7 +4,7 @@ use super::{
     api::{CarFormState, SetCarStatus},
     model::{format_mileage, format_price, CarSummary, Condition, Status},
 };
-use crate::ui::FieldError;
+use crate::ui::{FieldError, TextArea};
 use leptos::prelude::*;
 
 /// One listing in a grid. The whole card is a single link.
@@ -387,16 +387,15 @@ pub fn SellCarForm(
             </div>
             <div class="field">
                 <label for="car-description">"Description"</label>
-                <textarea
-                    id="car-description"
-                    name="description"
-                    rows="6"
-                    maxlength="5000"
-                    aria-invalid=invalid("description")
-                    aria-describedby="car-description-hint car-description-error"
-                >
-                    {form.description}
-                </textarea>
+                <TextArea
+                    value=form.description
+                    attr:id="car-description"
+                    attr:name="description"
+                    attr:rows="6"
+                    attr:maxlength="5000"
+                    attr:aria-invalid=invalid("description")
+                    attr:aria-describedby="car-description-hint car-description-error"
+                />
                 <p class="hint" id="car-description-hint">
                     "History, extras, anything a buyer should know (up to 5,000 characters)"
                 </p>

@@ -252,35 +252,68 @@ pub async fn insert_car(
     })
 }
 
-/// Updates the listing's fields. `photo`: `Some` replaces the stored photo name.
+/// The column updates of an edit, binding `$1`..`$10` (the photo is `$9`: kept when null).
+const UPDATE_CAR_SET: &str = "make = $1, model = $2, year = $3, price_cents = $4, mileage_km = $5, \
+     condition = $6, description = $7, image_url = $8, photo = COALESCE($9, cars.photo), updated_at = $10";
+
+macro_rules! bind_car_update {
+    ($query:expr, $car:expr, $photo:expr, $id:expr) => {
+        $query
+            .bind(&$car.make)
+            .bind(&$car.model)
+            .bind($car.year)
+            .bind($car.price_cents)
+            .bind($car.mileage_km)
+            .bind($car.condition.as_str())
+            .bind(&$car.description)
+            .bind(&$car.image_url)
+            .bind($photo)
+            .bind(Stamp::now())
+            .bind($id)
+    };
+}
+
+/// Replaces a listing's fields, and its photo when `photo` is given. Returns the photo
+/// that was replaced, for the caller to remove from the store. The old name is read in
+/// the same atomic step as the write (PostgreSQL: one `UPDATE … FROM (… FOR UPDATE)
+/// RETURNING` statement; SQLite: one transaction on its single writer), so edits racing
+/// to replace the photo each learn the name they really replaced: no file is orphaned.
 pub async fn update_car(
     db: &Db,
     id: i64,
     car: &CarDraft,
     photo: Option<&str>,
-) -> Result<(), AppError> {
-    let result = on_db!(db, write |pool| sqlx::query(
-        "UPDATE cars SET make = $1, model = $2, year = $3, price_cents = $4, mileage_km = $5, condition = $6, \
-         description = $7, image_url = $8, photo = COALESCE($9, photo), updated_at = $10 WHERE id = $11",
-    )
-    .bind(&car.make)
-    .bind(&car.model)
-    .bind(car.year)
-    .bind(car.price_cents)
-    .bind(car.mileage_km)
-    .bind(car.condition.as_str())
-    .bind(&car.description)
-    .bind(&car.image_url)
-    .bind(photo)
-    .bind(Stamp::now())
-    .bind(id)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected()))?;
-    if result == 0 {
-        return Err(AppError::not_found());
-    }
-    Ok(())
+) -> Result<Option<String>, AppError> {
+    let replaced: Option<Option<String>> = match db {
+        Db::Postgres { pool } => {
+            let sql = format!(
+                "UPDATE cars SET {UPDATE_CAR_SET} \
+                 FROM (SELECT id, photo FROM cars WHERE id = $11 FOR UPDATE) AS old \
+                 WHERE cars.id = old.id RETURNING old.photo"
+            );
+            bind_car_update!(sqlx::query_scalar(&sql), car, photo, id)
+                .fetch_optional(pool)
+                .await?
+        }
+        Db::Sqlite { writer, .. } => {
+            let mut tx = writer.begin().await?;
+            let old: Option<Option<String>> =
+                sqlx::query_scalar("SELECT photo FROM cars WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if old.is_some() {
+                let sql = format!("UPDATE cars SET {UPDATE_CAR_SET} WHERE id = $11");
+                bind_car_update!(sqlx::query(&sql), car, photo, id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            old
+        }
+    };
+    let replaced = replaced.ok_or_else(AppError::not_found)?;
+    Ok(replaced.filter(|_| photo.is_some()))
 }
 
 pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<(), AppError> {

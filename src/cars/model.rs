@@ -203,6 +203,29 @@ impl CarForm {
         }
     }
 
+    /// The form with each field cut to its longest valid length: what is worth keeping when
+    /// a rejected form is shown again (it waits in the session, which must stay small).
+    pub fn truncated(mut self) -> Self {
+        fn cut(text: &mut String, max_chars: usize) {
+            if let Some((at, _)) = text.char_indices().nth(max_chars) {
+                text.truncate(at);
+            }
+        }
+        for (field, max) in [
+            (&mut self.make, MAX_TEXT),
+            (&mut self.model, MAX_TEXT),
+            (&mut self.year, MAX_TEXT),
+            (&mut self.price, MAX_TEXT),
+            (&mut self.mileage, MAX_TEXT),
+            (&mut self.condition, MAX_TEXT),
+            (&mut self.description, MAX_DESCRIPTION),
+            (&mut self.image_url, MAX_URL),
+        ] {
+            cut(field, max);
+        }
+        self
+    }
+
     /// Validates every field, collecting one message per bad field.
     /// `current_year` bounds the model year (next year's models are allowed).
     pub fn validate(&self, current_year: i32) -> Result<CarDraft, FieldErrors> {
@@ -1138,5 +1161,21 @@ mod tests {
         assert_eq!(page(24), 1);
         assert_eq!(page(25), 2);
         assert_eq!(page(240), 10);
+    }
+
+    #[test]
+    fn a_form_kept_for_showing_again_is_cut_to_each_fields_limit() {
+        let form = CarForm {
+            make: "M".repeat(MAX_TEXT * 50),
+            description: "é".repeat(MAX_DESCRIPTION + 10),
+            image_url: "https://x/".repeat(MAX_URL),
+            year: "2019".into(),
+            ..Default::default()
+        }
+        .truncated();
+        assert_eq!(form.make.chars().count(), MAX_TEXT);
+        assert_eq!(form.description.chars().count(), MAX_DESCRIPTION);
+        assert_eq!(form.image_url.chars().count(), MAX_URL);
+        assert_eq!(form.year, "2019", "short fields are kept whole");
     }
 }

@@ -297,6 +297,7 @@ pub async fn list(
 async fn read_car(
     request: Request,
     state: &AppState,
+    uploader: &crate::auth::model::User,
     base: CarForm,
 ) -> ApiResult<(
     super::model::CarDraft,
@@ -320,7 +321,7 @@ async fn read_car(
             None => {}
         }
     }
-    match car_forms::validate(&form, input.photo, "primary_image").await {
+    match car_forms::validate(state, uploader, &form, input.photo, "primary_image").await {
         Ok(valid) if type_errors.is_empty() => Ok(valid),
         Ok(_) => Err(AppError::Validation(type_errors).into()),
         Err(AppError::Validation(mut errors)) => {
@@ -361,7 +362,9 @@ pub async fn create(
     request: Request,
 ) -> ApiResult<Response> {
     let base = base_url(&state, request.headers());
-    let (draft, photo) = read_car(request, &state, CarForm::default()).await?;
+    // The hourly listing limit is known before the body is read and its photo decoded.
+    service::check_listing_limit(&state, &user)?;
+    let (draft, photo) = read_car(request, &state, &user, CarForm::default()).await?;
     let car = service::create_listing(&state, &user, &draft, photo.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(ApiCar::new(car, &base))).into_response())
 }
@@ -426,7 +429,7 @@ pub async fn retrieve(
 /// Checks ownership, then applies the body over `base(car)` and stores it.
 async fn update(
     state: AppState,
-    user_id: i64,
+    user: crate::auth::model::User,
     id: String,
     request: Request,
     base: fn(&Car) -> CarForm,
@@ -434,12 +437,12 @@ async fn update(
     let id = parse_id(&id)?;
     let headers = request.headers().clone();
     // Permission before the body, as DRF: 404 unknown, 403 not the seller.
-    let old_photo = service::owned_car(&state, user_id, id).await?;
+    service::owned_car(&state, user.id, id).await?;
     let car = db::find_car_by_id(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
-    let (draft, photo) = read_car(request, &state, base(&car)).await?;
-    service::update_listing(&state, id, &draft, photo.as_ref(), old_photo).await?;
+    let (draft, photo) = read_car(request, &state, &user, base(&car)).await?;
+    service::update_listing(&state, id, &draft, photo.as_ref()).await?;
     Ok(Json(load(&state, &headers, id).await?))
 }
 
@@ -471,7 +474,7 @@ pub async fn replace(
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<Json<ApiCar>> {
-    update(state, user.id, id, request, |car| {
+    update(state, user, id, request, |car| {
         let mut form = CarForm::from_car(car);
         for name in CarForm::REQUIRED {
             form.set(name, String::new());
@@ -509,7 +512,7 @@ pub async fn partial_update(
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<Json<ApiCar>> {
-    update(state, user.id, id, request, CarForm::from_car).await
+    update(state, user, id, request, CarForm::from_car).await
 }
 
 /// Delete a listing (owner only)

@@ -27,6 +27,26 @@ pub async fn owned_car(
     Ok(photo)
 }
 
+fn listing_limit_key(seller: &User) -> String {
+    format!("listings:{}", seller.id)
+}
+
+fn too_many_listings(wait: std::time::Duration) -> AppError {
+    crate::server::limits::too_many("You have listed many cars in the last hour.", wait)
+}
+
+/// `TooManyRequests` when the seller has used up the hourly listing limit: checked before
+/// an upload is read (and its photo decoded); `create_listing` takes the place.
+pub fn check_listing_limit(state: &AppState, seller: &User) -> Result<(), AppError> {
+    state
+        .limiter
+        .check(
+            &listing_limit_key(seller),
+            state.config.limits.listings_per_seller,
+        )
+        .map_err(too_many_listings)
+}
+
 /// Stores the photo (if any), then the listing; if the row fails, the photo goes too.
 /// Returns the listing as stored.
 pub async fn create_listing(
@@ -38,12 +58,10 @@ pub async fn create_listing(
     state
         .limiter
         .take(
-            &format!("listings:{}", seller.id),
+            &listing_limit_key(seller),
             state.config.limits.listings_per_seller,
         )
-        .map_err(|wait| {
-            crate::server::limits::too_many("You have listed many cars in the last hour.", wait)
-        })?;
+        .map_err(too_many_listings)?;
     let photo_name = store_photo(state, photo).await?;
     match db::insert_car(&state.db, seller, draft, photo_name.as_deref()).await {
         Ok(car) => {
@@ -58,20 +76,17 @@ pub async fn create_listing(
 }
 
 /// Replaces the listing's fields, and its photo when a new one is given
-/// (the old file is removed only after the row points at the new one).
+/// (the replaced file is removed only after the row points at the new one).
 pub async fn update_listing(
     state: &AppState,
     car_id: i64,
     draft: &CarDraft,
     photo: Option<&CheckedPhoto>,
-    old_photo: Option<String>,
 ) -> Result<(), AppError> {
     let photo_name = store_photo(state, photo).await?;
     match db::update_car(&state.db, car_id, draft, photo_name.as_deref()).await {
-        Ok(()) => {
-            if photo_name.is_some() {
-                discard_photo(state, old_photo).await;
-            }
+        Ok(replaced) => {
+            discard_photo(state, replaced).await;
             tracing::info!(car_id, "listing updated");
             Ok(())
         }

@@ -4,7 +4,7 @@
 
 use super::{media, state::AppState};
 use crate::{
-    auth::api::session::user_from_session,
+    auth::{api::session::user_from_session, model::User},
     cars::{
         api::{current_year, flash},
         model::{CarDraft, CarForm},
@@ -82,7 +82,13 @@ pub async fn read_submission(
 
 /// Validates the text fields and the photo together, so every problem is reported at once.
 /// `photo_field` names the field photo errors are reported under.
+///
+/// A photo counts against the uploader's hourly photo limit *before* it is decoded
+/// (decoding is the costly part, on create and on edit alike), and is then decoded in
+/// one of the server's few decoding slots.
 pub async fn validate(
+    state: &AppState,
+    uploader: &User,
     form: &CarForm,
     photo: Option<Vec<u8>>,
     photo_field: &str,
@@ -92,8 +98,19 @@ pub async fn validate(
         .validate(current_year())
         .map_err(|e| errors.extend(e))
         .ok();
+    if photo.is_some() {
+        state
+            .limiter
+            .take(
+                &format!("photo-uploads:{}", uploader.id),
+                state.config.limits.photo_uploads_per_user,
+            )
+            .map_err(|wait| {
+                super::limits::too_many("You have uploaded many photos in the last hour.", wait)
+            })?;
+    }
     let photo = match photo {
-        Some(bytes) => match media::check_photo_off_thread(bytes).await? {
+        Some(bytes) => match media::check_photo_off_thread(bytes, &state.decoding).await? {
             Ok(photo) => Some(photo),
             Err(message) => {
                 errors.insert(photo_field.into(), message);
@@ -169,6 +186,8 @@ impl Post<'_> {
     /// Reads and validates the form; `base` is what fields not sent keep.
     async fn read(
         &self,
+        state: &AppState,
+        user: &User,
         multipart: Multipart,
         base: CarForm,
     ) -> Result<(CarForm, CarDraft, Option<media::CheckedPhoto>), (AppError, CarForm)> {
@@ -176,7 +195,7 @@ impl Post<'_> {
             .await
             .map_err(|e| (self.read_error(e), base.clone()))?;
         let form = submission.apply_to(base);
-        match validate(&form, submission.photo, "photo").await {
+        match validate(state, user, &form, submission.photo, "photo").await {
             Ok((draft, photo)) => Ok((form, draft, photo)),
             Err(error) => Err((error, form)),
         }
@@ -205,7 +224,14 @@ pub async fn create_car(
         }
         Err(error) => return error.into_response(),
     };
-    let (form, draft, photo) = match post.read(multipart, CarForm::default()).await {
+    // The hourly listing limit is known before the upload is read and its photo decoded.
+    if let Err(error) = service::check_listing_limit(&state, &user) {
+        return post.reject(error, CarForm::default()).await;
+    }
+    let (form, draft, photo) = match post
+        .read(&state, &user, multipart, CarForm::default())
+        .await
+    {
         Ok(read) => read,
         Err((error, form)) => return post.reject(error, form).await,
     };
@@ -241,15 +267,17 @@ pub async fn update_car(
         }
         Err(error) => return error.into_response(),
     };
-    let old_photo = match service::owned_car(&state, user.id, id).await {
-        Ok(photo) => photo,
-        Err(error) => return error.into_response(),
-    };
-    let (form, draft, photo) = match post.read(multipart, CarForm::default()).await {
+    if let Err(error) = service::owned_car(&state, user.id, id).await {
+        return error.into_response();
+    }
+    let (form, draft, photo) = match post
+        .read(&state, &user, multipart, CarForm::default())
+        .await
+    {
         Ok(read) => read,
         Err((error, form)) => return post.reject(error, form).await,
     };
-    match service::update_listing(&state, id, &draft, photo.as_ref(), old_photo).await {
+    match service::update_listing(&state, id, &draft, photo.as_ref()).await {
         Ok(()) => Redirect::to(&format!("/cars/{id}")).into_response(),
         Err(error) => post.reject(error, form).await,
     }

@@ -26,7 +26,7 @@ pub struct Config {
     pub session_max_age_secs: i64,
     /// How often expired sessions are deleted. `SESSION_CLEANUP_SECS`, default one hour.
     pub session_cleanup_secs: i64,
-    /// Rate limits (`REGISTRATIONS_PER_HOUR`, `LISTINGS_PER_HOUR` override two of them).
+    /// Rate limits (`REGISTRATIONS_PER_HOUR`, `LISTINGS_PER_HOUR`, `PHOTOS_PER_HOUR` override three).
     pub limits: super::limits::Limits,
     /// `TRUST_PROXY=1`: the server is only reachable through a reverse proxy, so the client
     /// address is the last one in `X-Forwarded-For`.
@@ -35,6 +35,12 @@ pub struct Config {
     pub production: bool,
     /// The log filter in force (`RUST_LOG`), checked by the deploy check.
     pub log_filter: Option<String>,
+    /// `MAX_CONNECTIONS`: open client connections at most; past it, new ones wait in the
+    /// listen queue until one closes. Unset: three quarters of the open-file limit, at most 10,000.
+    pub max_connections: Option<usize>,
+    /// `HEADER_TIMEOUT_SECS`, default 10: a connection whose next request has not fully
+    /// arrived this long after it opened (or after its last answer) is closed.
+    pub header_timeout_secs: i64,
 }
 
 /// An S3-compatible photo store. Credentials come from the usual `AWS_ACCESS_KEY_ID` and
@@ -146,6 +152,7 @@ impl Config {
                 defaults.registrations_per_address,
             )?,
             listings_per_seller: per_hour("LISTINGS_PER_HOUR", defaults.listings_per_seller)?,
+            photo_uploads_per_user: per_hour("PHOTOS_PER_HOUR", defaults.photo_uploads_per_user)?,
             ..defaults
         };
         let production = match get("AUTONEXUS_ENV").as_deref().map(str::trim) {
@@ -165,6 +172,17 @@ impl Config {
             session_idle_secs: seconds("SESSION_IDLE_SECS", 14 * 24 * 3600)?,
             session_max_age_secs: seconds("SESSION_MAX_AGE_SECS", 30 * 24 * 3600)?,
             session_cleanup_secs: seconds("SESSION_CLEANUP_SECS", 3600)?,
+            header_timeout_secs: seconds("HEADER_TIMEOUT_SECS", 10)?,
+            max_connections: match text("MAX_CONNECTIONS") {
+                None => None,
+                Some(raw) => Some(raw.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(
+                    || {
+                        ConfigError(format!(
+                            "MAX_CONNECTIONS must be a whole number of at least 1, got {raw:?}"
+                        ))
+                    },
+                )?),
+            },
             database_url,
             s3,
             media_dir: get("MEDIA_DIR")

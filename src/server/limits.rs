@@ -1,12 +1,12 @@
 //! Rate limits against brute force and floods: failed log-ins per account and per
-//! client address, registrations per address, new listings per seller.
+//! client address, registrations per address, new listings and photo uploads per user.
 //!
 //! Counters are in memory, per app server: with N servers behind a balancer an
 //! attacker gets at most N times the budget, which still stops password guessing.
 
 use crate::error::AppError;
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::VecDeque,
     net::{IpAddr, SocketAddr},
     sync::Mutex,
     time::{Duration, Instant},
@@ -35,6 +35,8 @@ pub struct Limits {
     pub login_failures_per_address: Limit,
     pub registrations_per_address: Limit,
     pub listings_per_seller: Limit,
+    /// Photos a user may upload (each is decoded, the costly part), on create and edit.
+    pub photo_uploads_per_user: Limit,
 }
 
 impl Default for Limits {
@@ -44,73 +46,110 @@ impl Default for Limits {
             login_failures_per_address: Limit::per_minutes(30, 15),
             registrations_per_address: Limit::per_minutes(10, 60),
             listings_per_seller: Limit::per_minutes(60, 60),
+            photo_uploads_per_user: Limit::per_minutes(60, 60),
         }
     }
 }
 
-/// Keys tracked at most; past this, the stalest keys are dropped (bounded memory under a flood).
+/// Keys tracked at most; past this, the least recently used key is dropped to make room
+/// (bounded memory under a flood, without wiping every other counter).
 const MAX_KEYS: usize = 100_000;
 
-/// Sliding-window counters by key ("login:alice", "ip:203.0.113.9", ...).
-#[derive(Debug, Default)]
+/// Sliding-window counters by key ("login-account:42", "login-address:203.0.113.9", ...).
+#[derive(Debug)]
 pub struct RateLimiter {
-    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+    events: Mutex<lru::LruCache<String, VecDeque<Instant>>>,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        Self::with_capacity(MAX_KEYS)
+    }
+}
+
+/// Drops the events that have left the window; `Err(wait)` when `limit.max` remain.
+fn within(times: &mut VecDeque<Instant>, limit: Limit, now: Instant) -> Result<(), Duration> {
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= limit.window)
+    {
+        times.pop_front();
+    }
+    if times.len() >= limit.max {
+        let oldest = *times.front().unwrap_or(&now);
+        return Err(limit.window.saturating_sub(now.duration_since(oldest)));
+    }
+    Ok(())
 }
 
 impl RateLimiter {
+    /// A limiter that tracks at most `keys` keys.
+    pub fn with_capacity(keys: usize) -> Self {
+        let keys = std::num::NonZeroUsize::new(keys).unwrap_or(std::num::NonZeroUsize::MIN);
+        RateLimiter {
+            events: Mutex::new(lru::LruCache::new(keys)),
+        }
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, lru::LruCache<String, VecDeque<Instant>>> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// `Err(wait)` when `key` already had `limit.max` events in the window.
     pub fn check(&self, key: &str, limit: Limit) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(times) = events.get_mut(key) else {
-            return Ok(());
-        };
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= limit.window)
-        {
-            times.pop_front();
+        match self.table().get_mut(key) {
+            Some(times) => within(times, limit, Instant::now()),
+            None => Ok(()),
         }
-        if times.len() >= limit.max {
-            let oldest = *times.front().unwrap_or(&now);
-            return Err(limit.window.saturating_sub(now.duration_since(oldest)));
-        }
-        Ok(())
     }
 
     /// Records one event for `key`.
     pub fn record(&self, key: &str, limit: Limit) {
-        let now = Instant::now();
-        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        if events.len() >= MAX_KEYS && !events.contains_key(key) {
-            events.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < limit.window)
-            });
-            if events.len() >= MAX_KEYS {
-                events.clear();
-            }
-        }
-        let times = events.entry(key.to_owned()).or_default();
-        times.push_back(now);
+        let mut table = self.table();
+        let times = table.get_or_insert_mut(key.to_owned(), VecDeque::new);
+        times.push_back(Instant::now());
         while times.len() > limit.max {
             times.pop_front();
         }
     }
 
-    /// `check`, then `record` if allowed.
+    /// Checks and records in one step: of any number of requests racing for the last
+    /// place in the window, exactly one gets it. An attempt that turns out not to count
+    /// (a successful log-in) gives its place back with `refund`.
     pub fn take(&self, key: &str, limit: Limit) -> Result<(), Duration> {
-        self.check(key, limit)?;
-        self.record(key, limit);
+        let now = Instant::now();
+        let mut table = self.table();
+        let times = table.get_or_insert_mut(key.to_owned(), VecDeque::new);
+        within(times, limit, now)?;
+        times.push_back(now);
         Ok(())
     }
 
+    /// Gives back the latest event taken for `key`.
+    pub fn refund(&self, key: &str) {
+        if let Some(times) = self.table().get_mut(key) {
+            times.pop_back();
+        }
+    }
+
     pub fn clear(&self, key: &str) {
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.table().pop(key);
+    }
+}
+
+/// The part of a client address that rate limits count by: the address itself for IPv4,
+/// its /64 network for IPv6 (one subscriber usually holds a whole /64, so counting single
+/// IPv6 addresses would give each client billions of budgets).
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+        },
     }
 }
 
@@ -167,6 +206,57 @@ mod tests {
         assert!(limiter.check("k", limit).is_err());
         std::thread::sleep(Duration::from_millis(40));
         assert!(limiter.check("k", limit).is_ok());
+    }
+
+    #[test]
+    fn racing_takes_get_exactly_the_places_left() {
+        let limiter = std::sync::Arc::new(RateLimiter::default());
+        let limit = Limit::per_minutes(5, 15);
+        let granted = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..32)
+                .map(|_| scope.spawn(|| limiter.take("k", limit).is_ok()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .filter(|ok| *ok)
+                .count()
+        });
+        assert_eq!(granted, 5);
+        limiter.refund("k");
+        assert!(limiter.take("k", limit).is_ok(), "a refund frees one place");
+        assert!(limiter.take("k", limit).is_err());
+    }
+
+    #[test]
+    fn a_full_table_forgets_the_least_recently_used_key_only() {
+        let limiter = RateLimiter::with_capacity(3);
+        let limit = Limit::per_minutes(1, 15);
+        for key in ["a", "b", "c"] {
+            limiter.record(key, limit);
+        }
+        assert!(
+            limiter.check("a", limit).is_err(),
+            "touching a makes b the oldest"
+        );
+        limiter.record("d", limit);
+        assert!(limiter.check("b", limit).is_ok(), "b was evicted");
+        for kept in ["a", "c", "d"] {
+            assert!(limiter.check(kept, limit).is_err(), "{kept} kept its count");
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_network() {
+        let key = |ip: &str| address_key(ip.parse().unwrap());
+        assert_eq!(key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(key("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(
+            key("2001:db8:1:2:aaaa::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_eq!(key("2001:db8:1:2::5"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
     }
 
     #[test]

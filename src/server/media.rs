@@ -199,16 +199,38 @@ pub fn content_type(name: &str) -> &'static str {
     }
 }
 
-/// `check_photo` on a blocking thread. The outer error is ours; the inner one is the user's message.
+/// Photos checked at once, server-wide: each may hold up to [`MAX_PIPELINE_BYTES`] while
+/// it is decoded, so this bounds the memory that uploads can take together.
+pub const DECODE_SLOTS: usize = 2;
+/// How long an upload waits for a free slot before the server answers 503 (try again).
+const DECODE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `check_photo` on a blocking thread, at most [`DECODE_SLOTS`] at a time (`slots`).
+/// The outer error is ours (or "busy, try again"); the inner one is the user's message.
 pub async fn check_photo_off_thread(
     bytes: Vec<u8>,
+    slots: &Arc<tokio::sync::Semaphore>,
 ) -> Result<Result<CheckedPhoto, String>, AppError> {
-    tokio::task::spawn_blocking(move || check_photo(bytes))
+    let slot = tokio::time::timeout(DECODE_WAIT, slots.clone().acquire_owned())
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "photo check task failed");
-            AppError::Internal
-        })
+        .map_err(|_| {
+            tracing::warn!("photo uploads waited too long for a decoding slot");
+            AppError::Unavailable(
+                "Many photos are being uploaded right now. Please try again in a few seconds."
+                    .into(),
+            )
+        })?
+        .map_err(|_| AppError::Internal)?;
+    tokio::task::spawn_blocking(move || {
+        let checked = check_photo(bytes);
+        drop(slot);
+        checked
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "photo check task failed");
+        AppError::Internal
+    })
 }
 
 /// Total pixels accepted (48 MP): refused from the header, before any pixel is decoded,
@@ -216,55 +238,101 @@ pub async fn check_photo_off_thread(
 const MAX_PIXELS: u64 = 48_000_000;
 /// Stored photos are scaled down to this longest edge: plenty for a details page.
 const MAX_STORED_EDGE: u32 = 2_560;
+/// The most memory one photo's pipeline may need: a 48 MP photo at 8 bits per channel
+/// with transparency, plus what is made from it. Deeper colour (16 bits per channel) at
+/// that size would need twice as much and is refused before decoding.
+pub const MAX_PIPELINE_BYTES: u64 = MAX_PIXELS * 4 + 64 * 1024 * 1024;
+
+/// Bytes the pipeline holds at its peak for a `width` x `height` image decoding to
+/// `decoded` bytes at `pixel_bytes` per pixel: the decoded image, the stored-size copy and
+/// the thumbnail (each also converted to 8-bit RGB(A) to encode).
+fn pipeline_bytes(width: u32, height: u32, decoded: u64, pixel_bytes: u64) -> u64 {
+    let scaled = |edge: u32| {
+        let longest = u64::from(width.max(height)).max(1);
+        let scale = |side: u32| {
+            (u64::from(side) * u64::from(edge))
+                .div_ceil(longest)
+                .min(u64::from(side))
+        };
+        scale(width) * scale(height)
+    };
+    let stored = scaled(MAX_STORED_EDGE);
+    let thumbnail = scaled(THUMBNAIL_EDGE);
+    decoded + (stored + thumbnail) * (pixel_bytes + 4)
+}
 
 /// Checks an upload and makes the photo we store from it. The type is decided by
 /// decoding, never by the name or the declared type. The pixels are re-encoded
 /// (JPEG, or PNG when the photo has transparency), so nothing of the original file
 /// survives: no EXIF (camera GPS position, serial numbers), no trailing payloads.
-/// The EXIF orientation is applied first, so the photo stays upright.
+/// The EXIF orientation is applied (to the scaled-down copy), so the photo stays upright.
+///
+/// Memory is budgeted before any pixel is decoded: width x height x channels x bytes
+/// per channel, plus the scaled copies, must fit in [`MAX_PIPELINE_BYTES`], and the
+/// decoder is held to the same figure.
 /// CPU-heavy: call it off the async runtime (`check_photo_off_thread`).
 pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
     const NOT_AN_IMAGE: &str = "The photo must be a JPEG, PNG or WebP image.";
     const DAMAGED: &str = "The photo could not be read; it may be damaged.";
-    let reader = || {
-        image::ImageReader::new(Cursor::new(&bytes))
-            .with_guessed_format()
-            .map_err(|_| NOT_AN_IMAGE.to_owned())
-    };
-    let first = reader()?;
+    let mut reader = image::ImageReader::new(Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|_| NOT_AN_IMAGE.to_owned())?;
     if !matches!(
-        first.format(),
+        reader.format(),
         Some(image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP)
     ) {
         return Err(NOT_AN_IMAGE.into());
     }
-    let (width, height) = first.into_dimensions().map_err(|_| DAMAGED.to_owned())?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_PIPELINE_BYTES);
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    reader.limits(limits);
+    let too_large = || {
+        format!(
+            "The photo is too large: at most {MAX_DIMENSION} pixels wide and tall, and 48 megapixels."
+        )
+    };
+    let mut decoder = reader.into_decoder().map_err(|error| match error {
+        image::ImageError::Limits(_) => too_large(),
+        _ => DAMAGED.to_owned(),
+    })?;
+    let (width, height) = image::ImageDecoder::dimensions(&decoder);
     if width > MAX_DIMENSION
         || height > MAX_DIMENSION
         || u64::from(width) * u64::from(height) > MAX_PIXELS
     {
+        return Err(too_large());
+    }
+    let pixel_bytes = u64::from(image::ImageDecoder::color_type(&decoder).bytes_per_pixel());
+    let needed = pipeline_bytes(
+        width,
+        height,
+        image::ImageDecoder::total_bytes(&decoder),
+        pixel_bytes,
+    );
+    if needed > MAX_PIPELINE_BYTES {
         return Err(format!(
-            "The photo is too large: at most {MAX_DIMENSION} pixels wide and tall, and 48 megapixels."
+            "The photo needs too much memory to process ({} MB at {} bits per pixel). \
+             Save it as an ordinary 8-bit JPEG or PNG, or at a smaller size, and try again.",
+            needed.div_ceil(1024 * 1024),
+            pixel_bytes * 8
         ));
     }
-    let mut second = reader()?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
-    second.limits(limits);
-    let mut decoder = second.into_decoder().map_err(|_| DAMAGED.to_owned())?;
     let orientation = image::ImageDecoder::orientation(&mut decoder)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut photo = image::DynamicImage::from_decoder(decoder).map_err(|_| DAMAGED.to_owned())?;
+    let photo = image::DynamicImage::from_decoder(decoder).map_err(|error| match error {
+        image::ImageError::Limits(_) => too_large(),
+        _ => DAMAGED.to_owned(),
+    })?;
+    // Scaled down first (the box is square, so turning first would give the same size):
+    // only the small copy is turned, and the full-size image is freed as soon as possible.
+    let mut photo = if photo.width().max(photo.height()) > MAX_STORED_EDGE {
+        photo.thumbnail(MAX_STORED_EDGE, MAX_STORED_EDGE)
+    } else {
+        photo
+    };
     photo.apply_orientation(orientation);
-    if photo.width().max(photo.height()) > MAX_STORED_EDGE {
-        photo = photo.resize(
-            MAX_STORED_EDGE,
-            MAX_STORED_EDGE,
-            image::imageops::FilterType::Triangle,
-        );
-    }
     let alpha = photo.color().has_alpha();
     // `thumbnail` would also enlarge a small photo: keep those as they are.
     let thumbnail = if photo.width().max(photo.height()) > THUMBNAIL_EDGE {
@@ -412,12 +480,12 @@ mod tests {
         out
     }
 
-    #[test]
-    fn huge_dimensions_are_refused_before_decoding() {
-        // A 100-byte PNG that claims 20000 x 20000 pixels (1.2 GB decoded).
-        let mut header = 20_000u32.to_be_bytes().to_vec();
-        header.extend_from_slice(&20_000u32.to_be_bytes());
-        header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    /// A tiny PNG whose header claims `width` x `height` pixels of `bit_depth` bits per
+    /// channel in colour type `color` (2 = RGB, 6 = RGBA), with no real pixel data.
+    fn png_claiming(width: u32, height: u32, bit_depth: u8, color: u8) -> Vec<u8> {
+        let mut header = width.to_be_bytes().to_vec();
+        header.extend_from_slice(&height.to_be_bytes());
+        header.extend_from_slice(&[bit_depth, color, 0, 0, 0]);
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
         png.extend(png_chunk(b"IHDR", &header));
         png.extend(png_chunk(
@@ -425,8 +493,40 @@ mod tests {
             &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
         ));
         png.extend(png_chunk(b"IEND", &[]));
-        let error = check_photo(png).unwrap_err();
+        png
+    }
+
+    #[test]
+    fn huge_dimensions_are_refused_before_decoding() {
+        // A 100-byte PNG that claims 20000 x 20000 pixels (1.2 GB decoded).
+        let error = check_photo(png_claiming(20_000, 20_000, 8, 2)).unwrap_err();
         assert!(error.contains("too large"), "{error}");
+    }
+
+    #[test]
+    fn deep_colour_that_would_not_fit_the_memory_budget_is_refused_before_decoding() {
+        // The audit's photo: 6900 x 6900 (47.6 MP, under the pixel cap) at 16 bits per
+        // channel with alpha would decode to 381 MB.
+        let error = check_photo(png_claiming(6_900, 6_900, 16, 6)).unwrap_err();
+        assert!(error.contains("too much memory"), "{error}");
+        assert!(error.contains("64 bits per pixel"), "{error}");
+        // The same size at 8 bits is an ordinary photo: it is read (and found empty here).
+        let error = check_photo(png_claiming(6_900, 6_900, 8, 6)).unwrap_err();
+        assert!(error.contains("damaged"), "{error}");
+    }
+
+    #[test]
+    fn the_budget_takes_any_8_bit_photo_up_to_48_megapixels() {
+        let fits = |w: u32, h: u32, pixel_bytes: u64| {
+            let decoded = u64::from(w) * u64::from(h) * pixel_bytes;
+            pipeline_bytes(w, h, decoded, pixel_bytes) <= MAX_PIPELINE_BYTES
+        };
+        assert!(fits(8_000, 6_000, 3), "48 MP RGB");
+        assert!(fits(8_000, 6_000, 4), "48 MP RGBA");
+        assert!(fits(12_000, 4_000, 4), "48 MP panorama");
+        assert!(fits(4_000, 3_000, 6), "12 MP at 16 bits");
+        assert!(!fits(8_000, 6_000, 6), "48 MP at 16 bits");
+        assert!(!fits(6_900, 6_900, 8), "47.6 MP RGBA at 16 bits");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Server-only glue: configuration, state, database, sessions, routes, media.
 
+pub mod backup;
 pub mod car_forms;
 pub mod coalesce;
 pub mod compress;
@@ -69,6 +70,7 @@ pub async fn build(
         config: Arc::new(config),
         media,
         hashing: Arc::new(tokio::sync::Semaphore::new(hashing_slots())),
+        decoding: Arc::new(tokio::sync::Semaphore::new(media::DECODE_SLOTS)),
         limiter: Arc::new(limits::RateLimiter::default()),
         list_cache: Arc::default(),
         token_users,
@@ -81,23 +83,8 @@ pub async fn build(
         // Room for a maximum-size photo plus the text fields; the photo's own cap is checked while streaming.
         .layer(DefaultBodyLimit::max(max_upload + 256 * 1024));
 
-    let app = Router::new()
-        .merge(forms)
-        .nest("/api", rest::router(&state))
-        .route("/media/{name}", get(serve_media))
-        // The built bundle, preferring the .br / .gz files `./dev.sh` writes at maximum
-        // compression beside each asset (on-the-fly compression is faster but larger).
-        .nest_service(
-            &format!("/{}", leptos_options.site_pkg_dir),
-            tower_http::services::ServeDir::new(
-                std::path::Path::new(leptos_options.site_root.as_ref())
-                    .join(leptos_options.site_pkg_dir.as_ref()),
-            )
-            .precompressed_br()
-            .precompressed_gzip(),
-        )
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    // Pages and server functions take small bodies only (see `SMALL_BODY_LIMIT`).
+    let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
@@ -126,11 +113,33 @@ pub async fn build(
             },
             shell,
         ))
+        .layer(small_body_limit());
+
+    let app = Router::new()
+        .merge(forms)
+        .nest("/api", rest::router(&state))
+        .route("/media/{name}", get(serve_media))
+        // The built bundle, preferring the .br / .gz files `./dev.sh` writes at maximum
+        // compression beside each asset (on-the-fly compression is faster but larger).
+        .nest_service(
+            &format!("/{}", leptos_options.site_pkg_dir),
+            tower_http::services::ServeDir::new(
+                std::path::Path::new(leptos_options.site_root.as_ref())
+                    .join(leptos_options.site_pkg_dir.as_ref()),
+            )
+            .precompressed_br()
+            .precompressed_gzip(),
+        )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(pages)
         .layer(axum::middleware::map_response(status_from_error_body))
         .layer(axum::middleware::from_fn_with_state(
             leptos_options.hash_files,
             asset_cache,
         ));
+    // Inside the session layer: it keeps each form post's error in the visitor's session.
+    let app = app.layer(axum::middleware::from_fn(security::own_form_errors));
     let app = with_sessions(app, &state.db, &state.config)
         .await?
         .layer(axum::middleware::from_fn(security::csrf_guard))
@@ -188,6 +197,16 @@ pub async fn build(
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state);
     Ok(app)
+}
+
+/// The largest request body of any route that is not an upload (log-in, registration,
+/// server functions, API tokens and status changes): a few kB is plenty.
+pub const SMALL_BODY_LIMIT: usize = 16 * 1024;
+
+/// Refuses a larger body with 413: at once when its `Content-Length` says so, else as
+/// soon as that much has streamed in.
+pub fn small_body_limit() -> tower_http::limit::RequestBodyLimitLayer {
+    tower_http::limit::RequestBodyLimitLayer::new(SMALL_BODY_LIMIT)
 }
 
 /// How many passwords may be hashed at once: one per core, at most four. A hash keeps
@@ -322,19 +341,26 @@ async fn serve_media(State(state): State<AppState>, Path(name): Path<String>) ->
     }
 }
 
-/// A client gets this long to send its request headers (slowloris defence).
-const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// After SIGTERM, in-flight requests get this long to finish.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Starts the server and runs until Ctrl-C or SIGTERM, letting in-flight requests finish.
 ///
-/// The accept loop is our own (not `axum::serve`) to give hyper a timer: without one,
-/// a client that sends its headers a byte a minute holds a connection forever.
+/// The accept loop is our own (not `axum::serve`) for three defences against clients
+/// that hold connections without using them:
+/// - HTTP/1.1 only, with hyper's header timer running from the moment a connection opens
+///   and again whenever it waits for its next request: a client that sends nothing, sends
+///   its headers a byte a minute, or keeps an idle connection, is closed after
+///   `HEADER_TIMEOUT_SECS`. (HTTP/2 has no such timer in hyper, and browsers only speak it
+///   over TLS, which the reverse proxy in front of us terminates.)
+/// - At most `max_connections` open at once, below the process's open-file limit, so
+///   `accept` never fails for lack of descriptors; past the cap new connections wait in
+///   the kernel's listen queue and are taken as others close.
+/// - The open-file limit raised to the hard limit the system allows.
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     use hyper_util::{
-        rt::{TokioExecutor, TokioIo, TokioTimer},
-        server::{conn::auto::Builder, graceful::GracefulShutdown},
+        rt::{TokioIo, TokioTimer},
+        server::graceful::GracefulShutdown,
     };
     use tower::Service;
 
@@ -355,24 +381,46 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let addr = leptos_options.site_addr;
+    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.unsigned_abs());
+    let open_files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let max_connections = config
+        .max_connections
+        .unwrap_or_else(|| default_max_connections(open_files));
     let app = build(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
-    tracing::info!("listening on http://{local}");
+    tracing::info!(max_connections, open_files, "listening on http://{local}");
     // Tests read this line to learn the port when LEPTOS_SITE_ADDR ends in :0.
     println!("listening on http://{local}");
 
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(header_timeout);
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let mut warned_full: Option<std::time::Instant> = None;
     let graceful = GracefulShutdown::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                if warned_full.is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(60)) {
+                    tracing::warn!(
+                        max_connections,
+                        "connection cap reached: new connections wait until others close"
+                    );
+                    warned_full = Some(std::time::Instant::now());
+                }
+                tokio::select! {
+                    slot = slots.clone().acquire_owned() => slot?,
+                    _ = &mut shutdown => break,
+                }
+            }
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -391,12 +439,12 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             app.clone(),
         );
         let service = hyper::service::service_fn(move |request| router.clone().call(request));
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection.into_owned());
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     drop(listener);
@@ -408,6 +456,15 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         tracing::warn!("in-flight requests still running after {SHUTDOWN_GRACE:?}; exiting");
     }
     Ok(())
+}
+
+/// Connections allowed when `MAX_CONNECTIONS` is unset: three quarters of the open-file
+/// limit, the rest left for the database, photo files and logs; at most 10,000.
+fn default_max_connections(open_files: u64) -> usize {
+    let sockets = open_files.saturating_sub(64) / 4 * 3;
+    usize::try_from(sockets)
+        .unwrap_or(usize::MAX)
+        .clamp(16, 10_000)
 }
 
 async fn shutdown_signal() {

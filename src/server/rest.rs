@@ -63,10 +63,19 @@ impl IntoResponse for ApiError {
                     .collect();
                 (StatusCode::BAD_REQUEST, Json(Value::Object(body))).into_response()
             }
-            ApiError::App(error) => detail(
-                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                error.to_string(),
-            ),
+            ApiError::App(error) => {
+                let mut response = detail(
+                    StatusCode::from_u16(error.status())
+                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    error.to_string(),
+                );
+                if let Some(seconds) = error.retry_after() {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, seconds.into());
+                }
+                response
+            }
             ApiError::NotAuthenticated(message) => {
                 let mut response = detail(StatusCode::UNAUTHORIZED, message);
                 response.headers_mut().insert(
@@ -371,21 +380,19 @@ async fn api_fallback(OriginalUri(uri): OriginalUri) -> Response {
     detail(StatusCode::NOT_FOUND, "Not found.")
 }
 
-/// The `/api` routes (nested under `/api` by the server).
+/// The `/api` routes (nested under `/api` by the server). Only the routes that take a
+/// car (with its photo) accept a large body; every other one is held to
+/// [`super::SMALL_BODY_LIMIT`], refused with 413 before it is read.
 pub fn router(state: &AppState) -> Router<AppState> {
     use cars::rest as car;
     // Room for a maximum-size photo plus the text fields; the photo's own cap is checked while streaming.
-    let body_limit = state.config.max_upload_bytes + 256 * 1024;
-    Router::new()
+    let upload_limit = state.config.max_upload_bytes + 256 * 1024;
+    let uploads = Router::new()
         .route(
             "/cars/",
             get(car::list)
                 .post(car::create)
                 .fallback(method_not_allowed),
-        )
-        .route(
-            "/cars/my_listings/",
-            get(car::my_listings).fallback(method_not_allowed),
         )
         .route(
             "/cars/{id}/",
@@ -394,6 +401,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .patch(car::partial_update)
                 .delete(car::destroy)
                 .fallback(method_not_allowed),
+        )
+        .layer(DefaultBodyLimit::max(upload_limit));
+    let small = Router::new()
+        .route(
+            "/cars/my_listings/",
+            get(car::my_listings).fallback(method_not_allowed),
         )
         .route(
             "/cars/{id}/status/",
@@ -411,8 +424,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/schema/", get(schema).fallback(method_not_allowed))
         .route("/docs/", get(reference).fallback(method_not_allowed))
-        .fallback(api_fallback)
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(super::small_body_limit());
+    uploads.merge(small).fallback(api_fallback)
 }
 
 struct TokenSecurity;

@@ -116,11 +116,19 @@ fn carries_token(headers: &HeaderMap) -> bool {
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("token"))
 }
 
+/// A REST API call that authenticates *by* its token: under `/api/`, where a request
+/// with `Authorization: Token …` is authenticated by that token alone and its cookies are
+/// never read. Elsewhere (server functions, form posts) the header changes nothing about
+/// who the request acts for, so it earns no exemption.
+fn is_token_api_call(request: &Request) -> bool {
+    request.uri().path().starts_with("/api/") && carries_token(request.headers())
+}
+
 /// Refuses state-changing requests sent by other sites (server functions, form
 /// posts, cookie-authenticated API calls) with 403, before any handler runs.
 pub async fn csrf_guard(request: Request, next: Next) -> Response {
     let headers = request.headers();
-    if is_safe(request.method()) || carries_token(headers) || same_origin(headers) {
+    if is_safe(request.method()) || is_token_api_call(&request) || same_origin(headers) {
         return next.run(request).await;
     }
     tracing::warn!(
@@ -149,6 +157,94 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
             message,
         )
             .into_response()
+    }
+}
+
+/// Where a server function's error waits for the page it redirects to (see `own_form_errors`).
+const FORM_ERROR: &str = "form_error";
+/// Errors longer than this are not kept (ours are a few sentences).
+const MAX_FORM_ERROR: usize = 4 * 1024;
+
+/// A server function posted by a plain HTML form (no JavaScript) answers with a redirect
+/// back to the form, its error in the URL (`?__path=…&__err=…`), and the page shows it.
+/// Anyone can write such a URL into a link, with any message on our page. So the error a
+/// post produced is also kept in the visitor's session, and a page request carrying an
+/// `__err` shows it only if it is that same error; otherwise the two parameters are taken
+/// out of the request before the page renders. (Leptos shows the last `__err` of a URL:
+/// a form posted again from a page that showed an error carries the old one too.)
+/// Needs the session layer outside it.
+pub async fn own_form_errors(mut request: Request, next: Next) -> Response {
+    let Some(session) = request
+        .extensions()
+        .get::<tower_sessions::Session>()
+        .cloned()
+    else {
+        return next.run(request).await;
+    };
+    if request.method() == Method::POST && request.uri().path().starts_with("/rpc/") {
+        let response = next.run(request).await;
+        let error = response
+            .status()
+            .is_redirection()
+            .then(|| response.headers().get(header::LOCATION))
+            .flatten()
+            .and_then(|location| location.to_str().ok())
+            .and_then(|location| {
+                url::Url::options()
+                    .base_url(Some(&url::Url::parse("http://localhost/").ok()?))
+                    .parse(location)
+                    .ok()
+            })
+            .and_then(|url| {
+                url.query_pairs()
+                    .filter(|(key, _)| key == "__err")
+                    .last()
+                    .map(|(_, value)| value.into_owned())
+            });
+        if let Some(error) = error.filter(|e| e.len() <= MAX_FORM_ERROR) {
+            if let Err(failure) = session.insert(FORM_ERROR, error).await {
+                tracing::error!(error = %failure, "could not keep a form error in the session");
+            }
+        }
+        return response;
+    }
+    let shown = request.uri().query().and_then(|query| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .filter(|(key, _)| key == "__err")
+            .last()
+            .map(|(_, value)| value.into_owned())
+    });
+    if let Some(shown) = shown {
+        let posted: Option<String> = session.remove(FORM_ERROR).await.ok().flatten();
+        if posted.as_deref() != Some(shown.as_str()) {
+            strip_form_error(&mut request);
+        }
+    }
+    next.run(request).await
+}
+
+/// Removes `__err` and `__path` from the request's query.
+fn strip_form_error(request: &mut Request) {
+    let query = request.uri().query().unwrap_or_default();
+    let kept: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(
+            url::form_urlencoded::parse(query.as_bytes())
+                .filter(|(key, _)| key != "__err" && key != "__path"),
+        )
+        .finish();
+    let path = request.uri().path();
+    let path_and_query = if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{kept}")
+    };
+    let mut parts = request.uri().clone().into_parts();
+    match path_and_query.parse() {
+        Ok(path_and_query) => parts.path_and_query = Some(path_and_query),
+        Err(_) => return,
+    }
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
     }
 }
 
@@ -198,5 +294,33 @@ mod tests {
         assert!(carries_token(&headers(&[("authorization", "Token abc")])));
         assert!(!carries_token(&headers(&[("authorization", "Basic abc")])));
         assert!(!carries_token(&headers(&[])));
+    }
+
+    #[test]
+    fn a_form_error_is_taken_out_of_the_query_and_the_rest_kept() {
+        let mut request = Request::new(axum::body::Body::empty());
+        *request.uri_mut() = "/login?next=%2Fsell&__path=%2Frpc%2Fauth%2Flogin&__err=eyJ9"
+            .parse()
+            .unwrap();
+        strip_form_error(&mut request);
+        assert_eq!(request.uri(), "/login?next=%2Fsell");
+        *request.uri_mut() = "/login?__err=x".parse().unwrap();
+        strip_form_error(&mut request);
+        assert_eq!(request.uri(), "/login");
+    }
+
+    #[test]
+    fn a_token_exempts_only_api_calls_from_the_origin_check() {
+        let request = |path: &str| {
+            let mut request = Request::new(axum::body::Body::empty());
+            *request.uri_mut() = path.parse().unwrap();
+            request
+                .headers_mut()
+                .insert(header::AUTHORIZATION, "Token abc".parse().unwrap());
+            request
+        };
+        assert!(is_token_api_call(&request("/api/cars/")));
+        assert!(!is_token_api_call(&request("/rpc/cars/delete")));
+        assert!(!is_token_api_call(&request("/sell")));
     }
 }

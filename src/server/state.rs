@@ -33,6 +33,9 @@ pub struct Shared {
     /// Bounds concurrent password hashing (19 MiB each, one per core) so a login flood cannot
     /// exhaust memory.
     pub hashing: Arc<Semaphore>,
+    /// Bounds concurrent photo decoding (`media::DECODE_SLOTS`), so uploads together
+    /// cannot take more memory than that many photo pipelines.
+    pub decoding: Arc<Semaphore>,
     /// Counters behind the rate limits in `config.limits`.
     pub limiter: Arc<super::limits::RateLimiter>,
     /// Recent marketplace and API list answers, checked against the data's version.

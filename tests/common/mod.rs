@@ -449,15 +449,37 @@ pub fn png() -> Vec<u8> {
 }
 
 impl Server {
-    /// The server process's resident memory now, in MiB (Linux: /proc).
-    pub fn resident_mib(&self) -> f64 {
+    /// A memory figure of the server process from /proc/PID/status (`VmRSS`, `VmHWM`), in MiB.
+    fn status_mib(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let kib: f64 = status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/PID/status");
+            .unwrap_or_else(|| panic!("{field} in /proc/PID/status"));
         kib / 1024.0
+    }
+
+    /// The server process's resident memory now, in MiB.
+    pub fn resident_mib(&self) -> f64 {
+        self.status_mib("VmRSS")
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server process's peak resident memory so far, in MiB.
+    pub fn peak_resident_mib(&self) -> f64 {
+        self.status_mib("VmHWM")
+    }
+
+    /// How many file descriptors the server process holds open now (Linux: /proc).
+    pub fn open_files(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .unwrap()
+            .count()
     }
 
     /// Kills the process at once (SIGKILL), as a crash or power cut to the process would.

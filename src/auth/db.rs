@@ -232,7 +232,7 @@ async fn is_known_device(db: &Db, user_id: i64, token_hash: &str) -> Result<bool
         db,
         read | pool
             | sqlx::query_scalar::<_, i64>(
-                "SELECT 1 FROM known_devices WHERE token_hash = $1 AND user_id = $2",
+                "SELECT user_id FROM known_devices WHERE token_hash = $1 AND user_id = $2",
             )
             .bind(token_hash)
             .bind(user_id)

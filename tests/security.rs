@@ -875,6 +875,16 @@ fn browser() -> Client {
         .unwrap()
 }
 
+/// Five wrong passwords for `username` from unknown clients: the account's limit.
+async fn fail_five_logins(server: &Server, username: &str) {
+    for i in 0..5 {
+        let status = login(server, username, &format!("guess-{i}"))
+            .await
+            .status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
 async fn login_as(client: &Client, server: &Server, username: &str, password: &str) -> StatusCode {
     client
         .post(server.url("/rpc/auth/login"))
@@ -908,12 +918,7 @@ async fn a_stranger_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before
         .unwrap();
 
     // A stranger knows the public username and guesses until the account locks.
-    for i in 0..5 {
-        let status = login(&server, "alice", &format!("guess-{i}"))
-            .await
-            .status();
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
+    fail_five_logins(&server, "alice").await;
     let status = login(&server, "alice", "correct-horse-battery")
         .await
         .status();
@@ -927,14 +932,7 @@ async fn a_stranger_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before
     let status = login_as(&owner, &server, "alice", "correct-horse-battery").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        owner
-            .post(server.url("/rpc/auth/current_user"))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()["username"],
+        common::current_user(&server, &owner).await["username"],
         "alice"
     );
     owner
@@ -967,12 +965,7 @@ async fn a_stranger_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before
 async fn the_login_limit_counts_the_account_however_its_name_is_written() {
     let server = Server::start();
     register(&server, "alice").await;
-    for i in 0..5 {
-        let status = login(&server, "alice", &format!("guess-{i}"))
-            .await
-            .status();
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
+    fail_five_logins(&server, "alice").await;
     let status = login(&server, "ALICE", "correct-horse-battery")
         .await
         .status();
@@ -1219,39 +1212,42 @@ fn car_with_photo(photo: Vec<u8>) -> multipart::Form {
         )
 }
 
-#[tokio::test]
-async fn photo_uploads_count_against_a_per_user_limit_before_decoding_on_create_and_edit() {
-    let server = Server::start_with(&[("PHOTOS_PER_HOUR", "2")]);
-    let token = api_token(&server, "alice").await;
+/// Lists a car with a small photo through the API and returns its id.
+async fn list_with_photo(server: &Server, token: &str) -> i64 {
     let res = bare_client()
         .post(server.url("/api/cars/"))
-        .header(header::AUTHORIZATION, &token)
+        .header(header::AUTHORIZATION, token)
         .multipart(car_with_photo(common::png()))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let edit = || {
-        bare_client()
-            .patch(server.url(&format!("/api/cars/{id}/")))
-            .header(header::AUTHORIZATION, &token)
-    };
-    let res = edit()
+    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+/// A PATCH of listing `id` that replaces its photo.
+fn replace_photo(server: &Server, token: &str, id: i64, photo: Vec<u8>) -> reqwest::RequestBuilder {
+    bare_client()
+        .patch(server.url(&format!("/api/cars/{id}/")))
+        .header(header::AUTHORIZATION, token)
         .multipart(multipart::Form::new().part(
             "primary_image",
-            multipart::Part::bytes(common::png()).file_name("car.png"),
+            multipart::Part::bytes(photo).file_name("car.png"),
         ))
+}
+
+#[tokio::test]
+async fn photo_uploads_count_against_a_per_user_limit_before_decoding_on_create_and_edit() {
+    let server = Server::start_with(&[("PHOTOS_PER_HOUR", "2")]);
+    let token = api_token(&server, "alice").await;
+    let id = list_with_photo(&server, &token).await;
+    let res = replace_photo(&server, &token, id, common::png())
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     // The third photo of the hour: refused before it is decoded, even one that is not an image.
-    let res = edit()
-        .multipart(multipart::Form::new().part(
-            "primary_image",
-            multipart::Part::bytes(b"not an image at all".to_vec()).file_name("car.png"),
-        ))
+    let res = replace_photo(&server, &token, id, b"not an image at all".to_vec())
         .send()
         .await
         .unwrap();
@@ -1267,7 +1263,13 @@ async fn photo_uploads_count_against_a_per_user_limit_before_decoding_on_create_
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     // Text-only edits are not photo uploads.
-    let res = edit().json(&json!({"price": "3900"})).send().await.unwrap();
+    let res = bare_client()
+        .patch(server.url(&format!("/api/cars/{id}/")))
+        .header(header::AUTHORIZATION, &token)
+        .json(&json!({"price": "3900"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(server.media_files().await, 2, "one photo and its thumbnail");
 }
@@ -1328,23 +1330,9 @@ async fn three_simultaneous_worst_case_uploads_stay_within_the_memory_budget() {
 async fn concurrent_photo_replacements_leave_no_orphaned_files() {
     let server = Server::start_with(&[("PHOTOS_PER_HOUR", "100")]);
     let token = api_token(&server, "alice").await;
-    let res = bare_client()
-        .post(server.url("/api/cars/"))
-        .header(header::AUTHORIZATION, &token)
-        .multipart(car_with_photo(common::png()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let id = list_with_photo(&server, &token).await;
     let edits = (0..8).map(|_| {
-        let request = bare_client()
-            .patch(server.url(&format!("/api/cars/{id}/")))
-            .header(header::AUTHORIZATION, &token)
-            .multipart(multipart::Form::new().part(
-                "primary_image",
-                multipart::Part::bytes(common::png()).file_name("car.png"),
-            ));
+        let request = replace_photo(&server, &token, id, common::png());
         async move { request.send().await.unwrap().status() }
     });
     for status in futures_util::future::join_all(edits).await {

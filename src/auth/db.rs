@@ -245,20 +245,29 @@ async fn is_known_device(db: &Db, user_id: i64, token_hash: &str) -> Result<bool
 /// Issues a device cookie for a browser that just signed in to `user_id`, and returns
 /// its value (only its hash is stored).
 pub async fn remember_device(db: &Db, user_id: i64) -> Result<String, AppError> {
+    store_new_key(
+        db,
+        "INSERT INTO known_devices (user_id, token_hash, created_at) VALUES ($1, $2, $3)",
+        user_id,
+    )
+    .await
+}
+
+/// Makes a random key for `user_id`, stores its hash with `insert` (binding the user id,
+/// the hash and the time, in that order) and returns the key.
+async fn store_new_key(db: &Db, insert: &'static str, user_id: i64) -> Result<String, AppError> {
     let key = random_key();
     on_db!(
         db,
         write
             | pool
-            | sqlx::query(
-                "INSERT INTO known_devices (token_hash, user_id, created_at) VALUES ($1, $2, $3)"
-            )
-            .bind(token_hash(&key))
-            .bind(user_id)
-            .bind(Stamp::now())
-            .execute(pool)
-            .await
-            .map(|_| ())
+            | sqlx::query(insert)
+                .bind(user_id)
+                .bind(token_hash(&key))
+                .bind(Stamp::now())
+                .execute(pool)
+                .await
+                .map(|_| ())
     )?;
     Ok(key)
 }
@@ -285,22 +294,12 @@ fn is_token_shape(key: &str) -> bool {
 
 /// Issues a new API token for the user and returns its key (the only time it is seen).
 pub async fn create_api_token(db: &Db, user_id: i64) -> Result<String, AppError> {
-    let key = random_key();
-    on_db!(
+    store_new_key(
         db,
-        write
-            | pool
-            | sqlx::query(
-                "INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)"
-            )
-            .bind(user_id)
-            .bind(token_hash(&key))
-            .bind(Stamp::now())
-            .execute(pool)
-            .await
-            .map(|_| ())
-    )?;
-    Ok(key)
+        "INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)",
+        user_id,
+    )
+    .await
 }
 
 /// The user a token key belongs to, or `None` for an unknown or malformed key.

@@ -103,16 +103,6 @@ impl RateLimiter {
         }
     }
 
-    /// Records one event for `key`.
-    pub fn record(&self, key: &str, limit: Limit) {
-        let mut table = self.table();
-        let times = table.get_or_insert_mut(key.to_owned(), VecDeque::new);
-        times.push_back(Instant::now());
-        while times.len() > limit.max {
-            times.pop_front();
-        }
-    }
-
     /// Checks and records in one step: of any number of requests racing for the last
     /// place in the window, exactly one gets it. An attempt that turns out not to count
     /// (a successful log-in) gives its place back with `refund`.
@@ -202,7 +192,7 @@ mod tests {
             max: 1,
             window: Duration::from_millis(30),
         };
-        limiter.record("k", limit);
+        assert!(limiter.take("k", limit).is_ok());
         assert!(limiter.check("k", limit).is_err());
         std::thread::sleep(Duration::from_millis(40));
         assert!(limiter.check("k", limit).is_ok());
@@ -233,13 +223,13 @@ mod tests {
         let limiter = RateLimiter::with_capacity(3);
         let limit = Limit::per_minutes(1, 15);
         for key in ["a", "b", "c"] {
-            limiter.record(key, limit);
+            assert!(limiter.take(key, limit).is_ok());
         }
         assert!(
             limiter.check("a", limit).is_err(),
             "touching a makes b the oldest"
         );
-        limiter.record("d", limit);
+        assert!(limiter.take("d", limit).is_ok());
         assert!(limiter.check("b", limit).is_ok(), "b was evicted");
         for kept in ["a", "c", "d"] {
             assert!(limiter.check(kept, limit).is_err(), "{kept} kept its count");

@@ -328,7 +328,10 @@ pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
     // Scaled down first (the box is square, so turning first would give the same size):
     // only the small copy is turned, and the full-size image is freed as soon as possible.
     let mut photo = if photo.width().max(photo.height()) > MAX_STORED_EDGE {
-        photo.thumbnail(MAX_STORED_EDGE, MAX_STORED_EDGE)
+        let stored = photo.thumbnail(MAX_STORED_EDGE, MAX_STORED_EDGE);
+        // Shadowing would keep the full-size image alive until the end: free it now.
+        drop(photo);
+        stored
     } else {
         photo
     };

@@ -216,6 +216,8 @@ cmd_test() {
   log "formatting (rustfmt, and leptosfmt for view! macros)"
   cargo fmt --check
   leptosfmt --check src >/dev/null || { leptosfmt --check src | grep -A30 '^❌' | head -60; echo "view! macros are not formatted: run leptosfmt src && cargo fmt" >&2; exit 1; }
+  log "layers: shared modules import no feature, and no import cycles (.ci/check-layers)"
+  .ci/check-layers
   log "dependency licenses, bans and sources (cargo deny; deny.toml)"
   cargo deny --log-level error check licenses bans sources
   log "clippy (server build)"

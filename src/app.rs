@@ -2,9 +2,9 @@
 
 use crate::{
     auth::{
-        api::{current_user, Logout},
         model::User,
         pages::{LoginPage, RegisterPage},
+        rpc::{current_user, Logout},
     },
     cars::pages::{
         CarDetailsPage, DeleteCarPage, EditCarPage, MyListingsPage, SellCarPage, UsedCarsPage,

@@ -4,10 +4,10 @@
 // mimalloc returns freed memory to the system far better than glibc's per-thread
 // arenas under many concurrent requests (15 s load test peak RSS: 355 MB before, 77 MB
 // after). A block of 1 MiB or more is a mapping of its own, unmapped when freed
-// (server/memory.rs).
+// (memory.rs).
 #[cfg(feature = "ssr")]
 #[global_allocator]
-static GLOBAL: autonexus::server::memory::Allocator = autonexus::server::memory::Allocator;
+static GLOBAL: autonexus::memory::Allocator = autonexus::memory::Allocator;
 
 #[cfg(feature = "ssr")]
 fn main() {
@@ -52,7 +52,7 @@ async fn run() {
             .with_writer(std::io::stderr)
             .init();
     }
-    let config = match autonexus::server::config::Config::from_env() {
+    let config = match autonexus::config::Config::from_env() {
         Ok(config) => config,
         Err(error) => {
             eprintln!("{error}");
@@ -72,7 +72,7 @@ async fn run() {
             eprintln!("usage: autonexus backup PATH   (PATH: a new directory for the copy)");
             std::process::exit(2);
         };
-        match autonexus::server::backup::run(&config, std::path::Path::new(&target)).await {
+        match autonexus::backup::run(&config, std::path::Path::new(&target)).await {
             Ok(manifest) => {
                 println!(
                     "backup in {target}: {} listings, {} photo files ({} missing from the store)",
@@ -95,7 +95,7 @@ async fn run() {
         }
         std::process::exit(2);
     }
-    if let Err(error) = autonexus::server::serve(config).await {
+    if let Err(error) = autonexus::routes::serve(config).await {
         eprintln!("autonexus failed to start: {error}");
         std::process::exit(1);
     }

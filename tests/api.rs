@@ -421,16 +421,13 @@ async fn the_count_of_cars_for_sale_follows_every_change() {
 
 /// The Make filter's choices: each make with a car for sale, once however sellers
 /// spelled its case (the filter ignores case), in alphabetical order. The marketplace
-/// page gets them with its cars; both answers are kept until the cars change, so each
-/// is asked again after every change.
+/// page gets them with its cars; the answer is kept until the cars change, so it is
+/// asked again after every change.
 #[tokio::test]
 async fn the_make_filter_offers_each_make_for_sale_once_whatever_its_case() {
     let server = Server::start();
     let (alice, _) = token_for(&server, "alice").await;
     let makes = || async {
-        let reply = send(plain_client().post(server.url("/rpc/cars/makes"))).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        let offered = serde_json::from_value::<Vec<String>>(reply.body).unwrap();
         let page = send(
             plain_client()
                 .post(server.url("/rpc/cars/list"))
@@ -438,8 +435,7 @@ async fn the_make_filter_offers_each_make_for_sale_once_whatever_its_case() {
         )
         .await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        assert_eq!(page.body["makes"], json!(offered), "the page's Make filter");
-        offered
+        serde_json::from_value::<Vec<String>>(page.body["makes"].clone()).unwrap()
     };
     let folded =
         |offered: &[String]| -> Vec<String> { offered.iter().map(|m| m.to_lowercase()).collect() };

@@ -586,7 +586,7 @@ async fn pages_carry_a_nonce_based_content_security_policy() {
         policy
     );
     // Pages and API answers are compressed for clients that accept it (zstd, then gzip: see
-    // `server::compress`; `http.rs` checks each encoding decodes to the answer).
+    // `http::compress`; `http.rs` checks each encoding decodes to the answer).
     let compressed = bare_client()
         .get(server.url("/cars"))
         .header(header::ACCEPT_ENCODING, "br, gzip")
@@ -639,7 +639,6 @@ async fn random_server_function_calls_never_get_a_5xx_and_rejected_ones_change_n
         "/rpc/auth/logout",
         "/rpc/auth/current_user",
         "/rpc/cars/list",
-        "/rpc/cars/makes",
         "/rpc/cars/get",
         "/rpc/cars/mine",
         "/rpc/cars/form_state",

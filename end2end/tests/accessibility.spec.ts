@@ -44,3 +44,17 @@ test('buyer and seller pages have no WCAG 2.1 AA violations', async ({ page }, i
   await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
   await expectNoViolations(page, 'sell form with errors');
 });
+
+test('the API reference page is styled like the site (release builds hash the stylesheet name)', async ({ page }, info) => {
+  await open(page, '/api/docs/', info);
+  const href = await page.locator('link[rel="stylesheet"]').getAttribute('href');
+  expect(href).toBeTruthy();
+  const css = await page.request.get(href!);
+  expect(css.status(), `${href} answers`).toBe(200);
+  expect(css.headers()['content-type']).toContain('text/css');
+  const docsFont = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+  await open(page, '/cars', info);
+  const siteFont = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+  expect(docsFont).toBe(siteFont);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+});

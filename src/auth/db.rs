@@ -2,18 +2,14 @@
 
 use super::model::User;
 use crate::{
-    error::AppError,
-    server::state::AppState,
-    server::{
+    db::{
+        bind_all,
         coalesce::{Coalesced, FoundKeys, Lookup},
-        db::{bind_all, on_db, Db, Sql, Stamp},
         group_commit::BoxFuture,
-        security::to_hex,
+        on_db, Db, Sql, Stamp,
     },
-};
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
+    error::AppError,
+    http::security::to_hex,
 };
 
 /// Inserts a user; a taken username or e-mail is a `Conflict` naming the field.
@@ -86,148 +82,12 @@ pub async fn find_credentials(db: &Db, username: &str) -> Result<Option<(User, S
     .map(|(id, username, hash)| (User { id, username }, hash)))
 }
 
-/// Hashes with argon2id (OWASP parameters), off the async runtime and bounded in concurrency.
-pub async fn hash_password(state: &AppState, password: String) -> Result<String, AppError> {
-    let _permit = state
-        .hashing
-        .acquire()
-        .await
-        .map_err(|_| AppError::Internal)?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|_| AppError::Internal)?
-    .map_err(|error| {
-        tracing::error!(%error, "password hashing failed");
-        AppError::Internal
-    })
-}
-
-/// A valid hash of a random password: verifying against it costs what a real check costs,
-/// so an unknown username takes as long as a wrong password.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2R+XtrNUyRkbIW2nsgrIBSbqWW5LjNAdGUwQ2Tnty1A";
-
-pub async fn verify_password(
-    state: &AppState,
-    password: String,
-    hash: Option<String>,
-) -> Result<bool, AppError> {
-    let _permit = state
-        .hashing
-        .acquire()
-        .await
-        .map_err(|_| AppError::Internal)?;
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let ok = PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        known && ok
-    })
-    .await
-    .map_err(|_| AppError::Internal)
-}
-
-/// Who signed in, and whether they did so from a browser already known to the account.
-#[derive(Debug)]
-pub struct Authenticated {
-    pub user: User,
-    /// The request carried this account's device cookie (`remember_device` need not issue one).
-    pub known_device: bool,
-}
-
-/// The user with this username and password, or `None`. An unknown username
-/// costs the same argon2 verification as a wrong password (no enumeration by timing).
-///
-/// Failed attempts are limited per client address (IPv6 by /64) and per account, the
-/// account counted by its id (however its name was spelled). Each attempt takes its
-/// place in both windows *before* the password is checked, so a burst of simultaneous
-/// guesses gets no more tries than the limit; a successful log-in gives its places back.
-/// Once a limit is reached the answer is `TooManyRequests` without checking the password.
-///
-/// `device` is the browser's device cookie (OWASP's advice against lockout abuse): a
-/// browser that has signed in to this account before has a counter of its own, so the
-/// owner is not locked out by a stranger's failures; unknown clients share the
-/// account's counter.
-pub async fn authenticate(
-    state: &AppState,
-    client: std::net::IpAddr,
-    device: Option<&str>,
-    username: &str,
-    password: String,
-) -> Result<Option<Authenticated>, AppError> {
-    use crate::server::limits::{address_key, too_many};
-    let username = username.trim();
-    if username.is_empty()
-        || password.is_empty()
-        || username.len() > 100
-        || password.len() > super::model::MAX_PASSWORD * 4
-    {
-        return Ok(None);
-    }
-    let limits = state.config.limits;
-    let address = format!("login-address:{}", address_key(client));
-    state
-        .limiter
-        .take(&address, limits.login_failures_per_address)
-        .map_err(|wait| too_many("Too many failed log-in attempts from your network.", wait))?;
-    let mut account = None;
-    let result: Result<Option<Authenticated>, AppError> = async {
-        let (user, hash) = match find_credentials(&state.db, username).await? {
-            Some((user, hash)) => (Some(user), Some(hash)),
-            None => (None, None),
-        };
-        let device_hash = device.filter(|d| is_token_shape(d)).map(token_hash);
-        let known_device = match (&user, &device_hash) {
-            (Some(user), Some(hash)) => is_known_device(&state.db, user.id, hash).await?,
-            _ => false,
-        };
-        let key = match (&user, device_hash) {
-            (Some(_), Some(hash)) if known_device => format!("login-device:{hash}"),
-            (Some(user), _) => format!("login-account:{}", user.id),
-            (None, _) => format!("login-unknown:{}", username.to_lowercase()),
-        };
-        state
-            .limiter
-            .take(&key, limits.login_failures_per_account)
-            .map_err(|wait| too_many("Too many failed log-in attempts for this account.", wait))?;
-        account = Some(key);
-        let ok = verify_password(state, password, hash).await?;
-        Ok(user
-            .filter(|_| ok)
-            .map(|user| Authenticated { user, known_device }))
-    }
-    .await;
-    match &result {
-        Ok(Some(_)) => {
-            state.limiter.refund(&address);
-            if let Some(account) = &account {
-                state.limiter.clear(account);
-            }
-        }
-        Ok(None) => tracing::info!(%client, "failed log-in"),
-        // Not a failed guess: the reservations are given back.
-        Err(_) => {
-            state.limiter.refund(&address);
-            if let Some(account) = &account {
-                state.limiter.refund(account);
-            }
-        }
-    }
-    result
-}
-
 /// True when `token_hash` is a device cookie issued to this user.
-async fn is_known_device(db: &Db, user_id: i64, token_hash: &str) -> Result<bool, AppError> {
+pub(super) async fn is_known_device(
+    db: &Db,
+    user_id: i64,
+    token_hash: &str,
+) -> Result<bool, AppError> {
     Ok(on_db!(
         db,
         read | pool
@@ -274,7 +134,7 @@ async fn store_new_key(db: &Db, insert: &'static str, user_id: i64) -> Result<St
 
 /// 160 random bits as 40 lowercase hex characters (API tokens, device cookies).
 fn random_key() -> String {
-    use argon2::password_hash::rand_core::RngCore;
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
     let mut bytes = [0u8; TOKEN_BYTES];
     OsRng.fill_bytes(&mut bytes);
     to_hex(&bytes)
@@ -283,12 +143,12 @@ fn random_key() -> String {
 /// API token keys: 40 lowercase hex characters (160 random bits), as DRF's are.
 const TOKEN_BYTES: usize = 20;
 
-fn token_hash(key: &str) -> String {
+pub(super) fn token_hash(key: &str) -> String {
     use sha2::{Digest, Sha256};
     to_hex(&Sha256::digest(key.as_bytes()))
 }
 
-fn is_token_shape(key: &str) -> bool {
+pub(super) fn is_token_shape(key: &str) -> bool {
     key.len() == TOKEN_BYTES * 2 && key.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -368,15 +228,6 @@ pub async fn revoke_api_token(db: &Db, key: &str) -> Result<bool, AppError> {
                 .map(|done| done.rows_affected())
     )?;
     Ok(deleted > 0)
-}
-
-/// Hashes a password synchronously (demo data seeding only).
-pub fn hash_password_blocking(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .expect("argon2 hashing with default parameters cannot fail")
 }
 
 #[cfg(test)]

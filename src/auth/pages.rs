@@ -1,6 +1,6 @@
 //! Log in and register pages.
 
-use super::api::{Login, Register};
+use super::rpc::{Login, Register};
 use crate::{error::AppError, ui::FieldError, ui::FormAlert};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,22 +1,59 @@
 //! `/api/auth/`: API tokens (DRF's `obtain_auth_token`, plus revocation) and the current user.
 
-use super::db;
+use super::{db, model::User};
 use crate::{
     error::{AppError, FieldErrors},
-    server::{
-        rest::{token_from_headers, ApiError, ApiForm, ApiResult, ApiUser},
-        state::AppState,
-    },
+    rest::{token_from_headers, ApiError, ApiForm, ApiResult},
+    state::AppState,
 };
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, Request, State},
-    http::StatusCode,
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::{request::Parts, StatusCode},
     Json,
 };
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use tower_sessions::Session;
 use utoipa::ToSchema;
+
+/// The caller, if any: `Authorization: Token <key>` first, else the browser session.
+pub struct MaybeUser(pub Option<User>);
+
+/// A caller who must be signed in (401 otherwise).
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        if let Some(key) = token_from_headers(&parts.headers)? {
+            return match db::find_user_by_token(&state.token_users, &key).await? {
+                Some(user) => Ok(MaybeUser(Some(user))),
+                None => Err(ApiError::NotAuthenticated("Invalid token.".into())),
+            };
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::App(AppError::Internal))?;
+        // Cross-site cookie writes never get here: `security::csrf_guard` refuses them first.
+        let user = super::rpc::session::user_from_session(state, &session).await?;
+        Ok(MaybeUser(user))
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        match MaybeUser::from_request_parts(parts, state).await?.0 {
+            Some(user) => Ok(ApiUser(user)),
+            None => Err(ApiError::NotAuthenticated(
+                "Authentication credentials were not provided. Send Authorization: Token <key>."
+                    .into(),
+            )),
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)] // Documents the body; the handler reads it with `ApiForm`.
@@ -59,8 +96,8 @@ pub async fn obtain_token(
     request: Request,
 ) -> ApiResult<Json<TokenResponse>> {
     let client =
-        crate::server::limits::client_ip(Some(peer), request.headers(), state.config.trust_proxy);
-    let input = ApiForm::read(request, &state).await?;
+        crate::http::limits::client_ip(Some(peer), request.headers(), state.config.trust_proxy);
+    let input = ApiForm::read(request, None).await?;
     let mut errors = FieldErrors::new();
     let username = input.text("username", &mut errors);
     let password = input.text("password", &mut errors);
@@ -68,7 +105,9 @@ pub async fn obtain_token(
         return Err(AppError::Validation(errors).into());
     };
     // API clients carry no device cookie: they count against the account's limit.
-    let user = db::authenticate(&state, client, None, &username, password)
+    let user = state
+        .passwords
+        .authenticate(&state.db, client, None, &username, password)
         .await?
         .ok_or_else(|| ApiError::NonField("Unable to log in with provided credentials.".into()))?
         .user;

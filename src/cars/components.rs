@@ -1,8 +1,8 @@
 //! Car components: cards, the grid, owner actions and the sell / edit form.
 
 use super::{
-    api::{CarFormState, SetCarStatus},
     model::{format_mileage, format_price, CarSummary, Condition, Status},
+    rpc::{CarFormState, SetCarStatus},
 };
 use crate::ui::{FieldError, TextArea};
 use leptos::prelude::*;

@@ -1,11 +1,13 @@
 //! Car listings: the marketplace, details, selling and managing listings.
-pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod forms;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod rest;
+pub mod rpc;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -1,12 +1,12 @@
 //! Car pages: the marketplace, a listing's details, selling, editing, deleting, my listings.
 
 use super::{
-    api::{get_car, list_cars, list_my_cars, load_car_form, DeleteCar, SetCarStatus},
     components::{CarList, OwnerActions, PhotoPlaceholder, SellCarForm},
     model::{
         format_mileage, format_price, group_thousands, CarFilters, CarPage, Condition, Sort,
         MAX_RESULTS,
     },
+    rpc::{get_car, list_cars, list_my_cars, load_car_form, DeleteCar, SetCarStatus},
 };
 use crate::{
     auth::pages::urlencode,

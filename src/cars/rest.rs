@@ -10,12 +10,10 @@ use super::{
     service,
 };
 use crate::{
+    auth::rest::{ApiUser, MaybeUser},
     error::{AppError, FieldErrors},
-    server::{
-        car_forms,
-        rest::{base_url, ApiError, ApiForm, ApiResult, ApiUser, MaybeUser, Scalar},
-        state::AppState,
-    },
+    rest::{base_url, ApiError, ApiForm, ApiResult, FileField, Scalar},
+    state::AppState,
 };
 use axum::{
     extract::{OriginalUri, Path, Query, Request, State},
@@ -172,6 +170,11 @@ pub struct ListParams {
     page_size: Option<String>,
 }
 
+/// `scheme://host` for this request's absolute URLs.
+fn api_base(state: &AppState, headers: &HeaderMap) -> String {
+    base_url(&state.config, state.leptos_options.site_addr, headers)
+}
+
 fn not_found() -> ApiError {
     ApiError::App(AppError::NotFound("Not found.".into()))
 }
@@ -188,7 +191,7 @@ async fn load(state: &AppState, headers: &HeaderMap, id: i64) -> ApiResult<ApiCa
     let car = db::find_car_by_id(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
-    Ok(ApiCar::new(car, &base_url(state, headers)))
+    Ok(ApiCar::new(car, &api_base(state, headers)))
 }
 
 /// The list URL at another page, keeping every other query parameter (DRF's
@@ -279,7 +282,7 @@ pub async fn list(
     if page > pages {
         return Err(AppError::NotFound("Invalid page.".into()).into());
     }
-    let base = base_url(&state, &headers);
+    let base = api_base(&state, &headers);
     let link = |p| page_link(&base, uri.path(), uri.query(), p);
     Ok(Json(CarListPage {
         count,
@@ -299,11 +302,12 @@ async fn read_car(
     state: &AppState,
     uploader: &crate::auth::model::User,
     base: CarForm,
-) -> ApiResult<(
-    super::model::CarDraft,
-    Option<crate::server::media::CheckedPhoto>,
-)> {
-    let input = ApiForm::read(request, state).await?;
+) -> ApiResult<(super::model::CarDraft, Option<crate::media::CheckedPhoto>)> {
+    let photo = FileField {
+        name: "primary_image",
+        max_bytes: state.config.max_upload_bytes,
+    };
+    let input = ApiForm::read(request, Some(photo)).await?;
     let mut form = base;
     let mut type_errors = FieldErrors::new();
     for name in CarForm::FIELDS {
@@ -321,7 +325,7 @@ async fn read_car(
             None => {}
         }
     }
-    match car_forms::validate(state, uploader, &form, input.photo, "primary_image").await {
+    match super::forms::validate(state, uploader, &form, input.file, photo.name).await {
         Ok(valid) if type_errors.is_empty() => Ok(valid),
         Ok(_) => Err(AppError::Validation(type_errors).into()),
         Err(AppError::Validation(mut errors)) => {
@@ -361,7 +365,7 @@ pub async fn create(
     ApiUser(user): ApiUser,
     request: Request,
 ) -> ApiResult<Response> {
-    let base = base_url(&state, request.headers());
+    let base = api_base(&state, request.headers());
     // The hourly listing limit is known before the body is read and its photo decoded.
     service::check_listing_limit(&state, &user)?;
     let (draft, photo) = read_car(request, &state, &user, CarForm::default()).await?;
@@ -387,7 +391,7 @@ pub async fn my_listings(
     ApiUser(user): ApiUser,
     headers: HeaderMap,
 ) -> ApiResult<Json<Vec<ApiCar>>> {
-    let base = base_url(&state, &headers);
+    let base = api_base(&state, &headers);
     let cars = db::list_full_cars_by_seller(&state.db, user.id).await?;
     Ok(Json(
         cars.into_iter()
@@ -423,7 +427,7 @@ pub async fn retrieve(
     if car.status != Status::Available && !is_owner {
         return Err(not_found());
     }
-    Ok(Json(ApiCar::new(car, &base_url(&state, &headers))))
+    Ok(Json(ApiCar::new(car, &api_base(&state, &headers))))
 }
 
 /// Checks ownership, then applies the body over `base(car)` and stores it.
@@ -568,7 +572,7 @@ pub async fn set_status(
     let id = parse_id(&id)?;
     let headers = request.headers().clone();
     service::owned_car(&state, user.id, id).await?;
-    let input = ApiForm::read(request, &state).await?;
+    let input = ApiForm::read(request, None).await?;
     let status = match input.get("status") {
         Some(Scalar::Text(text)) => Status::parse(text),
         _ => None,

@@ -6,11 +6,7 @@ use super::{
     db,
     model::{Car, CarDraft, Status},
 };
-use crate::{
-    auth::model::User,
-    error::AppError,
-    server::{media::CheckedPhoto, state::AppState},
-};
+use crate::{auth::model::User, error::AppError, media::CheckedPhoto, state::AppState};
 
 /// The listing's stored photo name, if `user_id` is its seller; `Forbidden` otherwise.
 pub async fn owned_car(
@@ -32,7 +28,7 @@ fn listing_limit_key(seller: &User) -> String {
 }
 
 fn too_many_listings(wait: std::time::Duration) -> AppError {
-    crate::server::limits::too_many("You have listed many cars in the last hour.", wait)
+    crate::http::limits::too_many("You have listed many cars in the last hour.", wait)
 }
 
 /// `TooManyRequests` when the seller has used up the hourly listing limit: checked before
@@ -63,7 +59,15 @@ pub async fn create_listing(
         )
         .map_err(too_many_listings)?;
     let photo_name = store_photo(state, photo).await?;
-    match db::insert_car(&state.db, seller, draft, photo_name.as_deref()).await {
+    match db::insert_car(
+        &state.db,
+        &state.new_cars,
+        seller,
+        draft,
+        photo_name.as_deref(),
+    )
+    .await
+    {
         Ok(car) => {
             tracing::info!(car_id = car.id, seller_id = seller.id, "listing created");
             Ok(car)

@@ -1,13 +1,13 @@
 //! Demo data: sellers and a few hundred realistic listings with generated photos,
 //! seeded into an empty database when DEMO_DATA=1.
 
-use super::{
-    db::{on_db, Db, Stamp},
-    media::MediaStore,
-};
 use crate::cars::{
     db::{bind_new_cars, insert_cars_sql, NewCar, Params},
     model::{CarDraft, Condition, Status},
+};
+use crate::{
+    db::{on_db, Db, Stamp},
+    media::MediaStore,
 };
 use chrono::{Datelike, Duration, Utc};
 use image::{Rgb, RgbImage};
@@ -272,9 +272,8 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
     }
     let started = std::time::Instant::now();
     // One hash for all demo sellers: hashing is deliberately slow.
-    let hash =
-        tokio::task::spawn_blocking(|| crate::auth::db::hash_password_blocking(DEMO_PASSWORD))
-            .await?;
+    let hash = tokio::task::spawn_blocking(|| crate::auth::passwords::hash_blocking(DEMO_PASSWORD))
+        .await?;
     let photos = tokio::task::spawn_blocking(render_photos).await?;
 
     // One transaction: the demo data appears whole or not at all.
@@ -395,7 +394,7 @@ fn variant(body: Body, colour: usize) -> usize {
 }
 
 /// One JPEG per body style and colour.
-fn render_photos() -> Vec<super::media::CheckedPhoto> {
+fn render_photos() -> Vec<crate::media::CheckedPhoto> {
     let mut out = Vec::new();
     for body in [Body::Sedan, Body::Suv, Body::Hatch] {
         for (_, colour) in COLOURS {
@@ -405,7 +404,7 @@ fn render_photos() -> Vec<super::media::CheckedPhoto> {
                 .expect("encoding a JPEG in memory cannot fail");
             let bytes = bytes.into_inner();
             // Drawn at card size already: the thumbnail is the photo itself.
-            out.push(super::media::CheckedPhoto {
+            out.push(crate::media::CheckedPhoto {
                 thumbnail: bytes.clone(),
                 bytes,
                 extension: "jpg",
@@ -526,7 +525,7 @@ fn fill_ellipse(img: &mut RgbImage, cx: u32, cy: u32, rx: u32, ry: u32, colour: 
 #[cfg(test)]
 mod tests {
     use super::seed_if_empty;
-    use crate::server::{db::Db, media::MediaStore};
+    use crate::{db::Db, media::MediaStore};
 
     /// The demo data appears whole or not at all: when its listings cannot be written,
     /// the photos saved for them go too, and so do its sellers.

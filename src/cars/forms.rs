@@ -2,83 +2,28 @@
 //! without JavaScript). Same validation as the browser runs; a rejected form
 //! goes back to its page with the user's input and the errors (POST-redirect-GET).
 
-use super::{media, state::AppState};
+use super::{
+    model::{CarDraft, CarForm},
+    rpc::{current_year, flash},
+    service,
+};
 use crate::{
-    auth::{api::session::user_from_session, model::User},
-    cars::{
-        api::{current_year, flash},
-        model::{CarDraft, CarForm},
-        service,
-    },
+    auth::{model::User, rpc::session::user_from_session},
     error::{AppError, FieldErrors},
+    http::{
+        limits::too_many,
+        multipart::{read_submission, ReadError},
+    },
+    media,
+    state::AppState,
 };
 use axum::{
-    extract::{multipart::MultipartError, Multipart, Path, State},
+    extract::{Multipart, Path, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     Json,
 };
 use tower_sessions::Session;
-
-/// What a multipart car form sent: its text fields in order, and the photo's bytes if one was chosen.
-pub struct Submission {
-    pub fields: Vec<(String, String)>,
-    pub photo: Option<Vec<u8>>,
-}
-
-impl Submission {
-    /// `form` with every sent field written over it.
-    pub fn apply_to(&self, mut form: CarForm) -> CarForm {
-        for (name, value) in &self.fields {
-            form.set(name, value.clone());
-        }
-        form
-    }
-}
-
-/// Why a multipart body could not be read.
-pub enum ReadError {
-    /// The photo (or the whole body) is over the limit.
-    TooLarge,
-    Malformed,
-}
-
-fn read_error(error: MultipartError) -> ReadError {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ReadError::TooLarge
-    } else {
-        ReadError::Malformed
-    }
-}
-
-/// Reads a multipart body; the file field is `photo_field`. The photo's cap holds
-/// while streaming (chunk by chunk), not after buffering the whole upload.
-pub async fn read_submission(
-    mut multipart: Multipart,
-    photo_field: &str,
-    limit: usize,
-) -> Result<Submission, ReadError> {
-    let mut fields = Vec::new();
-    let mut photo = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(read_error)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == photo_field {
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(read_error)? {
-                if bytes.len() + chunk.len() > limit {
-                    return Err(ReadError::TooLarge);
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            if !bytes.is_empty() {
-                photo = Some(bytes);
-            }
-        } else {
-            fields.push((name, field.text().await.map_err(read_error)?));
-        }
-    }
-    Ok(Submission { fields, photo })
-}
 
 /// Validates the text fields and the photo together, so every problem is reported at once.
 /// `photo_field` names the field photo errors are reported under.
@@ -105,9 +50,7 @@ pub async fn validate(
                 &format!("photo-uploads:{}", uploader.id),
                 state.config.limits.photo_uploads_per_user,
             )
-            .map_err(|wait| {
-                super::limits::too_many("You have uploaded many photos in the last hour.", wait)
-            })?;
+            .map_err(|wait| too_many("You have uploaded many photos in the last hour.", wait))?;
     }
     let photo = match photo {
         Some(bytes) => match media::check_photo_off_thread(bytes, &state.decoding).await? {
@@ -191,11 +134,14 @@ impl Post<'_> {
         multipart: Multipart,
         base: CarForm,
     ) -> Result<(CarForm, CarDraft, Option<media::CheckedPhoto>), (AppError, CarForm)> {
-        let submission = read_submission(multipart, "photo", self.limit)
+        let submission = read_submission(multipart, Some("photo"), self.limit)
             .await
             .map_err(|e| (self.read_error(e), base.clone()))?;
-        let form = submission.apply_to(base);
-        match validate(state, user, &form, submission.photo, "photo").await {
+        let mut form = base;
+        for (name, value) in submission.fields {
+            form.set(&name, value);
+        }
+        match validate(state, user, &form, submission.file, "photo").await {
             Ok((draft, photo)) => Ok((form, draft, photo)),
             Err(error) => Err((error, form)),
         }

@@ -1,27 +1,29 @@
 //! The REST API's shared plumbing, following Django REST Framework's conventions
-//! so existing clients keep working: who is calling (token or session), reading
-//! JSON / form / multipart bodies, DRF-shaped errors, absolute URLs, the `/api`
-//! router, and the OpenAPI document with its reference page.
+//! so existing clients keep working: the `Authorization: Token` header, reading
+//! JSON / form / multipart bodies, DRF-shaped errors, absolute URLs, and the API's
+//! documentation (the OpenAPI document and a reference page) with its fallback.
 //!
-//! The endpoints themselves live with their feature (`cars::rest`, `auth::rest`)
-//! and call the same validation, queries and services as the pages.
+//! The endpoints live with their feature (`cars::rest`, `auth::rest`) and call the same
+//! validation, queries and services as the pages; `routes` mounts them under `/api`.
 
-use super::{car_forms, state::AppState};
 use crate::{
-    auth::{self, model::User},
-    cars,
+    config::Config,
     error::{AppError, FieldErrors},
+    http::{
+        multipart::{read_submission, ReadError},
+        security::DEFAULT_POLICY,
+    },
 };
 use axum::{
-    extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, OriginalUri, Request},
-    http::{header, request::Parts, HeaderMap, Method, StatusCode},
+    extract::{FromRequest, Multipart, OriginalUri, Request},
+    http::{header, HeaderMap, Method, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
-    routing::{get, post},
+    routing::get,
     Json, Router,
 };
 use serde_json::{json, Value};
-use tower_sessions::Session;
-use utoipa::OpenApi;
+use std::net::SocketAddr;
+use utoipa::openapi::OpenApi;
 
 /// Largest JSON or url-encoded body read, in bytes (a car is a few kB at most).
 const MAX_TEXT_BODY: usize = 256 * 1024;
@@ -110,45 +112,6 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// The caller, if any: `Authorization: Token <key>` first, else the browser session.
-pub struct MaybeUser(pub Option<User>);
-
-/// A caller who must be signed in (401 otherwise).
-pub struct ApiUser(pub User);
-
-impl FromRequestParts<AppState> for MaybeUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        if let Some(key) = token_from_headers(&parts.headers)? {
-            return match auth::db::find_user_by_token(&state.token_users, &key).await? {
-                Some(user) => Ok(MaybeUser(Some(user))),
-                None => Err(ApiError::NotAuthenticated("Invalid token.".into())),
-            };
-        }
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::App(AppError::Internal))?;
-        // Cross-site cookie writes never get here: `security::csrf_guard` refuses them first.
-        let user = auth::api::session::user_from_session(state, &session).await?;
-        Ok(MaybeUser(user))
-    }
-}
-
-impl FromRequestParts<AppState> for ApiUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        match MaybeUser::from_request_parts(parts, state).await?.0 {
-            Some(user) => Ok(ApiUser(user)),
-            None => Err(ApiError::NotAuthenticated(
-                "Authentication credentials were not provided. Send Authorization: Token <key>."
-                    .into(),
-            )),
-        }
-    }
-}
-
 /// The key from `Authorization: Token <key>`; other schemes are left to other authentication.
 pub fn token_from_headers(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -186,8 +149,15 @@ pub enum Scalar {
 #[derive(Debug, Default)]
 pub struct ApiForm {
     pub fields: Vec<(String, Scalar)>,
-    /// The uploaded file of a multipart body (field `primary_image`).
-    pub photo: Option<Vec<u8>>,
+    /// The uploaded file of a multipart body (see [`FileField`]).
+    pub file: Option<Vec<u8>>,
+}
+
+/// The one file field a multipart body may carry, and its size cap.
+#[derive(Clone, Copy, Debug)]
+pub struct FileField {
+    pub name: &'static str,
+    pub max_bytes: usize,
 }
 
 impl ApiForm {
@@ -217,7 +187,7 @@ impl ApiForm {
 
     /// Reads the body by its content type: JSON, url-encoded form or multipart.
     /// An empty body with no content type is an empty form (DRF treats it so).
-    pub async fn read(request: Request, state: &AppState) -> ApiResult<Self> {
+    pub async fn read(request: Request, file: Option<FileField>) -> ApiResult<Self> {
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -243,33 +213,33 @@ impl ApiForm {
                 let fields = url::form_urlencoded::parse(&bytes)
                     .map(|(k, v)| (k.into_owned(), Scalar::Text(v.into_owned())))
                     .collect();
-                Ok(ApiForm {
-                    fields,
-                    photo: None,
-                })
+                Ok(ApiForm { fields, file: None })
             }
             "multipart/form-data" => {
-                let multipart = Multipart::from_request(request, state).await.map_err(|_| {
+                let multipart = Multipart::from_request(request, &()).await.map_err(|_| {
                     ApiError::App(AppError::BadRequest(
                         "Multipart form parse error: the boundary is missing.".into(),
                     ))
                 })?;
-                let limit = state.config.max_upload_bytes;
-                let submission = car_forms::read_submission(multipart, "primary_image", limit)
-                    .await
-                    .map_err(|error| match error {
-                        car_forms::ReadError::TooLarge => ApiError::TooLarge,
-                        car_forms::ReadError::Malformed => ApiError::App(AppError::BadRequest(
-                            "Multipart form parse error: the body could not be read.".into(),
-                        )),
-                    })?;
+                let submission = read_submission(
+                    multipart,
+                    file.map(|file| file.name),
+                    file.map_or(0, |file| file.max_bytes),
+                )
+                .await
+                .map_err(|error| match error {
+                    ReadError::TooLarge => ApiError::TooLarge,
+                    ReadError::Malformed => ApiError::App(AppError::BadRequest(
+                        "Multipart form parse error: the body could not be read.".into(),
+                    )),
+                })?;
                 Ok(ApiForm {
                     fields: submission
                         .fields
                         .into_iter()
                         .map(|(k, v)| (k, Scalar::Text(v)))
                         .collect(),
-                    photo: submission.photo,
+                    file: submission.file,
                 })
             }
             "" => {
@@ -308,10 +278,7 @@ impl ApiForm {
                 (key, scalar)
             })
             .collect();
-        Ok(ApiForm {
-            fields,
-            photo: None,
-        })
+        Ok(ApiForm { fields, file: None })
     }
 }
 
@@ -322,8 +289,9 @@ async fn body_bytes(request: Request) -> ApiResult<axum::body::Bytes> {
 }
 
 /// `scheme://host` for absolute URLs: `PUBLIC_URL` when configured, else the request's Host.
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config.public_url {
+/// (`site` is the server's own address, for a request without a usable Host.)
+pub fn base_url(config: &Config, site: SocketAddr, headers: &HeaderMap) -> String {
+    if let Some(url) = &config.public_url {
         return url.trim_end_matches('/').to_owned();
     }
     let host = headers
@@ -335,8 +303,8 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| state.leptos_options.site_addr.to_string());
-    let scheme = if state.config.secure_cookies {
+        .unwrap_or_else(|| site.to_string());
+    let scheme = if config.secure_cookies {
         "https"
     } else {
         "http"
@@ -345,90 +313,86 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 /// Any method a route does not serve.
-async fn method_not_allowed(method: Method) -> ApiError {
+pub async fn method_not_allowed(method: Method) -> ApiError {
     ApiError::MethodNotAllowed(method)
 }
 
-/// DRF routes end in a slash: a path without one is redirected (308 keeps the method and body);
-/// anything else under /api is a JSON 404.
-async fn api_fallback(OriginalUri(uri): OriginalUri) -> Response {
-    let path = uri.path();
-    let known = |p: &str| {
-        let segments: Vec<&str> = p
-            .trim_start_matches("/api/")
-            .trim_end_matches('/')
-            .split('/')
-            .collect();
-        matches!(
-            segments.as_slice(),
-            ["cars"]
-                | ["cars", _]
-                | ["cars", _, "status"]
-                | ["auth", "token"]
-                | ["auth", "me"]
-                | ["schema"]
-                | ["docs"]
+/// The API's documentation and its fallback, for the document `doc` of the routes
+/// mounted beside them: `/schema/` (the OpenAPI document), `/docs/` (a readable page
+/// styled by `stylesheet_link`, the site's `<link>` tag), and for any other path a JSON 404, or a redirect
+/// when only the trailing slash is missing (DRF's routes end in one).
+pub fn docs<S: Clone + Send + Sync + 'static>(doc: OpenApi, stylesheet_link: &str) -> Router<S> {
+    let schema = serde_json::to_string(&doc).expect("an OpenAPI document serialises");
+    let page = reference(&doc, stylesheet_link);
+    let mut known: Vec<String> = doc.paths.paths.keys().cloned().collect();
+    known.extend(["/api/schema/".into(), "/api/docs/".into()]);
+    Router::new()
+        .route(
+            "/schema/",
+            get(move || {
+                let schema = schema.clone();
+                async move {
+                    (
+                        [
+                            (header::CACHE_CONTROL, "no-cache"),
+                            (header::CONTENT_TYPE, "application/json"),
+                        ],
+                        schema,
+                    )
+                }
+            })
+            .fallback(method_not_allowed),
         )
-    };
-    if !path.ends_with('/') && known(path) {
+        .route(
+            "/docs/",
+            get(move || {
+                let page = page.clone();
+                // A static page: the script-free policy, not the pages' nonce policy.
+                async move {
+                    (
+                        [(header::CONTENT_SECURITY_POLICY, DEFAULT_POLICY)],
+                        Html(page),
+                    )
+                }
+            })
+            .fallback(method_not_allowed),
+        )
+        .fallback(move |OriginalUri(uri): OriginalUri| {
+            let known = known.clone();
+            async move { fallback(&known, &uri) }
+        })
+}
+
+/// Does `path` match the route `template` (`{name}` standing for one segment)?
+fn matches_route(template: &str, path: &str) -> bool {
+    let mut template = template.split('/');
+    let mut path = path.split('/');
+    loop {
+        match (template.next(), path.next()) {
+            (None, None) => return true,
+            (Some(t), Some(p)) if t == p || (t.starts_with('{') && !p.is_empty()) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// A path without its trailing slash is redirected (308 keeps the method and body) when
+/// with one it names a route; anything else under /api is a JSON 404.
+fn fallback(known: &[String], uri: &axum::http::Uri) -> Response {
+    let path = uri.path();
+    let with_slash = format!("{path}/");
+    if !path.ends_with('/') && known.iter().any(|route| matches_route(route, &with_slash)) {
         let target = match uri.query() {
-            Some(query) => format!("{path}/?{query}"),
-            None => format!("{path}/"),
+            Some(query) => format!("{with_slash}?{query}"),
+            None => with_slash,
         };
         return Redirect::permanent(&target).into_response();
     }
     detail(StatusCode::NOT_FOUND, "Not found.")
 }
 
-/// The `/api` routes (nested under `/api` by the server). Only the routes that take a
-/// car (with its photo) accept a large body; every other one is held to
-/// [`super::SMALL_BODY_LIMIT`], refused with 413 before it is read.
-pub fn router(state: &AppState) -> Router<AppState> {
-    use cars::rest as car;
-    // Room for a maximum-size photo plus the text fields; the photo's own cap is checked while streaming.
-    let upload_limit = state.config.max_upload_bytes + 256 * 1024;
-    let uploads = Router::new()
-        .route(
-            "/cars/",
-            get(car::list)
-                .post(car::create)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/cars/{id}/",
-            get(car::retrieve)
-                .put(car::replace)
-                .patch(car::partial_update)
-                .delete(car::destroy)
-                .fallback(method_not_allowed),
-        )
-        .layer(DefaultBodyLimit::max(upload_limit));
-    let small = Router::new()
-        .route(
-            "/cars/my_listings/",
-            get(car::my_listings).fallback(method_not_allowed),
-        )
-        .route(
-            "/cars/{id}/status/",
-            post(car::set_status).fallback(method_not_allowed),
-        )
-        .route(
-            "/auth/token/",
-            post(auth::rest::obtain_token)
-                .delete(auth::rest::revoke_token)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/auth/me/",
-            get(auth::rest::me).fallback(method_not_allowed),
-        )
-        .route("/schema/", get(schema).fallback(method_not_allowed))
-        .route("/docs/", get(reference).fallback(method_not_allowed))
-        .layer(super::small_body_limit());
-    uploads.merge(small).fallback(api_fallback)
-}
-
-struct TokenSecurity;
+/// The `Authorization: Token <key>` scheme, for a document's `modifiers`.
+pub struct TokenSecurity;
 
 impl utoipa::Modify for TokenSecurity {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -442,45 +406,6 @@ impl utoipa::Modify for TokenSecurity {
             ))),
         );
     }
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "AutoNexus API",
-        description = "The used-car marketplace's REST API. It keeps the Django REST Framework \
-            contract of the original Used Car Sales module: trailing slashes, JSON bodies, \
-            `{\"detail\": ...}` errors and `{\"field\": [messages]}` validation errors. \
-            Authenticate with `Authorization: Token <key>` (or the browser session)."
-    ),
-    paths(
-        cars::rest::list,
-        cars::rest::create,
-        cars::rest::my_listings,
-        cars::rest::retrieve,
-        cars::rest::replace,
-        cars::rest::partial_update,
-        cars::rest::destroy,
-        cars::rest::set_status,
-        auth::rest::obtain_token,
-        auth::rest::revoke_token,
-        auth::rest::me,
-    ),
-    modifiers(&TokenSecurity),
-    tags(
-        (name = "cars", description = "Car listings"),
-        (name = "auth", description = "API tokens and the current user")
-    )
-)]
-pub struct ApiDoc;
-
-/// The OpenAPI 3.1 document, generated from the handlers' annotations.
-async fn schema() -> Response {
-    (
-        [(header::CACHE_CONTROL, "no-cache")],
-        Json(ApiDoc::openapi()),
-    )
-        .into_response()
 }
 
 fn escape(text: &str) -> String {
@@ -513,13 +438,12 @@ fn prose(text: &str) -> String {
         .collect()
 }
 
-/// A readable reference page, rendered from the same OpenAPI document (no scripts, no CDN).
-async fn reference() -> impl IntoResponse {
+/// A readable reference page, rendered from the OpenAPI document (no scripts, no CDN).
+fn reference(doc: &OpenApi, stylesheet_link: &str) -> String {
     use utoipa::openapi::{
         path::{Operation, ParameterIn},
         Required,
     };
-    let doc = ApiDoc::openapi();
     let mut index = String::new();
     let mut sections = String::new();
     let tags: Vec<(String, String)> = doc
@@ -622,27 +546,22 @@ async fn reference() -> impl IntoResponse {
             }
         }
     }
-    // A static page: the script-free policy, not the pages' nonce policy.
-    let policy = [(
-        header::CONTENT_SECURITY_POLICY,
-        super::security::DEFAULT_POLICY,
-    )];
-    (policy, Html(format!(
+    format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>API reference · AutoNexus</title><link rel=\"stylesheet\" href=\"/pkg/autonexus.css\"></head>\
+         <title>API reference · AutoNexus</title>{stylesheet_link}</head>\
          <body><main class=\"container api-reference\"><p class=\"brand-line\"><a href=\"/\">← AutoNexus marketplace</a></p>\
          <h1>{}</h1><p>{}</p><p>Machine-readable: <a href=\"/api/schema/\">the OpenAPI 3.1 document</a>.</p>\
          <nav aria-label=\"Endpoints\"><ul>{index}</ul></nav>{sections}</main></body></html>",
         escape(&doc.info.title),
         prose(doc.info.description.as_deref().unwrap_or_default()),
-    )))
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::security::test_headers as headers;
+    use crate::http::security::test_headers as headers;
 
     #[test]
     fn token_header_follows_drf() {
@@ -659,6 +578,22 @@ mod tests {
     }
 
     #[test]
+    fn a_path_missing_only_its_slash_is_sent_to_the_route() {
+        let known = ["/api/cars/".to_owned(), "/api/cars/{id}/status/".to_owned()];
+        let answer = |uri: &str| fallback(&known, &uri.parse().unwrap());
+        let redirected = answer("/api/cars/7/status?x=1");
+        assert_eq!(redirected.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(
+            redirected.headers()[header::LOCATION],
+            "/api/cars/7/status/?x=1"
+        );
+        assert_eq!(answer("/api/cars").status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(answer("/api/cars//status").status(), StatusCode::NOT_FOUND);
+        assert_eq!(answer("/api/trucks").status(), StatusCode::NOT_FOUND);
+        assert_eq!(answer("/api/cars/").status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
     fn json_bodies_become_fields_and_non_objects_are_refused() {
         let form =
             ApiForm::from_json(json!({"year": 2017, "make": "Audi", "x": [1], "d": null})).unwrap();
@@ -666,21 +601,5 @@ mod tests {
         assert_eq!(form.get("x"), Some(&Scalar::Invalid));
         assert_eq!(form.get("d"), Some(&Scalar::Null));
         assert!(ApiForm::from_json(json!([1, 2])).is_err());
-    }
-
-    #[test]
-    fn the_schema_is_openapi_3_1_and_lists_every_endpoint() {
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
-        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-        for path in [
-            "/api/cars/",
-            "/api/cars/{id}/",
-            "/api/cars/my_listings/",
-            "/api/cars/{id}/status/",
-            "/api/auth/token/",
-            "/api/auth/me/",
-        ] {
-            assert!(doc["paths"][path].is_object(), "{path} missing");
-        }
     }
 }

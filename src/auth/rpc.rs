@@ -8,7 +8,7 @@ use leptos::prelude::*;
 pub mod session {
     //! Reading and writing the signed-in user in the tower-sessions session.
     use super::User;
-    use crate::{error::AppError, server::state::AppState};
+    use crate::{error::AppError, state::AppState};
     use tower_sessions::Session;
 
     const USER_ID: &str = "user_id";
@@ -118,7 +118,7 @@ pub mod session {
 
 #[server(prefix = "/rpc", endpoint = "auth/current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let state = crate::server::state::app_state()?;
+    let state = crate::state::app_state()?;
     let session = session::current_session().await?;
     session::user_from_session(&state, &session).await
 }
@@ -133,7 +133,7 @@ pub async fn register(
     use super::{db, model};
     crate::error::with_status(
         async move {
-            let state = crate::server::state::app_state()?;
+            let state = crate::state::app_state()?;
             let mut errors = crate::error::FieldErrors::new();
             let username = model::parse_username(&username)
                 .map_err(|e| errors.insert("username".into(), e))
@@ -148,20 +148,17 @@ pub async fn register(
                 return Err(AppError::Validation(errors));
             };
             // Counted before hashing: each attempt that gets this far costs an argon2 hash.
-            let client = crate::server::state::request_ip(&state);
+            let client = crate::state::request_ip(&state);
             state
                 .limiter
                 .take(
-                    &format!("register:{}", crate::server::limits::address_key(client)),
+                    &format!("register:{}", crate::http::limits::address_key(client)),
                     state.config.limits.registrations_per_address,
                 )
                 .map_err(|wait| {
-                    crate::server::limits::too_many(
-                        "Too many new accounts from your network.",
-                        wait,
-                    )
+                    crate::http::limits::too_many("Too many new accounts from your network.", wait)
                 })?;
-            let hash = db::hash_password(&state, password).await?;
+            let hash = state.passwords.hash(password).await?;
             let user = db::insert_user(&state.db, &username, email.as_deref(), &hash).await?;
             tracing::info!(user_id = user.id, "registered");
             session::set_device_cookie(&state, db::remember_device(&state.db, user.id).await?);
@@ -182,18 +179,19 @@ pub async fn login(
     use super::{db, model};
     crate::error::with_status(
         async move {
-            let state = crate::server::state::app_state()?;
+            let state = crate::state::app_state()?;
             let wrong = || {
                 AppError::Unauthorized(
                     "That username and password don't match an account. Please try again.".into(),
                 )
             };
-            let client = crate::server::state::request_ip(&state);
+            let client = crate::state::request_ip(&state);
             let device = session::device_cookie(&state);
-            let signed_in =
-                db::authenticate(&state, client, device.as_deref(), &username, password)
-                    .await?
-                    .ok_or_else(wrong)?;
+            let signed_in = state
+                .passwords
+                .authenticate(&state.db, client, device.as_deref(), &username, password)
+                .await?
+                .ok_or_else(wrong)?;
             let user = signed_in.user;
             if !signed_in.known_device {
                 session::set_device_cookie(&state, db::remember_device(&state.db, user.id).await?);

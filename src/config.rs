@@ -1,6 +1,6 @@
 //! Configuration from environment variables, read once at start-up.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -27,7 +27,7 @@ pub struct Config {
     /// How often expired sessions are deleted. `SESSION_CLEANUP_SECS`, default one hour.
     pub session_cleanup_secs: i64,
     /// Rate limits (`REGISTRATIONS_PER_HOUR`, `LISTINGS_PER_HOUR`, `PHOTOS_PER_HOUR` override three).
-    pub limits: super::limits::Limits,
+    pub limits: Limits,
     /// `TRUST_PROXY=1`: the server is only reachable through a reverse proxy, so the client
     /// address is the last one in `X-Forwarded-For`.
     pub trust_proxy: bool,
@@ -78,7 +78,7 @@ impl Config {
         let database_url = get("DATABASE_URL")
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| "sqlite://autonexus.db".into());
-        if !database_url.starts_with("sqlite:") && !super::db::is_postgres_url(&database_url) {
+        if !database_url.starts_with("sqlite:") && !crate::db::is_postgres_url(&database_url) {
             return Err(ConfigError(format!(
                 "DATABASE_URL must start with sqlite: (for example sqlite://autonexus.db) or postgres://, got {:?}",
                 redact_url(&database_url)
@@ -127,9 +127,7 @@ impl Config {
                     }),
             }
         };
-        let per_hour = |key: &str,
-                        default: super::limits::Limit|
-         -> Result<super::limits::Limit, ConfigError> {
+        let per_hour = |key: &str, default: Limit| -> Result<Limit, ConfigError> {
             match get(key).filter(|v| !v.trim().is_empty()) {
                 None => Ok(default),
                 Some(raw) => raw
@@ -137,7 +135,7 @@ impl Config {
                     .parse::<usize>()
                     .ok()
                     .filter(|v| *v >= 1)
-                    .map(|max| super::limits::Limit::per_minutes(max, 60))
+                    .map(|max| Limit::per_minutes(max, 60))
                     .ok_or_else(|| {
                         ConfigError(format!(
                             "{key} must be a whole number of at least 1, got {raw:?}"
@@ -145,8 +143,8 @@ impl Config {
                     }),
             }
         };
-        let defaults = super::limits::Limits::default();
-        let limits = super::limits::Limits {
+        let defaults = Limits::default();
+        let limits = Limits {
             registrations_per_address: per_hour(
                 "REGISTRATIONS_PER_HOUR",
                 defaults.registrations_per_address,
@@ -260,6 +258,45 @@ impl Config {
     }
 }
 
+/// At most `max` events per `window`.
+#[derive(Clone, Copy, Debug)]
+pub struct Limit {
+    pub max: usize,
+    pub window: Duration,
+}
+
+impl Limit {
+    pub const fn per_minutes(max: usize, minutes: u64) -> Self {
+        Limit {
+            max,
+            window: Duration::from_secs(minutes * 60),
+        }
+    }
+}
+
+/// The limits in force (configurable so tests and benchmarks can set their own).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub login_failures_per_account: Limit,
+    pub login_failures_per_address: Limit,
+    pub registrations_per_address: Limit,
+    pub listings_per_seller: Limit,
+    /// Photos a user may upload (each is decoded, the costly part), on create and edit.
+    pub photo_uploads_per_user: Limit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            login_failures_per_account: Limit::per_minutes(5, 15),
+            login_failures_per_address: Limit::per_minutes(30, 15),
+            registrations_per_address: Limit::per_minutes(10, 60),
+            listings_per_seller: Limit::per_minutes(60, 60),
+            photo_uploads_per_user: Limit::per_minutes(60, 60),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,7 +361,7 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        assert!(super::super::db::is_postgres_url(&config.database_url));
+        assert!(crate::db::is_postgres_url(&config.database_url));
         assert_eq!(
             config.s3,
             Some(S3Config {

@@ -4,8 +4,15 @@
 //! The store is an [`ObjectStore`]: a local directory by default, or an S3-compatible
 //! bucket (`S3_BUCKET`) that several app servers share.
 
-use super::config::{Config, S3Config};
-use crate::error::AppError;
+use crate::{
+    config::{Config, S3Config},
+    error::AppError,
+};
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+};
 use bytes::Bytes;
 use object_store::{
     aws::AmazonS3Builder, local::LocalFileSystem, path::Path as StorePath, BackoffConfig,
@@ -196,6 +203,34 @@ pub fn content_type(name: &str) -> &'static str {
         Some("png") => "image/png",
         Some("webp") => "image/webp",
         _ => "image/jpeg",
+    }
+}
+
+/// Serves an uploaded photo with a content type fixed by its stored name.
+pub async fn serve(State(media): State<MediaStore>, Path(name): Path<String>) -> Response {
+    if !is_media_name(&name) {
+        return (StatusCode::NOT_FOUND, "No such photo.").into_response();
+    }
+    let mut read = media.get(&name).await;
+    if read.is_none() {
+        // Photos stored before thumbnails existed: the card gets the full photo instead.
+        if let Some(original) = name.rsplit_once('.').and_then(|(stem, ext)| {
+            stem.strip_suffix("-thumb")
+                .map(|stem| format!("{stem}.{ext}"))
+        }) {
+            read = media.get(&original).await;
+        }
+    }
+    match read {
+        Some(bytes) => (
+            [
+                (header::CONTENT_TYPE, content_type(&name)),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "No such photo.").into_response(),
     }
 }
 

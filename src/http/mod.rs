@@ -1,146 +1,78 @@
-//! Server-only glue: configuration, state, database, sessions, routes, media.
+//! HTTP plumbing every feature shares: the accept loop and graceful shutdown, the
+//! middleware each request passes through (request ids and logs, security headers, CSRF,
+//! sessions, compression, timeouts), body limits, built assets and health checks.
 
-pub mod backup;
-pub mod car_forms;
-pub mod coalesce;
 pub mod compress;
-pub mod config;
-pub mod db;
-pub mod demo;
-pub mod group_commit;
 pub mod health;
 pub mod limits;
-pub mod media;
-pub mod memory;
-pub mod readers;
-pub mod rest;
+pub mod multipart;
 pub mod security;
-pub mod state;
+pub mod sessions;
 
-use crate::app::{shell, App};
+use crate::{config::Config, db::Db};
 use axum::{
-    extract::{DefaultBodyLimit, Path, State},
+    extract::State,
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
     Router,
 };
-use config::Config;
-use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use state::AppState;
-use std::sync::Arc;
+use leptos::prelude::LeptosOptions;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
-use tower_sessions::{cookie::SameSite, ExpiredDeletion, Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-/// Connects the database, runs migrations, seeds demo data if asked, and builds the router.
-pub async fn build(
-    config: Config,
-    leptos_options: LeptosOptions,
-) -> Result<Router, Box<dyn std::error::Error>> {
-    let db = db::Db::connect(&config.database_url).await.map_err(|e| {
-        format!(
-            "cannot open the database at {}: {e}",
-            config::redact_url(&config.database_url)
-        )
-    })?;
-    let media = media::MediaStore::open(&config).await?;
-    tracing::info!(
-        database = db.engine_name(),
-        photos = media.location(),
-        "storage ready"
-    );
-    if config.demo_data {
-        demo::seed_if_empty(&db, &media).await?;
+/// Leptos' settings (site address, bundle folder) from Cargo.toml and the environment.
+pub fn leptos_options() -> Result<LeptosOptions, Box<dyn std::error::Error>> {
+    let mut options = leptos::prelude::get_configuration(None)?.leptos_options;
+    // `cargo leptos build` hashes the bundle's file names (hash-files in Cargo.toml), tells
+    // the compiler so, and writes the hashes beside the binary. A binary built by plain
+    // cargo (the HTTP tests) or moved without its hash file serves the plain names.
+    if option_env!("LEPTOS_HASH_FILES") == Some("true") {
+        options.hash_files = true;
     }
+    if options.hash_files {
+        let hash_file = std::env::current_exe()?
+            .parent()
+            .map(|dir| dir.join(options.hash_file.as_ref()));
+        if !hash_file.is_some_and(|file| file.exists()) {
+            options.hash_files = false;
+        }
+    }
+    Ok(options)
+}
 
-    let max_upload = config.max_upload_bytes;
+/// The built bundle under `/pkg/`, preferring the .br / .gz files `./dev.sh` writes at
+/// maximum compression beside each asset (on-the-fly compression is faster but larger).
+pub fn bundle(options: &LeptosOptions) -> tower_http::services::ServeDir {
+    tower_http::services::ServeDir::new(
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()),
+    )
+    .precompressed_br()
+    .precompressed_gzip()
+}
+
+/// Wraps the app's routes in the middleware every request passes through.
+pub async fn with_middleware<S: Clone + Send + Sync + 'static>(
+    app: Router<S>,
+    db: &Db,
+    config: &Config,
+    hashed_assets: bool,
+) -> Result<Router<S>, Box<dyn std::error::Error>> {
     let hsts = config
         .secure_cookies
         .then_some("max-age=63072000; includeSubDomains");
-    let token_users = coalesce::Coalesced::start(crate::auth::db::TokenUsers(db.clone()));
-    let state = AppState::new(state::Shared {
-        leptos_options: leptos_options.clone(),
-        db,
-        config: Arc::new(config),
-        media,
-        hashing: Arc::new(tokio::sync::Semaphore::new(hashing_slots())),
-        decoding: Arc::new(tokio::sync::Semaphore::new(media::DECODE_SLOTS)),
-        limiter: Arc::new(limits::RateLimiter::default()),
-        list_cache: Arc::default(),
-        token_users,
-    });
-    let routes = generate_route_list(App);
-
-    let forms = Router::new()
-        .route("/sell", post(car_forms::create_car))
-        .route("/cars/{id}/edit", post(car_forms::update_car))
-        // Room for a maximum-size photo plus the text fields; the photo's own cap is checked while streaming.
-        .layer(DefaultBodyLimit::max(max_upload + 256 * 1024));
-
-    // Pages and server functions take small bodies only (see `SMALL_BODY_LIMIT`).
-    let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let state = state.clone();
-                move || {
-                    provide_context(state.clone());
-                    security::provide_page_nonce();
-                }
-            },
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(
-            {
-                let state = state.clone();
-                move || {
-                    provide_context(state.clone());
-                    security::provide_page_nonce();
-                }
-            },
-            shell,
-        ))
-        .layer(small_body_limit());
-
-    let app = Router::new()
-        .merge(forms)
-        .nest("/api", rest::router(&state))
-        .route("/media/{name}", get(serve_media))
-        // The built bundle, preferring the .br / .gz files `./dev.sh` writes at maximum
-        // compression beside each asset (on-the-fly compression is faster but larger).
-        .nest_service(
-            &format!("/{}", leptos_options.site_pkg_dir),
-            tower_http::services::ServeDir::new(
-                std::path::Path::new(leptos_options.site_root.as_ref())
-                    .join(leptos_options.site_pkg_dir.as_ref()),
-            )
-            .precompressed_br()
-            .precompressed_gzip(),
-        )
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .merge(pages)
+    let app = app
         .layer(axum::middleware::map_response(status_from_error_body))
         .layer(axum::middleware::from_fn_with_state(
-            leptos_options.hash_files,
+            hashed_assets,
             asset_cache,
-        ));
-    // Inside the session layer: it keeps each form post's error in the visitor's session.
-    let app = app.layer(axum::middleware::from_fn(security::own_form_errors));
-    let app = with_sessions(app, &state.db, &state.config)
+        ))
+        // Inside the session layer: it keeps each form post's error in the visitor's session.
+        .layer(axum::middleware::from_fn(security::own_form_errors));
+    let app = sessions::with_sessions(app, db, config)
         .await?
         .layer(axum::middleware::from_fn(security::csrf_guard))
         .layer(axum::middleware::from_fn(security::content_security_policy))
@@ -162,7 +94,7 @@ pub async fn build(
         // A handler that takes this long is stuck; the client gets 408 rather than waiting forever.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            std::time::Duration::from_secs(120),
+            Duration::from_secs(120),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -194,8 +126,7 @@ pub async fn build(
                     tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
                 ),
         )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state);
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     Ok(app)
 }
 
@@ -207,13 +138,6 @@ pub const SMALL_BODY_LIMIT: usize = 16 * 1024;
 /// soon as that much has streamed in.
 pub fn small_body_limit() -> tower_http::limit::RequestBodyLimitLayer {
     tower_http::limit::RequestBodyLimitLayer::new(SMALL_BODY_LIMIT)
-}
-
-/// How many passwords may be hashed at once: one per core, at most four. A hash keeps
-/// one core busy for its whole time, so more at once only makes each slower, and each
-/// holds 19 MiB while it runs.
-fn hashing_slots() -> usize {
-    std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4))
 }
 
 /// Server functions that fail before their body runs (malformed arguments) answer 500
@@ -259,90 +183,28 @@ async fn asset_cache(
     response
 }
 
-/// Sessions live in the app's own database, whichever engine that is, so any app server
-/// can serve any signed-in user.
-async fn with_sessions<S: Clone + Send + Sync + 'static>(
-    app: Router<S>,
-    db: &db::Db,
-    config: &Config,
-) -> Result<Router<S>, Box<dyn std::error::Error>> {
-    Ok(match db {
-        db::Db::Sqlite { pool, .. } => {
-            let store = SqliteStore::new(pool.clone()).with_table_name("sessions")?;
-            store.migrate().await?;
-            app.layer(session_layer(store, config))
-        }
-        db::Db::Postgres { pool } => {
-            let store = PostgresStore::new(pool.clone())
-                .with_schema_name("public")?
-                .with_table_name("sessions")?;
-            store.migrate().await?;
-            app.layer(session_layer(store, config))
-        }
-    })
+/// Where and how the server accepts connections.
+#[derive(Clone, Copy, Debug)]
+pub struct Listen {
+    pub addr: SocketAddr,
+    /// A connection that sends no complete request headers for this long is closed.
+    pub header_timeout: Duration,
+    /// Open connections at most; `None`: from the open-file limit.
+    pub max_connections: Option<usize>,
 }
 
-/// The session cookie and expiry rules, and a task that deletes expired sessions.
-fn session_layer<S>(store: S, config: &Config) -> SessionManagerLayer<S>
-where
-    S: tower_sessions::SessionStore + ExpiredDeletion + Clone,
-{
-    // Expired sessions are removed periodically (hourly by default); the task ends with the process.
-    tokio::spawn(
-        store
-            .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(
-                config.session_cleanup_secs.unsigned_abs(),
-            )),
-    );
-    // Over HTTPS the cookie takes the `__Host-` prefix: browsers then accept it only
-    // when Secure, for this exact host and path /, so a sibling subdomain cannot plant one.
-    let cookie_name = if config.secure_cookies {
-        "__Host-autonexus_session"
-    } else {
-        "autonexus_session"
-    };
-    SessionManagerLayer::new(store)
-        .with_name(cookie_name)
-        .with_path("/")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::seconds(config.session_idle_secs),
-        ))
-}
-
-/// Serves an uploaded photo with a content type fixed by its stored name.
-async fn serve_media(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    if !media::is_media_name(&name) {
-        return (StatusCode::NOT_FOUND, "No such photo.").into_response();
-    }
-    let mut read = state.media.get(&name).await;
-    if read.is_none() {
-        // Photos stored before thumbnails existed: the card gets the full photo instead.
-        if let Some(original) = name.rsplit_once('.').and_then(|(stem, ext)| {
-            stem.strip_suffix("-thumb")
-                .map(|stem| format!("{stem}.{ext}"))
-        }) {
-            read = state.media.get(&original).await;
+impl Listen {
+    pub fn new(addr: SocketAddr, config: &Config) -> Self {
+        Listen {
+            addr,
+            header_timeout: Duration::from_secs(config.header_timeout_secs.unsigned_abs()),
+            max_connections: config.max_connections,
         }
-    }
-    match read {
-        Some(bytes) => (
-            [
-                (header::CONTENT_TYPE, media::content_type(&name)),
-                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-            ],
-            bytes,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "No such photo.").into_response(),
     }
 }
 
 /// After SIGTERM, in-flight requests get this long to finish.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Starts the server and runs until Ctrl-C or SIGTERM, letting in-flight requests finish.
 ///
@@ -357,36 +219,20 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 ///   `accept` never fails for lack of descriptors; past the cap new connections wait in
 ///   the kernel's listen queue and are taken as others close.
 /// - The open-file limit raised to the hard limit the system allows.
-pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn serve(app: Router, listen: Listen) -> Result<(), Box<dyn std::error::Error>> {
     use hyper_util::{
         rt::{TokioIo, TokioTimer},
         server::graceful::GracefulShutdown,
     };
     use tower::Service;
 
-    let conf = get_configuration(None)?;
-    let mut leptos_options = conf.leptos_options;
-    // `cargo leptos build` hashes the bundle's file names (hash-files in Cargo.toml), tells
-    // the compiler so, and writes the hashes beside the binary. A binary built by plain
-    // cargo (the HTTP tests) or moved without its hash file serves the plain names.
-    if option_env!("LEPTOS_HASH_FILES") == Some("true") {
-        leptos_options.hash_files = true;
-    }
-    if leptos_options.hash_files {
-        let hash_file = std::env::current_exe()?
-            .parent()
-            .map(|dir| dir.join(leptos_options.hash_file.as_ref()));
-        if !hash_file.is_some_and(|file| file.exists()) {
-            leptos_options.hash_files = false;
-        }
-    }
-    let addr = leptos_options.site_addr;
-    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.unsigned_abs());
+    let Listen {
+        addr,
+        header_timeout,
+        max_connections,
+    } = listen;
     let open_files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
-    let max_connections = config
-        .max_connections
-        .unwrap_or_else(|| default_max_connections(open_files));
-    let app = build(config, leptos_options).await?;
+    let max_connections = max_connections.unwrap_or_else(|| default_max_connections(open_files));
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -408,7 +254,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         let slot = match slots.clone().try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
-                if warned_full.is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(60)) {
+                if warned_full.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
                     tracing::warn!(
                         max_connections,
                         "connection cap reached: new connections wait until others close"
@@ -427,7 +273,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 Err(error) => {
                     // Out of file descriptors and the like: wait a moment rather than spin.
                     tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },

@@ -1,10 +1,14 @@
 //! The database handle and its start-up: pick the engine from the URL, connect, tune, migrate.
 //!
 //! Queries live in each feature slice's `db.rs`, take a `&Db` and are written once: both
-//! engines accept `$1`-style placeholders, and [`on_db!`](crate::server::db::on_db) expands
+//! engines accept `$1`-style placeholders, and [`on_db!`](crate::db::on_db) expands
 //! one query into an arm per engine, each on its native driver. What the engines do
 //! differently lives here and in the two migration folders: time columns ([`Stamp`]) and
 //! text search ([`Db::search_filter`], [`Db::search_rank`]).
+
+pub mod coalesce;
+pub mod group_commit;
+pub mod readers;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::{
@@ -30,14 +34,13 @@ pub enum Db {
         /// beside a write.
         pool: SqlitePool,
         /// Reads: connections taken from `pool` and kept between queries.
-        readers: crate::server::readers::Readers,
+        readers: readers::Readers,
         /// Writes: one connection, so this process's writers queue in order instead of
         /// racing for SQLite's single write lock ("database is locked"). The busy timeout
         /// still covers another process (a second server, a backup) holding the lock.
+        /// Rows that many requests add at once can share its transactions through a
+        /// [`WriteQueue`](crate::db::group_commit::WriteQueue).
         writer: SqlitePool,
-        /// New listings, which many requests add at once, queue here and share
-        /// statements and transactions on `writer` ([group commit](crate::server::group_commit)).
-        new_cars: crate::server::group_commit::WriteQueue<crate::cars::db::NewCars>,
     },
     /// A shared server that several app servers use at once; it orders concurrent writes itself.
     Postgres { pool: PgPool },
@@ -45,12 +48,12 @@ pub enum Db {
 
 /// Runs a query on whichever engine this process started with. The body is written
 /// once and compiled once per engine, with `$pool` bound to that engine's pool (for a
-/// SQLite read, to a connection lent by [`Readers`](crate::server::readers::Readers)):
+/// SQLite read, to a connection lent by [`Readers`](crate::db::readers::Readers)):
 /// `on_db!(db, read |pool| ...)` for reads, `on_db!(db, write |pool| ...)` for writes.
 macro_rules! on_db {
     ($db:expr, read |$pool:ident| $body:expr) => {
         match $db {
-            $crate::server::db::Db::Sqlite { readers, .. } => match readers.get().await {
+            $crate::db::Db::Sqlite { readers, .. } => match readers.get().await {
                 Ok(mut reader) => {
                     let $pool = &mut *reader;
                     let result = $body;
@@ -59,13 +62,13 @@ macro_rules! on_db {
                 }
                 Err(error) => Err(error),
             },
-            $crate::server::db::Db::Postgres { pool: $pool } => $body,
+            $crate::db::Db::Postgres { pool: $pool } => $body,
         }
     };
     ($db:expr, write |$pool:ident| $body:expr) => {
         match $db {
-            $crate::server::db::Db::Sqlite { writer: $pool, .. } => $body,
-            $crate::server::db::Db::Postgres { pool: $pool } => $body,
+            $crate::db::Db::Sqlite { writer: $pool, .. } => $body,
+            $crate::db::Db::Postgres { pool: $pool } => $body,
         }
     };
 }
@@ -112,12 +115,10 @@ impl Db {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        let new_cars = crate::server::group_commit::WriteQueue::start(writer.clone());
         Ok(Db::Sqlite {
-            readers: crate::server::readers::Readers::new(pool.clone(), READERS),
+            readers: readers::Readers::new(pool.clone(), READERS),
             pool,
             writer,
-            new_cars,
         })
     }
 
@@ -136,72 +137,6 @@ impl Db {
         match self {
             Db::Sqlite { .. } => "sqlite",
             Db::Postgres { .. } => "postgres",
-        }
-    }
-
-    /// The FROM clause's tables (`cars c`) when a full-text search filters them. SQLite
-    /// drives the query from its FTS5 table (CROSS JOIN keeps that order: the planner
-    /// would otherwise walk every car and probe the index once per row); PostgreSQL
-    /// searches the `tsvector` column of `cars` itself.
-    ///
-    /// `filters_only`: the query reads nothing of a car but its status and filter columns
-    /// (a count). SQLite then reads them from the narrow `cars_id_filters` index, which it
-    /// does not pick by itself (it prefers the row by id, spread over many pages by its
-    /// description): at 100,000 cars a common word's count took about 30% less.
-    pub fn searched_cars(&self, filters_only: bool) -> &'static str {
-        match self {
-            Db::Sqlite { .. } if filters_only => {
-                "cars_fts CROSS JOIN cars c INDEXED BY cars_id_filters ON c.id = cars_fts.rowid"
-            }
-            Db::Sqlite { .. } => "cars_fts CROSS JOIN cars c ON c.id = cars_fts.rowid",
-            Db::Postgres { .. } => "cars c",
-        }
-    }
-
-    /// A condition keeping the cars that match `expression` (from [`Db::text_query`]),
-    /// answered from the engine's text index (FTS5; GIN on PostgreSQL).
-    pub fn push_search_match(&self, sql: &mut Sql, expression: String) {
-        match self {
-            Db::Sqlite { .. } => sql.push("cars_fts MATCH ").bind(expression),
-            Db::Postgres { .. } => sql
-                .push("c.search @@ to_tsquery('simple', ")
-                .bind(expression)
-                .push(")"),
-        };
-    }
-
-    /// A condition keeping the cars among the matches of `expression`, for a plan that
-    /// walks the cars in another index's order: SQLite builds the set of matching ids
-    /// once and probes it for each car (PostgreSQL plans the same condition itself).
-    pub fn push_search_membership(&self, sql: &mut Sql, expression: String) {
-        match self {
-            Db::Sqlite { .. } => {
-                sql.push("c.id IN (SELECT rowid FROM cars_fts WHERE cars_fts MATCH ")
-                    .bind(expression)
-                    .push(")");
-            }
-            Db::Postgres { .. } => self.push_search_match(sql, expression),
-        }
-    }
-
-    /// An ORDER BY term, best match first. Make counts more than model, model more than
-    /// description: FTS5's `rank` is bm25 with those weights (set in the migration),
-    /// PostgreSQL's `ts_rank` reads the weights stored in the vector.
-    pub fn push_search_rank(&self, sql: &mut Sql, expression: String) {
-        match self {
-            Db::Sqlite { .. } => sql.push("cars_fts.rank"),
-            Db::Postgres { .. } => sql
-                .push("ts_rank(c.search, to_tsquery('simple', ")
-                .bind(expression)
-                .push(")) DESC"),
-        };
-    }
-
-    /// The search box as the engine's full-text query language.
-    pub fn text_query(&self, q: &str) -> Option<String> {
-        match self {
-            Db::Sqlite { .. } => crate::cars::db::fts_query(q),
-            Db::Postgres { .. } => crate::cars::db::tsquery(q),
         }
     }
 }
@@ -272,8 +207,8 @@ macro_rules! bind_all {
         let mut query = $query;
         for arg in &$sql.args {
             query = match arg {
-                $crate::server::db::Arg::Int(v) => query.bind(*v),
-                $crate::server::db::Arg::Text(v) => query.bind(v.as_str()),
+                $crate::db::Arg::Int(v) => query.bind(*v),
+                $crate::db::Arg::Text(v) => query.bind(v.as_str()),
             };
         }
         query

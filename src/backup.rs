@@ -13,7 +13,7 @@
 //! the copy and `MEDIA_DIR` at its `media/` folder (README: Backups).
 //! PostgreSQL has its own tools for this (`pg_dump`), which the command points to.
 
-use super::{config::Config, media};
+use crate::{config::Config, media};
 use serde::Serialize;
 use sqlx::{sqlite::SqliteConnectOptions, ConnectOptions, Connection};
 use std::{path::Path, str::FromStr};
@@ -45,7 +45,7 @@ const DATABASE_FILE: &str = "autonexus.db";
 
 /// Makes the backup in `target` (a new or empty directory) and returns its manifest.
 pub async fn run(config: &Config, target: &Path) -> Result<Manifest, String> {
-    if super::db::is_postgres_url(&config.database_url) {
+    if crate::db::is_postgres_url(&config.database_url) {
         return Err(
             "this database is PostgreSQL: back it up with pg_dump (README: Backups), \
              and the photo bucket with its own versioning or replication"
@@ -112,7 +112,7 @@ pub async fn run(config: &Config, target: &Path) -> Result<Manifest, String> {
                     files.push(CopiedFile {
                         sha256: {
                             use sha2::{Digest, Sha256};
-                            super::security::to_hex(&Sha256::digest(&bytes))
+                            crate::http::security::to_hex(&Sha256::digest(&bytes))
                         },
                         bytes: bytes.len(),
                         name,

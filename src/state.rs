@@ -1,4 +1,15 @@
-use super::{config::Config, db::Db, media::MediaStore};
+//! What every handler and server function is given: the shared infrastructure and each
+//! feature's own long-lived parts. Part of the composition root (with `routes`, `app` and
+//! `demo`): the one place besides them that names the features.
+
+use crate::{
+    auth::{db::TokenUsers, passwords::Passwords},
+    cars::db::{ListCache, NewCarQueue},
+    config::Config,
+    db::{coalesce::Coalesced, Db},
+    http::limits::RateLimiter,
+    media::MediaStore,
+};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -30,18 +41,19 @@ pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub media: MediaStore,
-    /// Bounds concurrent password hashing (19 MiB each, one per core) so a login flood cannot
-    /// exhaust memory.
-    pub hashing: Arc<Semaphore>,
     /// Bounds concurrent photo decoding (`media::DECODE_SLOTS`), so uploads together
     /// cannot take more memory than that many photo pipelines.
     pub decoding: Arc<Semaphore>,
     /// Counters behind the rate limits in `config.limits`.
-    pub limiter: Arc<super::limits::RateLimiter>,
+    pub limiter: Arc<RateLimiter>,
+    /// Password hashing and the log-in attempt limits.
+    pub passwords: Passwords,
     /// Recent marketplace and API list answers, checked against the data's version.
-    pub list_cache: Arc<crate::cars::db::ListCache>,
+    pub list_cache: ListCache,
+    /// Where new listings go (batched on SQLite).
+    pub new_cars: NewCarQueue,
     /// The users behind API tokens, looked up many requests to a query.
-    pub token_users: super::coalesce::Coalesced<crate::auth::db::TokenUsers>,
+    pub token_users: Coalesced<TokenUsers>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -50,18 +62,21 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for MediaStore {
+    fn from_ref(state: &AppState) -> Self {
+        state.media.clone()
+    }
+}
+
 /// The calling client's address inside a server function (for rate limits).
 pub fn request_ip(state: &AppState) -> std::net::IpAddr {
-    // The accept loop puts the peer address in the request's extensions as `ConnectInfo`.
-    let parts = leptos::prelude::use_context::<http::request::Parts>();
-    let peer = parts.as_ref().and_then(|parts| {
-        parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0)
-    });
-    let headers = parts.map(|parts| parts.headers).unwrap_or_default();
-    super::limits::client_ip(peer, &headers, state.config.trust_proxy)
+    crate::http::limits::server_fn_client_ip(state.config.trust_proxy)
 }
 
 /// The state inside a server function.

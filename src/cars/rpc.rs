@@ -79,25 +79,19 @@ pub fn current_year() -> i32 {
 
 #[server(prefix = "/rpc", endpoint = "cars/list", input = Json)]
 pub async fn list_cars(filters: CarFilters) -> Result<CarPage, AppError> {
-    let state = crate::server::state::app_state()?;
+    let state = crate::state::app_state()?;
     let filters = filters.bounded();
     crate::error::with_status(
         super::db::list_available_cars(&state.db, &state.list_cache, &filters).await,
     )
 }
 
-#[server(prefix = "/rpc", endpoint = "cars/makes")]
-pub async fn list_makes() -> Result<Vec<String>, AppError> {
-    let state = crate::server::state::app_state()?;
-    super::db::list_available_makes(&state.db, &state.list_cache).await
-}
-
 #[server(prefix = "/rpc", endpoint = "cars/get")]
 pub async fn get_car(id: i64) -> Result<CarView, AppError> {
-    use crate::auth::api::session;
+    use crate::auth::rpc::session;
     crate::error::with_status(
         async move {
-            let state = crate::server::state::app_state()?;
+            let state = crate::state::app_state()?;
             let car = super::db::find_car_by_id(&state.db, id)
                 .await?
                 .ok_or_else(|| {
@@ -114,10 +108,10 @@ pub async fn get_car(id: i64) -> Result<CarView, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "cars/mine")]
 pub async fn list_my_cars() -> Result<Vec<CarSummary>, AppError> {
-    use crate::auth::api::session;
+    use crate::auth::rpc::session;
     crate::error::with_status(
         async move {
-            let state = crate::server::state::app_state()?;
+            let state = crate::state::app_state()?;
             let user = session::require_user(&state).await?;
             super::db::list_cars_by_seller(&state.db, user.id).await
         }
@@ -128,10 +122,10 @@ pub async fn list_my_cars() -> Result<Vec<CarSummary>, AppError> {
 /// The starting state of the sell form (`id` = None) or of a listing's edit form.
 #[server(prefix = "/rpc", endpoint = "cars/form_state")]
 pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
-    use crate::auth::api::session;
+    use crate::auth::rpc::session;
     crate::error::with_status(
         async move {
-            let state = crate::server::state::app_state()?;
+            let state = crate::state::app_state()?;
             let session = session::current_session().await?;
             let user = session::user_from_session(&state, &session)
                 .await?
@@ -170,10 +164,10 @@ pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
 /// The signed-in user, if they are the listing's seller; returns its photo name.
 #[cfg(feature = "ssr")]
 async fn require_owner(
-    state: &crate::server::state::AppState,
+    state: &crate::state::AppState,
     id: i64,
 ) -> Result<Option<String>, AppError> {
-    let user = crate::auth::api::session::require_user(state).await?;
+    let user = crate::auth::rpc::session::require_user(state).await?;
     super::service::owned_car(state, user.id, id).await
 }
 
@@ -181,7 +175,7 @@ async fn require_owner(
 pub async fn set_car_status(id: i64, status: String) -> Result<(), AppError> {
     crate::error::with_status(
         async move {
-            let state = crate::server::state::app_state()?;
+            let state = crate::state::app_state()?;
             let status = super::model::Status::parse(&status).ok_or_else(|| {
                 AppError::field("status", "Status must be available, pending or sold.")
             })?;
@@ -196,7 +190,7 @@ pub async fn set_car_status(id: i64, status: String) -> Result<(), AppError> {
 pub async fn delete_car(id: i64) -> Result<(), AppError> {
     crate::error::with_status(
         async move {
-            let state = crate::server::state::app_state()?;
+            let state = crate::state::app_state()?;
             require_owner(&state, id).await?;
             super::service::delete_listing(&state, id).await?;
             leptos_axum::redirect("/my-listings");

@@ -4,52 +4,13 @@
 //! Counters are in memory, per app server: with N servers behind a balancer an
 //! attacker gets at most N times the budget, which still stops password guessing.
 
-use crate::error::AppError;
+use crate::{config::Limit, error::AppError};
 use std::{
     collections::VecDeque,
     net::{IpAddr, SocketAddr},
     sync::Mutex,
     time::{Duration, Instant},
 };
-
-/// At most `max` events per `window`.
-#[derive(Clone, Copy, Debug)]
-pub struct Limit {
-    pub max: usize,
-    pub window: Duration,
-}
-
-impl Limit {
-    pub const fn per_minutes(max: usize, minutes: u64) -> Self {
-        Limit {
-            max,
-            window: Duration::from_secs(minutes * 60),
-        }
-    }
-}
-
-/// The limits in force (configurable so tests and benchmarks can set their own).
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub login_failures_per_account: Limit,
-    pub login_failures_per_address: Limit,
-    pub registrations_per_address: Limit,
-    pub listings_per_seller: Limit,
-    /// Photos a user may upload (each is decoded, the costly part), on create and edit.
-    pub photo_uploads_per_user: Limit,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            login_failures_per_account: Limit::per_minutes(5, 15),
-            login_failures_per_address: Limit::per_minutes(30, 15),
-            registrations_per_address: Limit::per_minutes(10, 60),
-            listings_per_seller: Limit::per_minutes(60, 60),
-            photo_uploads_per_user: Limit::per_minutes(60, 60),
-        }
-    }
-}
 
 /// Keys tracked at most; past this, the least recently used key is dropped to make room
 /// (bounded memory under a flood, without wiping every other counter).
@@ -165,6 +126,20 @@ pub fn client_ip(peer: Option<SocketAddr>, headers: &http::HeaderMap, trust_prox
         }
     }
     peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip())
+}
+
+/// [`client_ip`] inside a server function, from the request Leptos put in its context
+/// (the accept loop puts the peer address in the request's extensions as `ConnectInfo`).
+pub fn server_fn_client_ip(trust_proxy: bool) -> IpAddr {
+    let parts = leptos::prelude::use_context::<http::request::Parts>();
+    let peer = parts.as_ref().and_then(|parts| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0)
+    });
+    let headers = parts.map(|parts| parts.headers).unwrap_or_default();
+    client_ip(peer, &headers, trust_proxy)
 }
 
 #[cfg(test)]

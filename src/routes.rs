@@ -1,0 +1,227 @@
+//! The composition root's router: connects storage, builds the [`AppState`], mounts each
+//! feature's pages, form handlers and `/api` endpoints, and wraps them in the shared HTTP
+//! middleware. A new feature's routes are added here.
+
+use crate::{
+    app::{shell, App},
+    auth,
+    cars::{self, db::NewCarQueue},
+    config::{self, Config},
+    db::{coalesce::Coalesced, Db},
+    demo,
+    http::{self, limits::RateLimiter, security, small_body_limit},
+    media::{self, MediaStore},
+    rest::{docs, method_not_allowed, TokenSecurity},
+    state::{self, AppState},
+};
+use axum::{
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use utoipa::OpenApi;
+
+/// Starts the marketplace with `config` and serves it until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let options = http::leptos_options()?;
+    let listen = http::Listen::new(options.site_addr, &config);
+    let app = build(config, options).await?;
+    http::serve(app, listen).await
+}
+
+/// Connects the database, runs migrations, seeds demo data if asked, and builds the router.
+pub async fn build(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<Router, Box<dyn std::error::Error>> {
+    let db = Db::connect(&config.database_url).await.map_err(|e| {
+        format!(
+            "cannot open the database at {}: {e}",
+            config::redact_url(&config.database_url)
+        )
+    })?;
+    let media = MediaStore::open(&config).await?;
+    tracing::info!(
+        database = db.engine_name(),
+        photos = media.location(),
+        "storage ready"
+    );
+    if config.demo_data {
+        demo::seed_if_empty(&db, &media).await?;
+    }
+
+    let limiter = Arc::new(RateLimiter::default());
+    let state = AppState::new(state::Shared {
+        leptos_options: leptos_options.clone(),
+        token_users: Coalesced::start(auth::db::TokenUsers(db.clone())),
+        new_cars: NewCarQueue::start(&db),
+        passwords: auth::passwords::Passwords::new(limiter.clone(), config.limits),
+        db,
+        config: Arc::new(config),
+        media,
+        decoding: Arc::new(tokio::sync::Semaphore::new(media::DECODE_SLOTS)),
+        limiter,
+        list_cache: Default::default(),
+    });
+    // Room for a maximum-size photo plus the text fields; the photo's own cap is checked
+    // while streaming.
+    let upload_limit = DefaultBodyLimit::max(state.config.max_upload_bytes + 256 * 1024);
+
+    let forms = Router::new()
+        .route("/sell", post(cars::forms::create_car))
+        .route("/cars/{id}/edit", post(cars::forms::update_car))
+        .layer(upload_limit);
+
+    // Pages and server functions take small bodies only (see `SMALL_BODY_LIMIT`).
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            {
+                let state = state.clone();
+                move || {
+                    provide_context(state.clone());
+                    security::provide_page_nonce();
+                }
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let state = state.clone();
+                move || {
+                    provide_context(state.clone());
+                    security::provide_page_nonce();
+                }
+            },
+            shell,
+        ))
+        .layer(small_body_limit());
+
+    let app = Router::new()
+        .merge(forms)
+        .nest("/api", api(&leptos_options, upload_limit))
+        .route("/media/{name}", get(media::serve))
+        .nest_service(
+            &format!("/{}", leptos_options.site_pkg_dir),
+            http::bundle(&leptos_options),
+        )
+        .route("/healthz", get(http::health::healthz))
+        .route("/readyz", get(http::health::readyz))
+        .merge(pages);
+    let app = http::with_middleware(app, &state.db, &state.config, leptos_options.hash_files)
+        .await?
+        .with_state(state);
+    Ok(app)
+}
+
+/// The `/api` routes. Only the routes that take a car (with its photo) accept a large
+/// body; every other one is held to [`http::SMALL_BODY_LIMIT`], refused with 413 before
+/// it is read.
+fn api(options: &LeptosOptions, upload_limit: DefaultBodyLimit) -> Router<AppState> {
+    use auth::rest as auth;
+    use cars::rest as car;
+    let uploads = Router::new()
+        .route(
+            "/cars/",
+            get(car::list)
+                .post(car::create)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/cars/{id}/",
+            get(car::retrieve)
+                .put(car::replace)
+                .patch(car::partial_update)
+                .delete(car::destroy)
+                .fallback(method_not_allowed),
+        )
+        .layer(upload_limit);
+    let small = Router::new()
+        .route(
+            "/cars/my_listings/",
+            get(car::my_listings).fallback(method_not_allowed),
+        )
+        .route(
+            "/cars/{id}/status/",
+            post(car::set_status).fallback(method_not_allowed),
+        )
+        .route(
+            "/auth/token/",
+            post(auth::obtain_token)
+                .delete(auth::revoke_token)
+                .fallback(method_not_allowed),
+        )
+        .route("/auth/me/", get(auth::me).fallback(method_not_allowed))
+        .merge(docs(ApiDoc::openapi(), &stylesheet_link(options)))
+        .layer(small_body_limit());
+    uploads.merge(small)
+}
+
+/// The site's `<link rel="stylesheet">`, as the pages' shell renders it (with the
+/// bundle's hashed file name in a release build).
+fn stylesheet_link(options: &LeptosOptions) -> String {
+    use leptos_meta::HashedStylesheet;
+    Owner::new().with(|| view! { <HashedStylesheet options=options.clone() /> }.to_html())
+}
+
+/// The OpenAPI document of every feature's endpoints.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "AutoNexus API",
+        description = "The used-car marketplace's REST API. It keeps the Django REST Framework \
+            contract of the original Used Car Sales module: trailing slashes, JSON bodies, \
+            `{\"detail\": ...}` errors and `{\"field\": [messages]}` validation errors. \
+            Authenticate with `Authorization: Token <key>` (or the browser session)."
+    ),
+    paths(
+        cars::rest::list,
+        cars::rest::create,
+        cars::rest::my_listings,
+        cars::rest::retrieve,
+        cars::rest::replace,
+        cars::rest::partial_update,
+        cars::rest::destroy,
+        cars::rest::set_status,
+        auth::rest::obtain_token,
+        auth::rest::revoke_token,
+        auth::rest::me,
+    ),
+    modifiers(&TokenSecurity),
+    tags(
+        (name = "cars", description = "Car listings"),
+        (name = "auth", description = "API tokens and the current user")
+    )
+)]
+pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_is_openapi_3_1_and_lists_every_endpoint() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        for path in [
+            "/api/cars/",
+            "/api/cars/{id}/",
+            "/api/cars/my_listings/",
+            "/api/cars/{id}/status/",
+            "/api/auth/token/",
+            "/api/auth/me/",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} missing");
+        }
+    }
+}

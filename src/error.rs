@@ -1,14 +1,15 @@
 //! The one error type that server functions and form handlers return.
 //!
-//! It carries only what the UI can act on; internal details are logged once
-//! on the server and replaced by a generic sentence before they leave it.
+//! It carries only what the UI can act on. An internal failure keeps its cause (for
+//! `Error::source`), logged once where it happens, inside the request's span (so with its
+//! request id); what leaves the server is a generic sentence.
 
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 /// Field name -> a sentence saying what is wrong with it.
 pub type FieldErrors = BTreeMap<String, String>;
@@ -36,11 +37,66 @@ pub enum AppError {
     /// Too busy for this right now (503); the client may try again in `RETRY_AFTER_SECS`.
     #[error("{0}")]
     Unavailable(String),
+    /// Our fault; made with [`AppError::internal`], which logs the cause.
     #[error("Something went wrong on our side. Please try again in a moment.")]
-    Internal,
+    Internal(#[source] Cause),
+}
+
+/// Why an internal error happened: kept on the server, never serialised (the browser
+/// gets an empty one), and not compared (two internal errors are equal).
+#[derive(Clone, Debug, Default)]
+pub struct Cause(Option<Arc<dyn std::error::Error + Send + Sync>>);
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(cause) => cause.fmt(f),
+            None => f.write_str("cause not sent to this side"),
+        }
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.as_ref()?.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Cause {}
+
+impl Serialize for Cause {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
+    }
+}
+
+impl<'de> Deserialize<'de> for Cause {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <()>::deserialize(deserializer).map(|()| Cause::default())
+    }
 }
 
 impl AppError {
+    /// An internal failure during `what` (e.g. "storing a photo"): `cause` is logged now,
+    /// once, and kept as the error's source; the user sees only the generic sentence.
+    pub fn internal(
+        what: &'static str,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let cause: Arc<dyn std::error::Error + Send + Sync> = Arc::from(cause.into());
+        #[cfg(feature = "ssr")]
+        tracing::error!(error = %cause, "{what} failed");
+        #[cfg(not(feature = "ssr"))]
+        let _ = what;
+        AppError::Internal(Cause(Some(cause)))
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::new();
         errors.insert(field.to_owned(), message.into());
@@ -66,7 +122,7 @@ impl AppError {
             AppError::BadRequest(_) => 400,
             AppError::TooManyRequests(_) => 429,
             AppError::Unavailable(_) => 503,
-            AppError::Internal => 500,
+            AppError::Internal(_) => 500,
         }
     }
 
@@ -100,13 +156,7 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::MissingArg(name) => {
                 AppError::BadRequest(format!("Missing field: {name}."))
             }
-            other => {
-                #[cfg(feature = "ssr")]
-                tracing::error!(error = %other, "server function failed");
-                #[cfg(not(feature = "ssr"))]
-                let _ = other;
-                AppError::Internal
-            }
+            other => AppError::internal("a server function", other.to_string()),
         }
     }
 }
@@ -122,10 +172,7 @@ mod ssr {
                 sqlx::Error::Database(db) if db.is_unique_violation() => {
                     AppError::Conflict("That already exists.".into())
                 }
-                _ => {
-                    tracing::error!(%error, "database error");
-                    AppError::Internal
-                }
+                _ => AppError::internal("a database query", error),
             }
         }
     }
@@ -174,4 +221,26 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_on_the_server_and_sends_none() {
+        let io = std::io::Error::other("disk on fire");
+        let error = AppError::internal("writing a test file", io);
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("disk on fire"));
+        assert_eq!(
+            error.to_string(),
+            "Something went wrong on our side. Please try again in a moment."
+        );
+        let sent = serde_json::to_string(&error).unwrap();
+        assert!(!sent.contains("fire"), "{sent}");
+        let received: AppError = serde_json::from_str(&sent).unwrap();
+        assert_eq!(received, error);
+        assert_eq!(received.status(), 500);
+    }
 }

@@ -81,8 +81,6 @@ pub fn request_ip(state: &AppState) -> std::net::IpAddr {
 
 /// The state inside a server function.
 pub fn app_state() -> Result<AppState, crate::error::AppError> {
-    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from context");
-        crate::error::AppError::Internal
-    })
+    leptos::prelude::use_context::<AppState>()
+        .ok_or_else(|| crate::error::AppError::internal("finding the app state", "not in context"))
 }

@@ -55,7 +55,11 @@ impl Passwords {
 
     /// Hashes with argon2id (OWASP parameters), off the async runtime and bounded in concurrency.
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        let _permit = self.slots.acquire().await.map_err(|_| AppError::Internal)?;
+        let _permit = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| AppError::internal("waiting to hash a password", e))?;
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
             Argon2::default()
@@ -63,15 +67,16 @@ impl Passwords {
                 .map(|h| h.to_string())
         })
         .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(|error| {
-            tracing::error!(%error, "password hashing failed");
-            AppError::Internal
-        })
+        .map_err(|e| AppError::internal("the password hashing task", e))?
+        .map_err(|e| AppError::internal("hashing a password", e.to_string()))
     }
 
     async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
-        let _permit = self.slots.acquire().await.map_err(|_| AppError::Internal)?;
+        let _permit = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| AppError::internal("waiting to hash a password", e))?;
         tokio::task::spawn_blocking(move || {
             let known = hash.is_some();
             let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
@@ -85,7 +90,7 @@ impl Passwords {
             known && ok
         })
         .await
-        .map_err(|_| AppError::Internal)
+        .map_err(|e| AppError::internal("the password checking task", e))
     }
 
     /// The user with this username and password, or `None`. An unknown username

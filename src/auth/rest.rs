@@ -34,7 +34,7 @@ impl FromRequestParts<AppState> for MaybeUser {
         }
         let session = Session::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::App(AppError::Internal))?;
+            .map_err(|(_, why)| AppError::internal("reading the session", why))?;
         // Cross-site cookie writes never get here: `security::csrf_guard` refuses them first.
         let user = super::rpc::session::user_from_session(state, &session).await?;
         Ok(MaybeUser(user))

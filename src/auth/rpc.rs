@@ -16,10 +16,9 @@ pub mod session {
     const SIGNED_IN_AT: &str = "signed_in_at_ms";
 
     pub async fn current_session() -> Result<Session, AppError> {
-        leptos_axum::extract::<Session>().await.map_err(|error| {
-            tracing::error!(%error, "session layer missing");
-            AppError::Internal
-        })
+        leptos_axum::extract::<Session>()
+            .await
+            .map_err(|e| AppError::internal("finding the session layer", e.to_string()))
     }
 
     pub async fn user_from_session(
@@ -29,7 +28,7 @@ pub mod session {
         let Some(id) = session
             .get::<i64>(USER_ID)
             .await
-            .map_err(|_| AppError::Internal)?
+            .map_err(|e| AppError::internal("reading the session", e))?
         else {
             return Ok(None);
         };
@@ -37,12 +36,15 @@ pub mod session {
         let signed_in_at = session
             .get::<i64>(SIGNED_IN_AT)
             .await
-            .map_err(|_| AppError::Internal)?
+            .map_err(|e| AppError::internal("reading the session", e))?
             .unwrap_or(0);
         if chrono::Utc::now().timestamp_millis() - signed_in_at
             > state.config.session_max_age_secs * 1000
         {
-            session.flush().await.map_err(|_| AppError::Internal)?;
+            session
+                .flush()
+                .await
+                .map_err(|e| AppError::internal("ending an expired session", e))?;
             return Ok(None);
         }
         super::super::db::find_user_by_id(&state.db, id).await
@@ -104,15 +106,18 @@ pub mod session {
 
     /// Starts a signed-in session under a fresh id (no session fixation).
     pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
-        session.cycle_id().await.map_err(|_| AppError::Internal)?;
+        session
+            .cycle_id()
+            .await
+            .map_err(|e| AppError::internal("renewing the session id", e))?;
         session
             .insert(SIGNED_IN_AT, chrono::Utc::now().timestamp_millis())
             .await
-            .map_err(|_| AppError::Internal)?;
+            .map_err(|e| AppError::internal("writing the session", e))?;
         session
             .insert(USER_ID, user.id)
             .await
-            .map_err(|_| AppError::Internal)
+            .map_err(|e| AppError::internal("writing the session", e))
     }
 }
 
@@ -208,7 +213,10 @@ pub async fn login(
 #[server(prefix = "/rpc", endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     let session = session::current_session().await?;
-    session.flush().await.map_err(|_| AppError::Internal)?;
+    session
+        .flush()
+        .await
+        .map_err(|e| AppError::internal("logging out", e))?;
     leptos_axum::redirect("/");
     Ok(())
 }

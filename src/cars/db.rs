@@ -1068,8 +1068,10 @@ where
                 .await
     )?;
     let Some(&(available, version, _)) = rows.first() else {
-        tracing::error!("the car_counts row is missing");
-        return Err(AppError::Internal);
+        return Err(AppError::internal(
+            "reading the car counts",
+            "the car_counts row is missing",
+        ));
     };
     let cars = rows.into_iter().filter_map(|(_, _, car)| car).collect();
     Ok((available, version, cars))

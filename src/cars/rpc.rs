@@ -55,10 +55,10 @@ pub mod flash {
         if serde_json::to_vec(&flash).map_or(true, |json| json.len() > MAX_BYTES) {
             flash.form = CarForm::default();
         }
-        session.insert(KEY, flash).await.map_err(|error| {
-            tracing::error!(%error, "could not keep the form in the session");
-            AppError::Internal
-        })
+        session
+            .insert(KEY, flash)
+            .await
+            .map_err(|e| AppError::internal("keeping the form in the session", e))
     }
 
     pub async fn take(session: &Session, car_id: Option<i64>) -> Option<Flash> {

@@ -76,10 +76,7 @@ impl<L: Lookup> Coalesced<L> {
     /// What `key` finds now (`None` if nothing), from a query that starts after this call.
     pub async fn get(&self, key: L::Key) -> Answer<L> {
         let (reply, answer) = oneshot::channel();
-        let gone = || {
-            tracing::error!("the lookup task has stopped");
-            AppError::Internal
-        };
+        let gone = || AppError::internal("a coalesced lookup", "the lookup task has stopped");
         self.asks
             .send(Ask { key, reply })
             .await
@@ -158,7 +155,7 @@ mod tests {
                 // A query takes a while, as a real one does under load.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 if keys.contains(&13) {
-                    return Err(AppError::Internal);
+                    return Err(AppError::internal("a test lookup", "key 13 fails"));
                 }
                 let known = self.known.lock().unwrap().clone();
                 Ok(keys
@@ -215,7 +212,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
             assert_eq!(lookups.get(2).await.unwrap(), Some(4));
         });
-        assert_eq!(failed, Err(AppError::Internal));
+        assert!(matches!(failed, Err(AppError::Internal(_))), "{failed:?}");
         assert_eq!(lookups.get(2).await.unwrap(), Some(4));
     }
 }

@@ -150,7 +150,11 @@ async fn status_from_error_body(response: Response) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
-            crate::error::AppError::Internal.to_string(),
+            crate::error::AppError::internal(
+                "reading a server function's answer",
+                "body too large",
+            )
+            .to_string(),
         )
             .into_response();
     };

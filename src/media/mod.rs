@@ -116,10 +116,7 @@ impl MediaStore {
     /// Stores the photo and its thumbnail under a fresh random name and returns that name.
     pub async fn save(&self, photo: &CheckedPhoto) -> Result<String, AppError> {
         let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), photo.extension);
-        let failed = |error: object_store::Error| {
-            tracing::error!(%error, "could not store photo");
-            AppError::Internal
-        };
+        let failed = |error: object_store::Error| AppError::internal("storing a photo", error);
         let payload = |bytes: &[u8]| PutPayload::from(Bytes::copy_from_slice(bytes));
         self.store
             .put(&self.path(&name), payload(&photo.bytes))
@@ -255,17 +252,14 @@ pub async fn check_photo_off_thread(
                     .into(),
             )
         })?
-        .map_err(|_| AppError::Internal)?;
+        .map_err(|e| AppError::internal("waiting for a decoding slot", e))?;
     tokio::task::spawn_blocking(move || {
         let checked = check_photo(bytes);
         drop(slot);
         checked
     })
     .await
-    .map_err(|error| {
-        tracing::error!(%error, "photo check task failed");
-        AppError::Internal
-    })
+    .map_err(|e| AppError::internal("the photo check task", e))
 }
 
 /// Total pixels accepted (48 MP): refused from the header, before any pixel is decoded,

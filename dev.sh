@@ -24,6 +24,7 @@ WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version =
 
 log() { printf '\n==> %s\n' "$*"; }
 
+# What building and running the marketplace needs.
 setup() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "adding the wasm32 target"
@@ -38,14 +39,6 @@ setup() {
     # --locked fails for this version today; the crate's own bounds are enough.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   fi
-  if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
-    log "installing cargo-deny $CARGO_DENY_VERSION (takes ~2 minutes, once)"
-    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
-  fi
-  if [ "$(leptosfmt --version 2>/dev/null | awk '{print $2}')" != "$LEPTOSFMT_VERSION" ]; then
-    log "installing leptosfmt $LEPTOSFMT_VERSION (formats view! macros; takes ~1 minute, once)"
-    cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
-  fi
   if ! command -v npm >/dev/null; then
     log "installing Node.js and npm"
     apt-get update && apt-get install -y nodejs npm
@@ -56,6 +49,18 @@ setup() {
   fi
   # Debian's binaryen (wasm-opt 108) silently breaks hydration: use npm's, first on PATH.
   export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+}
+
+# Tools only the checks need (running the marketplace does not): cargo-deny and leptosfmt.
+setup_test_tools() {
+  if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
+    log "installing cargo-deny $CARGO_DENY_VERSION (takes ~2 minutes, once)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  fi
+  if [ "$(leptosfmt --version 2>/dev/null | awk '{print $2}')" != "$LEPTOSFMT_VERSION" ]; then
+    log "installing leptosfmt $LEPTOSFMT_VERSION (formats view! macros; takes ~1 minute, once)"
+    cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
+  fi
 }
 
 # Debian packages the tests drive: Chromium (Playwright) and wrk (the load test).
@@ -198,6 +203,7 @@ cmd_test() {
   # A one-off build gains nothing from incremental caches, which are a large share of target/.
   if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
   setup
+  setup_test_tools
   setup_browser
   setup_test_services
   TEST_TMP=$(mktemp -d)
@@ -244,7 +250,7 @@ cmd_test() {
 case "${1:-}" in
   run) cmd_run ;;
   test) cmd_test ;;
-  setup) setup; setup_browser ;;
+  setup) setup; setup_test_tools; setup_browser ;;
   e2e) setup; setup_browser; build_release; run_e2e sqlite ;;
   e2e-only) setup; run_e2e sqlite ;;
   load) setup; setup_browser; build_release; end2end/load/load-test.sh "${2:-60}" ;;

@@ -1,8 +1,7 @@
 //! Reliability under concurrency, crashes and shutdown, against the real server binary.
 
-mod common;
 
-use common::{Server, TestData};
+use crate::common::{Server, TestData};
 use reqwest::{header, Client, StatusCode};
 use serde_json::{json, Value};
 use std::{
@@ -291,7 +290,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
 }
 
 /// `autonexus backup DIR` for this storage, as an operator runs it beside the server.
-fn run_backup(storage: &common::Storage, target: &std::path::Path) -> std::process::Output {
+fn run_backup(storage: &crate::common::Storage, target: &std::path::Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_autonexus"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .envs(storage.env())
@@ -336,7 +335,7 @@ async fn a_backup_taken_during_writes_restores_every_acknowledged_listing_with_i
                     .text("mileage", "80000")
                     .part(
                         "primary_image",
-                        reqwest::multipart::Part::bytes(common::png()).file_name("car.png"),
+                        reqwest::multipart::Part::bytes(crate::common::png()).file_name("car.png"),
                     );
                 let res = client
                     .post(&url)
@@ -396,7 +395,7 @@ async fn a_backup_taken_during_writes_restores_every_acknowledged_listing_with_i
     // Restore: a server on the copied database and photos, nothing else.
     let restored = Server::start_on(
         tempfile::tempdir().unwrap(),
-        common::Storage {
+        crate::common::Storage {
             database_url: format!("sqlite://{}", target.join("autonexus.db").display()),
             postgres_database: None,
             media_dir: target.join("media"),

@@ -1,9 +1,8 @@
 //! Security properties, each proved against the real server: cross-site request
 //! refusal, session cookies and expiry, brute-force limits, escaping, health checks.
 
-mod common;
 
-use common::Server;
+use crate::common::Server;
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -620,7 +619,7 @@ async fn stored_state(pool: &sqlx::AnyPool) -> String {
 
 #[tokio::test]
 async fn random_server_function_calls_never_get_a_5xx_and_rejected_ones_change_nothing() {
-    use common::fuzz::{random_json, random_object, random_text, seed_and_cases, Rng};
+    use crate::common::fuzz::{random_json, random_object, random_text, seed_and_cases, Rng};
     const KEYS: [&str; 12] = [
         "id", "status", "username", "password", "email", "next", "filters", "q", "page", "sort",
         "make", "junk",
@@ -931,7 +930,7 @@ async fn a_stranger_cannot_lock_the_owner_out_of_a_browser_that_signed_in_before
     let status = login_as(&owner, &server, "alice", "correct-horse-battery").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        common::current_user(&server, &owner).await["username"],
+        crate::common::current_user(&server, &owner).await["username"],
         "alice"
     );
     owner
@@ -1216,7 +1215,7 @@ async fn list_with_photo(server: &Server, token: &str) -> i64 {
     let res = bare_client()
         .post(server.url("/api/cars/"))
         .header(header::AUTHORIZATION, token)
-        .multipart(car_with_photo(common::png()))
+        .multipart(car_with_photo(crate::common::png()))
         .send()
         .await
         .unwrap();
@@ -1240,7 +1239,7 @@ async fn photo_uploads_count_against_a_per_user_limit_before_decoding_on_create_
     let server = Server::start_with(&[("PHOTOS_PER_HOUR", "2")]);
     let token = api_token(&server, "alice").await;
     let id = list_with_photo(&server, &token).await;
-    let res = replace_photo(&server, &token, id, common::png())
+    let res = replace_photo(&server, &token, id, crate::common::png())
         .send()
         .await
         .unwrap();
@@ -1256,7 +1255,7 @@ async fn photo_uploads_count_against_a_per_user_limit_before_decoding_on_create_
     let res = bare_client()
         .post(server.url("/api/cars/"))
         .header(header::AUTHORIZATION, &token)
-        .multipart(car_with_photo(common::png()))
+        .multipart(car_with_photo(crate::common::png()))
         .send()
         .await
         .unwrap();
@@ -1331,7 +1330,7 @@ async fn concurrent_photo_replacements_leave_no_orphaned_files() {
     let token = api_token(&server, "alice").await;
     let id = list_with_photo(&server, &token).await;
     let edits = (0..8).map(|_| {
-        let request = replace_photo(&server, &token, id, common::png());
+        let request = replace_photo(&server, &token, id, crate::common::png());
         async move { request.send().await.unwrap().status() }
     });
     for status in futures_util::future::join_all(edits).await {

@@ -5,9 +5,8 @@
 //! Run by the test command on PostgreSQL with photos in S3 (see tests/common); on SQLite
 //! it shows the same for several processes on one machine.
 
-mod common;
 
-use common::{current_user, png, sell, TestData};
+use crate::common::{current_user, png, sell, TestData};
 use reqwest::{header, multipart, StatusCode};
 use serde_json::Value;
 

@@ -1,9 +1,8 @@
-//! HTTP tests against the real server binary, on a random port, each with its own
-//! fresh database and photo store (SQLite and a directory, or PostgreSQL and S3: tests/common).
+//! The marketplace's pages and server functions: browsing, searching, selling and
+//! managing listings, logging in, compression and demo data.
 
-mod common;
 
-use common::{current_user, list_request, png, sell, Server, TestData};
+use crate::common::{current_user, list_request, png, sell, Server, TestData};
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::{json, Value};
 

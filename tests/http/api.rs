@@ -1,7 +1,6 @@
 //! The REST API at /api/ against the real server: the DRF contract, every endpoint
 //! and status code, the permission matrix, pagination edges, and a fuzz test.
 
-
 use crate::common::{
     fuzz::{self, random_json, random_object, random_text, Rng},
     list_request, png, Server,

@@ -1,7 +1,6 @@
 //! The marketplace's pages and server functions: browsing, searching, selling and
 //! managing listings, logging in, compression and demo data.
 
-
 use crate::common::{current_user, list_request, png, sell, Server, TestData};
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::{json, Value};

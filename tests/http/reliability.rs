@@ -1,6 +1,5 @@
 //! Reliability under concurrency, crashes and shutdown, against the real server binary.
 
-
 use crate::common::{Server, TestData};
 use reqwest::{header, Client, StatusCode};
 use serde_json::{json, Value};

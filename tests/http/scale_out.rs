@@ -2,9 +2,8 @@
 //! photo store, as they would behind a load balancer. A user signs in on one, lists a car
 //! with a photo through the other, and both serve the listing, the photo and the session.
 //!
-//! Run by the test command on PostgreSQL with photos in S3 (see tests/common); on SQLite
+//! Run by the test command on PostgreSQL with photos in S3 (see tests/http/common); on SQLite
 //! it shows the same for several processes on one machine.
-
 
 use crate::common::{current_user, png, sell, TestData};
 use reqwest::{header, multipart, StatusCode};

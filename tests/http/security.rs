@@ -1,7 +1,6 @@
 //! Security properties, each proved against the real server: cross-site request
 //! refusal, session cookies and expiry, brute-force limits, escaping, health checks.
 
-
 use crate::common::Server;
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::{json, Value};

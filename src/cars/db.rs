@@ -444,7 +444,7 @@ async fn makes_at(db: &Db, cache: &ListCache, version: i64) -> Result<Vec<String
 }
 
 /// A loose index scan: each step seeks the next make in `cars_status_make`, so the cost
-/// grows with the number of makes, not of cars (about 60 µs for 16 makes on SQLite).
+/// grows with the number of makes, not of cars.
 async fn query_available_makes(db: &Db) -> Result<Vec<String>, AppError> {
     Ok(on_db!(
         db,
@@ -522,7 +522,7 @@ pub fn tsquery(q: &str) -> Option<String> {
 /// `filters_only`: the query reads nothing of a car but its status and filter columns
 /// (a count). SQLite then reads them from the narrow `cars_id_filters` index, which it
 /// does not pick by itself (it prefers the row by id, spread over many pages by its
-/// description): at 100,000 cars a common word's count took about 30% less.
+/// description).
 fn searched_cars(db: &Db, filters_only: bool) -> &'static str {
     match db {
         Db::Sqlite { .. } if filters_only => {
@@ -757,11 +757,10 @@ fn count_sql(db: &Db, filters: &CarFilters, search: &Search) -> Sql {
 
 /// Whether a search's page is found sooner by walking the cars in the order asked and
 /// checking each against the set of matches, than by looking up every match and sorting.
-/// Looking up a match costs about ten times a step of the walk (SQLite, measured at
-/// 100k cars: 1.3 µs against 0.1 µs), and with `total` matches among `available` cars
-/// the walk takes about `(offset + page size) * available / total` steps. So a common
-/// word ("toyota": a page in 1.5 ms instead of 11) walks; a rare one (a page in 0.1 ms,
-/// where a walk could cross every car) does not. "Best match" needs the text index's rank.
+/// Looking up a match costs about ten times a step of the walk (see bench/README.md),
+/// and with `total` matches among `available` cars the walk takes about
+/// `(offset + page size) * available / total` steps. So a common word walks; a rare one
+/// (where a walk could cross every car) does not. "Best match" needs the text index's rank.
 fn walk_in_order(total: i64, available: i64, offset: i64, window: Window<'_>) -> bool {
     let needed = offset + i64::from(window.page_size);
     !window

@@ -449,8 +449,8 @@ pub fn parse_image_url(raw: &str) -> Result<Option<String>, String> {
 }
 
 /// A parsed absolute URL. Both sides follow the WHATWG URL standard: the server with the
-/// `url` crate, the browser with its own `URL` (the crate's Unicode tables were 40% of
-/// the browser bundle: 59 of 149 kB brotli).
+/// `url` crate, the browser with its own `URL` (the crate's Unicode tables would be a
+/// large part of the browser bundle).
 struct WebAddress {
     /// Without the trailing ':'.
     scheme: String,

@@ -1,10 +1,29 @@
 //! HTTP tests against the real server binary, on a random port, each with its own fresh
 //! database and photo store (SQLite and a directory, or PostgreSQL and S3: see `common`).
-//! One test binary, a module per area; shared helpers live in `common`.
+//! One test binary, a file per area:
+//!
+//! - `marketplace`: browsing, search, filters, sorting and pagination, the make filter, demo data
+//! - `selling`: the sell and edit forms, status changes and deletion, ownership, bad input, photos
+//! - `accounts`: registering, logging in and out, session expiry and restarts
+//! - `api_cars`: the REST API's cars (DRF contract, permission matrix, routing and schema)
+//! - `api_auth`: the REST API's tokens, and browser sessions on the API
+//! - `fuzz`: random requests to the API and the server functions
+//! - `security`: CSRF, cookies, CSP and headers, escaping, brute-force and rate limits, DoS
+//!   defences, the production configuration check
+//! - `operations`: compression, health and readiness, request ids, JSON logs, backups
+//! - `reliability`: concurrent writers, kill -9, SIGTERM, memory after logins, racing photo edits
+//! - `scale_out`: two app servers sharing one database and photo store
+//! - `common`: the harness (`Server`, `TestData`, `Storage`) and the shared helpers
+//!   (`common::requests`, `common::bodies`, `common::fuzz`)
 
-mod api;
+mod accounts;
+mod api_auth;
+mod api_cars;
 mod common;
-mod pages;
+mod fuzz;
+mod marketplace;
+mod operations;
 mod reliability;
 mod scale_out;
 mod security;
+mod selling;

@@ -5,40 +5,34 @@
 //! Run by the test command on PostgreSQL with photos in S3 (see tests/http/common); on SQLite
 //! it shows the same for several processes on one machine.
 
-use crate::common::{current_user, png, sell, TestData};
-use reqwest::{header, multipart, StatusCode};
+use crate::common::{current_user, png, sell, Server, TestData};
+use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::Value;
 
-#[tokio::test]
-async fn two_app_servers_share_sessions_listings_and_photos() {
+/// Two app servers, A and B, on one test's data; the data outlives them.
+fn two_servers() -> (TestData, Server, Server) {
     let data = TestData::new();
-    let storage = &data.storage;
     let a = data.start(&[]);
     let b = data.start(&[]);
     assert_ne!(a.base, b.base, "two processes on two ports");
     eprintln!(
         "scale-out on {} with photos in {}",
-        if storage.is_postgres() {
+        if data.storage.is_postgres() {
             "PostgreSQL"
         } else {
             "SQLite"
         },
-        if storage.s3_prefix.is_some() {
+        if data.storage.s3_prefix.is_some() {
             "S3"
         } else {
             "a shared directory"
         }
     );
+    (data, a, b)
+}
 
-    // One browser: cookies are per host, so behind a balancer it sends its session to either.
-    let browser = a.user("sam").await;
-    assert_eq!(
-        current_user(&b, &browser).await["username"],
-        "sam",
-        "server B knows the session made on A"
-    );
-
-    // The listing and its photo go in through B.
+/// Sam's Volvo with a photo, sold through `server` from `browser`; returns its page's path.
+async fn sell_the_volvo(server: &Server, browser: &Client) -> String {
     let form = multipart::Form::new()
         .text("make", "Volvo")
         .text("model", "V70 Shared")
@@ -55,8 +49,31 @@ async fn two_app_servers_share_sessions_listings_and_photos() {
                 .mime_str("image/png")
                 .unwrap(),
         );
-    let id = sell(&b, &browser, form).await;
-    let location = format!("/cars/{id}");
+    let id = sell(server, browser, form).await;
+    format!("/cars/{id}")
+}
+
+#[tokio::test]
+async fn a_session_made_on_one_server_is_known_to_the_other() {
+    let (_data, a, b) = two_servers();
+
+    // One browser: cookies are per host, so behind a balancer it sends its session to either.
+    let browser = a.user("sam").await;
+
+    assert_eq!(
+        current_user(&b, &browser).await["username"],
+        "sam",
+        "server B knows the session made on A"
+    );
+}
+
+#[tokio::test]
+async fn a_car_listed_through_one_server_is_shown_with_the_same_photo_by_both() {
+    let (data, a, b) = two_servers();
+    let browser = a.user("sam").await;
+
+    // The listing and its photo go in through B.
+    let location = sell_the_volvo(&b, &browser).await;
 
     // Both servers show it in the marketplace, with the same photo, to an anonymous buyer.
     let mut photos = Vec::new();
@@ -95,17 +112,24 @@ async fn two_app_servers_share_sessions_listings_and_photos() {
     }
     assert_eq!(photos[0], photos[2], "the same photo from either server");
     assert_eq!(
-        storage.media_files().await,
+        data.storage.media_files().await,
         2,
         "one photo and its thumbnail"
     );
+}
 
-    // Signing out on A ends the session everywhere.
+#[tokio::test]
+async fn signing_out_on_one_server_ends_the_session_on_both() {
+    let (_data, a, b) = two_servers();
+    let browser = a.user("sam").await;
+    assert_eq!(current_user(&b, &browser).await["username"], "sam");
+
     browser
         .post(a.url("/rpc/auth/logout"))
         .send()
         .await
         .unwrap();
+
     let me = current_user(&b, &browser).await;
     assert!(me.is_null(), "B no longer knows the session: {me}");
 }

@@ -1,5 +1,6 @@
 //! Shared by the HTTP test files: the real server binary on a random port, with its own
-//! fresh database and photo store.
+//! fresh database and photo store. Request helpers are in `requests`, request bodies
+//! (cars, forms, photos) in `bodies`, random inputs in `fuzz`.
 //!
 //! The engine and store come from the environment, so the same tests run on each:
 //! - SQLite and a local photo directory by default;
@@ -12,7 +13,12 @@
 //! `autonexus_t_<run>_`, so a test command can remove whatever a crashed test left.
 #![allow(dead_code)] // Not every helper is used by every run (Linux-only tests).
 
+pub mod bodies;
 pub mod fuzz;
+pub mod requests;
+
+pub use bodies::*;
+pub use requests::*;
 
 use object_store::ObjectStore;
 use reqwest::{redirect::Policy, Client};
@@ -24,6 +30,7 @@ use std::{
     time::Duration,
 };
 
+/// The server binary running on a random port; killed (and its data removed) when dropped.
 pub struct Server {
     child: Child,
     pub base: String,
@@ -140,6 +147,7 @@ pub fn create_postgres_database(admin: &str) -> String {
     name
 }
 
+/// Drops a database `create_postgres_database` made (disconnecting whoever is on it).
 pub fn drop_postgres_database(admin: &str, name: &str) {
     block_on(async {
         if let Ok(mut admin) = sqlx::PgConnection::connect(admin).await {
@@ -288,10 +296,12 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// A server on its own fresh data, with the default configuration.
     pub fn start() -> Self {
         Self::start_with(&[])
     }
 
+    /// A server on its own fresh data, with `env` added to its environment.
     pub fn start_with(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::for_data(dir.path());
@@ -338,6 +348,7 @@ impl Server {
         }
     }
 
+    /// The absolute URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -364,6 +375,7 @@ impl Server {
         self.storage.db().await
     }
 
+    /// A browser-like client: keeps its cookies, follows no redirects, gives up after 60 s.
     pub fn client(&self) -> Client {
         Client::builder()
             .cookie_store(true)
@@ -374,6 +386,7 @@ impl Server {
             .unwrap()
     }
 
+    /// Registers `name` (password `correct-horse-battery`) and returns the signed-in browser.
     pub async fn user(&self, name: &str) -> Client {
         let client = self.client();
         let res = client
@@ -393,59 +406,6 @@ impl Server {
         );
         client
     }
-}
-
-/// Lists a car through the sell form and returns its id (from the redirect to its page).
-pub async fn sell(server: &Server, client: &Client, form: reqwest::multipart::Form) -> i64 {
-    let res = client
-        .post(server.url("/sell"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        reqwest::StatusCode::SEE_OTHER,
-        "{:?}",
-        res.text().await
-    );
-    let location = res.headers()[reqwest::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    location.trim_start_matches("/cars/").parse().unwrap()
-}
-
-/// Who the server says is signed in on this client (JSON null for nobody).
-pub async fn current_user(server: &Server, client: &Client) -> serde_json::Value {
-    client
-        .post(server.url("/rpc/auth/current_user"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// The body of a `/rpc/cars/list` call: the marketplace's default filters (every car
-/// for sale, newest first, page 1) with the fields in `changes` set.
-pub fn list_request(changes: serde_json::Value) -> serde_json::Value {
-    let mut filters = serde_json::json!({ "q": null, "min_price_cents": null,
-        "max_price_cents": null, "min_year": null, "max_year": null, "make": null,
-        "condition": null, "max_mileage_km": null, "sort": "Newest", "page": 1 });
-    for (field, value) in changes.as_object().expect("changes are a JSON object") {
-        filters[field] = value.clone();
-    }
-    serde_json::json!({ "filters": filters })
-}
-
-pub fn png() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(40, 25, image::Rgb([10, 90, 200]))
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
 }
 
 impl Server {

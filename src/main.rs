@@ -1,23 +1,20 @@
 // The app's nested `view!` types are laid out here too (see lib.rs).
 #![recursion_limit = "512"]
 
-// mimalloc returns freed memory to the system far better than glibc's per-thread
-// arenas under many concurrent requests (15 s load test peak RSS: 355 MB before, 77 MB
-// after). A block of 1 MiB or more is a mapping of its own, unmapped when freed
-// (memory.rs).
+// mimalloc returns freed memory to the system far better than glibc's per-thread arenas
+// under many concurrent requests (see memory.rs).
 #[cfg(feature = "ssr")]
 #[global_allocator]
-static GLOBAL: autonexus::memory::Allocator = autonexus::memory::Allocator;
+static GLOBAL: autonexus::memory::Allocator = autonexus::memory::Allocator {};
 
 #[cfg(feature = "ssr")]
 fn main() {
+    autonexus::memory::return_freed_memory_at_once();
     // SQLite (C) allocates through glibc's malloc, which gives each of the read pool's
-    // threads its own arena and keeps what a search freed: at 100,000 cars, peak RSS
-    // under load was 116 MB with the default arenas and 85 MB with two.
-    // In WAL mode a read connection drops its whole page cache whenever another has
-    // written, and glibc handed those pages back to the system at once (madvise, with a
-    // TLB flush on every core) only to fault them in again on the next read. Free memory
-    // up to 16 MB now stays in the arena (peak RSS under load rose by 1-2 MB).
+    // threads its own arena and keeps what a search freed: two arenas bound that. In WAL
+    // mode a read connection drops its whole page cache whenever another has written, and
+    // glibc handed those pages back to the system at once only to fault them in again on
+    // the next read: free memory up to 16 MB stays in the arena.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[allow(unsafe_code)]
     // SAFETY: called before any other thread exists; mallopt only tunes the allocator.

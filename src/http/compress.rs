@@ -2,13 +2,11 @@
 //!
 //! These are complete in memory before they are sent (pages render whole, JSON is
 //! serialised whole), and each page carries its own CSP nonce, so every answer is
-//! compressed afresh: the encoder's speed matters as much as its ratio. Measured on the
-//! 24 kB search results page (one core, best of 30 rounds of 100): gzip level 3 gives
-//! 3,719 B in 65 µs with zlib-rs, zstd level 3 3,729 B in 28 µs when its context is kept
-//! between answers (40 µs when each answer sets one up). Earlier, on the 23 kB marketplace
-//! page: brotli quality 4 (tower-http's default) 3,537 B in 279 µs, gzip 3 with
-//! miniz_oxide (flate2's default) 131 µs. So zstd is preferred (Chrome, Edge and Firefox
-//! accept it), then gzip, and brotli is used only for clients that accept neither.
+//! compressed afresh: the encoder's speed matters as much as its ratio. zstd is preferred
+//! (Chrome, Edge and Firefox accept it) with one context per thread, then gzip, and
+//! brotli only for clients that accept neither (see bench/README.md for the figures).
+//! Kept over tower-http's `CompressionLayer` for these two types: its streaming
+//! encoders, set up per answer, served `/cars` at under half the rate (measured).
 //! Built assets are precompressed at build time (brotli 11) and served as they are.
 
 use axum::{
@@ -27,11 +25,9 @@ use tower_http::compression::{
 const MIN_SIZE: usize = 1024;
 /// Brotli quality 4: nginx's default for on-the-fly brotli, and tower-http's.
 const BROTLI_QUALITY: i32 = 4;
-/// gzip level 3: within 3% of level 6's size on `/cars`, in 73% of its time. Level 1
-/// would save about 15 µs a page (2% of the page's server CPU) for 27% more bytes.
+/// gzip level 3: close to level 6's size on our pages in much less time.
 const GZIP_LEVEL: u32 = 3;
-/// zstd level 3 (its default): the same size as gzip 3 on our pages. Level 1 would save
-/// about 6 µs a page for 3% more bytes.
+/// zstd level 3 (its default): the same size as gzip 3 on our pages.
 const ZSTD_LEVEL: i32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

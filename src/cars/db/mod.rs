@@ -1,0 +1,230 @@
+//! Car queries. Each takes the database handle and runs on whichever engine it holds.
+
+mod list;
+mod list_cache;
+mod read;
+mod rows;
+mod search;
+mod write;
+
+pub use list::*;
+pub use list_cache::*;
+pub use read::*;
+pub use rows::*;
+pub use search::*;
+pub use write::*;
+
+use super::model::{
+    Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, OrderField, OrderTerm, Status,
+    MAX_RESULTS, PAGE_SIZE,
+};
+use crate::{
+    auth::model::User,
+    db::{
+        bind_all,
+        group_commit::{BoxFuture, Rows, WriteQueue},
+        on_db, Db, Sql, Stamp,
+    },
+    error::AppError,
+};
+use chrono::{DateTime, Utc};
+use std::fmt::Write;
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        count_sql, fts_query, insert_cars_sql, page_sql, tsquery, walk_in_order, CachedList,
+        ListCache, Params, Search, Window, LIST_CACHE_ENTRIES,
+    };
+    use crate::cars::model::{CarFilters, OrderField, OrderTerm};
+    use crate::db::{bind_all, Db, Sql};
+
+    /// SQLite's plan for `sql`, one line per step.
+    async fn plan(db: &Db, sql: &Sql) -> Vec<String> {
+        let Db::Sqlite { pool, .. } = db else {
+            unreachable!("a SQLite database")
+        };
+        let text = format!("EXPLAIN QUERY PLAN {}", sql.text);
+        let steps: Vec<(i64, i64, i64, String)> = bind_all!(sqlx::query_as(&text), sql)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        steps.into_iter().map(|step| step.3).collect()
+    }
+
+    /// A price range with a year bound (the API's common filter) is counted, and paged in
+    /// price order, from the price index alone: no car row is read and nothing is sorted.
+    #[tokio::test]
+    async fn a_price_range_with_a_year_bound_is_answered_from_the_price_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        let filters = CarFilters {
+            min_price_cents: Some(500_000),
+            max_price_cents: Some(2_000_000),
+            min_year: Some(2012),
+            ..CarFilters::default()
+        };
+        let by_price = [OrderTerm {
+            field: OrderField::Price,
+            descending: false,
+        }];
+        let window = Window {
+            order: &by_price,
+            page: 1,
+            page_size: 24,
+        };
+        let expected = "SEARCH c USING COVERING INDEX cars_status_price \
+                        (status=? AND price_cents>? AND price_cents<?)";
+        // The count runs its capped subquery as a co-routine around the same search.
+        let count = count_sql(&db, &filters, &Search::Off);
+        assert_eq!(
+            plan(&db, &count).await,
+            ["CO-ROUTINE matches", expected, "SCAN matches"]
+        );
+        let page = page_sql(&db, "c.id", &filters, &Search::Off, window, 0);
+        assert_eq!(plan(&db, &page).await, [expected]);
+    }
+
+    #[test]
+    fn listings_added_together_are_numbered_row_after_row() {
+        let sql = insert_cars_sql(2, Params::Numbered);
+        assert!(sql.ends_with(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13), \
+             ($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) RETURNING id"
+        ));
+        let sql = insert_cars_sql(2, Params::InOrder);
+        let row = format!("({})", ["?"; 13].join(", "));
+        assert!(sql.ends_with(&format!("VALUES {row}, {row} RETURNING id")));
+    }
+
+    #[test]
+    fn a_common_word_walks_the_order_and_a_rare_one_is_looked_up() {
+        let by = |field| {
+            [OrderTerm {
+                field,
+                descending: false,
+            }]
+        };
+        let price = by(OrderField::Price);
+        let window = |order| Window {
+            order,
+            page: 1,
+            page_size: 24,
+        };
+        // 100,000 cars for sale: "toyota" matches 6,000, a rare model 40.
+        assert!(walk_in_order(6_000, 100_000, 0, window(&price)));
+        assert!(!walk_in_order(40, 100_000, 0, window(&price)));
+        // A deep page needs a longer walk, so it takes more matches to be worth it.
+        assert!(walk_in_order(600, 100_000, 0, window(&price)));
+        assert!(!walk_in_order(600, 100_000, 9_000, window(&price)));
+        // Best match is ranked by the text index: always looked up.
+        assert!(!walk_in_order(
+            6_000,
+            100_000,
+            0,
+            window(&by(OrderField::Relevance))
+        ));
+    }
+
+    fn entry(version: i64, id: i64) -> CachedList {
+        CachedList {
+            version,
+            total: 1,
+            ids: vec![id],
+        }
+    }
+
+    #[test]
+    fn the_list_cache_answers_only_from_data_as_new_as_the_request() {
+        let cache = ListCache::default();
+        cache.put("q".into(), entry(7, 1));
+        assert_eq!(cache.get("q", 7).map(|e| e.ids), Some(vec![1]));
+        assert!(cache.get("q", 8).is_none(), "the cars changed since");
+        assert!(cache.get("other", 7).is_none());
+        // A request that saw an older version may have the newer answer (it waited for it).
+        assert!(cache.get("q", 6).is_some());
+        // An answer computed from older data never replaces a newer one.
+        cache.put("q".into(), entry(5, 2));
+        assert_eq!(cache.get("q", 7).map(|e| e.ids), Some(vec![1]));
+    }
+
+    #[test]
+    fn the_make_choices_are_kept_only_while_the_cars_do_not_change() {
+        let cache = ListCache::default();
+        assert_eq!(cache.makes(1), None);
+        cache.put_makes(7, vec!["Kia".into()]);
+        assert_eq!(cache.makes(7), Some(vec!["Kia".to_owned()]));
+        assert_eq!(cache.makes(6), Some(vec!["Kia".to_owned()]));
+        assert_eq!(cache.makes(8), None, "the cars changed since");
+        // Choices read from older data never replace newer ones.
+        cache.put_makes(5, vec![]);
+        assert_eq!(cache.makes(7), Some(vec!["Kia".to_owned()]));
+        cache.put_makes(8, vec![]);
+        assert_eq!(cache.makes(8), Some(vec![]));
+    }
+
+    #[test]
+    fn the_list_cache_stays_bounded() {
+        let cache = ListCache::default();
+        for i in 0..LIST_CACHE_ENTRIES as i64 {
+            cache.put(format!("old{i}"), entry(1, i));
+        }
+        // A new version drops every stale answer first.
+        cache.put("new".into(), entry(2, 0));
+        assert_eq!(cache.len(), 1);
+        for i in 0..(3 * LIST_CACHE_ENTRIES) as i64 {
+            cache.put(format!("k{i}"), entry(2, i));
+            assert!(cache.len() <= LIST_CACHE_ENTRIES);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_question_being_computed_is_computed_once() {
+        let cache = std::sync::Arc::new(ListCache::default());
+        let wait = std::time::Duration::from_millis(50);
+        let first = cache.turn("q").await;
+        // A second request for the same question waits; another question does not.
+        assert!(tokio::time::timeout(wait, cache.turn("q")).await.is_err());
+        drop(
+            tokio::time::timeout(wait, cache.turn("other"))
+                .await
+                .unwrap(),
+        );
+        let theirs = cache.clone();
+        let second = tokio::spawn(async move {
+            let _turn = theirs.turn("q").await;
+            // By its turn, the answer is there to be read.
+            theirs.get("q", 1).map(|e| e.ids)
+        });
+        tokio::time::sleep(wait).await;
+        assert!(!second.is_finished(), "waits while the first computes");
+        cache.put("q".into(), entry(1, 42));
+        drop(first);
+        assert_eq!(second.await.unwrap(), Some(vec![42]));
+        // Nobody is computing now: no gate is left behind, however the waits ended.
+        assert!(cache.computing.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn search_words_become_quoted_prefix_terms() {
+        assert_eq!(fts_query("tidy  Honda").unwrap(), "\"tidy\"* \"Honda\"*");
+        // FTS5 syntax typed by a user is just text.
+        assert_eq!(
+            fts_query("a\"b OR NEAR(x)").unwrap(),
+            "\"a\"\"b\"* \"OR\"* \"NEAR(x)\"*"
+        );
+        assert_eq!(fts_query("a\u{0}b").unwrap(), "\"a\"* \"b\"*");
+        assert_eq!(fts_query("100% -"), None);
+        assert_eq!(fts_query("%"), None);
+    }
+
+    #[test]
+    fn search_words_become_quoted_tsquery_prefixes() {
+        assert_eq!(tsquery("tidy  Honda").unwrap(), "'tidy':* & 'Honda':*");
+        // tsquery syntax typed by a user is just text.
+        assert_eq!(tsquery("a'b !x|y").unwrap(), "'a''b':* & '!x|y':*");
+        assert_eq!(tsquery(r"back\slash").unwrap(), r"'back\\slash':*");
+        assert_eq!(tsquery("100% -"), None);
+    }
+}

@@ -1,0 +1,104 @@
+//! Rows as the queries read them, and how they become the model's types.
+
+use super::*;
+
+pub fn media_url(name: &str) -> String {
+    format!("/media/{name}")
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CarRow {
+    pub(super) id: i64,
+    pub(super) seller_id: i64,
+    pub(super) seller_username: String,
+    pub(super) make: String,
+    pub(super) model: String,
+    pub(super) year: i32,
+    pub(super) price_cents: i64,
+    pub(super) mileage_km: i64,
+    pub(super) condition: String,
+    pub(super) description: String,
+    pub(super) photo: Option<String>,
+    pub(super) image_url: Option<String>,
+    pub(super) status: String,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+}
+
+impl From<CarRow> for Car {
+    fn from(row: CarRow) -> Self {
+        Car {
+            id: row.id,
+            seller_id: row.seller_id,
+            seller_username: row.seller_username,
+            make: row.make,
+            model: row.model,
+            year: row.year,
+            price_cents: row.price_cents,
+            mileage_km: row.mileage_km,
+            condition: Condition::parse(&row.condition).unwrap_or_default(),
+            description: row.description,
+            photo_url: row.photo.as_deref().map(media_url),
+            image_url: row.image_url,
+            status: Status::parse(&row.status).unwrap_or_default(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SummaryRow {
+    pub(super) id: i64,
+    pub(super) make: String,
+    pub(super) model: String,
+    pub(super) year: i32,
+    pub(super) price_cents: i64,
+    pub(super) mileage_km: i64,
+    pub(super) condition: String,
+    pub(super) status: String,
+    pub(super) photo: Option<String>,
+    pub(super) image_url: Option<String>,
+}
+
+impl From<SummaryRow> for CarSummary {
+    fn from(row: SummaryRow) -> Self {
+        CarSummary {
+            id: row.id,
+            make: row.make,
+            model: row.model,
+            year: row.year,
+            price_cents: row.price_cents,
+            mileage_km: row.mileage_km,
+            condition: Condition::parse(&row.condition).unwrap_or_default(),
+            status: Status::parse(&row.status).unwrap_or_default(),
+            // Cards load the thumbnail; the details page loads the full photo.
+            image: row
+                .photo
+                .as_deref()
+                .map(|name| media_url(&crate::media::thumbnail_name(name)))
+                .or(row.image_url),
+        }
+    }
+}
+
+pub(super) const CAR_COLUMNS: &str = "c.id, c.seller_id, u.username AS seller_username, c.make, c.model, c.year, c.price_cents, \
+     c.mileage_km, c.condition, c.description, c.photo, c.image_url, c.status, c.created_at, c.updated_at";
+pub(super) const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url";
+
+/// Row shapes that carry the car's id.
+pub(super) trait HasId {
+    fn id(&self) -> i64;
+}
+
+impl HasId for SummaryRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl HasId for CarRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}

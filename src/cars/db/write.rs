@@ -1,0 +1,272 @@
+//! Adding, changing and removing listings; on SQLite, new listings share transactions.
+
+use super::*;
+
+/// A listing to add: the seller's draft and the name its photo was stored under.
+pub struct NewCar {
+    pub seller_id: i64,
+    pub draft: CarDraft,
+    pub photo: Option<String>,
+    /// Available for a new listing; the demo data also has pending and sold ones.
+    pub status: Status,
+    pub listed: Stamp,
+}
+
+/// New listings. On SQLite, those that sellers send at the same moment go in together,
+/// one statement and one commit (see `group_commit`).
+pub struct NewCars;
+
+/// Where new listings go: on SQLite the queue in front of the writer connection, on
+/// PostgreSQL (which commits concurrent transactions together itself) straight in.
+#[derive(Debug)]
+pub struct NewCarQueue(Option<WriteQueue<NewCars>>);
+
+impl NewCarQueue {
+    pub fn start(db: &Db) -> Self {
+        NewCarQueue(match db {
+            Db::Sqlite { writer, .. } => Some(WriteQueue::start(writer.clone())),
+            Db::Postgres { .. } => None,
+        })
+    }
+}
+
+/// How a statement marks its parameters; both forms are bound in the same order.
+#[derive(Clone, Copy, Debug)]
+pub enum Params {
+    /// `$1`, `$2`, …: PostgreSQL's form, which SQLite reads too.
+    Numbered,
+    /// `?`, SQLite only. sqlx asks SQLite for each parameter's name to place it, and
+    /// SQLite finds a name by walking the statement's list of names, so a many-row
+    /// `INSERT` with numbered parameters costs a walk per value. Unnamed ones are placed
+    /// in order, with no list to walk.
+    InOrder,
+}
+
+/// `INSERT` for `rows` listings, in the order [`bind_new_cars!`] binds their values.
+pub fn insert_cars_sql(rows: usize, params: Params) -> String {
+    let mut sql = String::from(
+        "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, \
+         description, photo, image_url, status, created_at, updated_at) VALUES ",
+    );
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for value in 0..VALUES_PER_CAR {
+            if value > 0 {
+                sql.push_str(", ");
+            }
+            match params {
+                Params::Numbered => {
+                    let _ = write!(sql, "${}", row * VALUES_PER_CAR + value + 1);
+                }
+                Params::InOrder => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(" RETURNING id");
+    sql
+}
+
+/// The values bound for each [`NewCar`].
+pub(super) const VALUES_PER_CAR: usize = 13;
+
+/// Binds each [`NewCar`]'s thirteen values, in the order [`insert_cars_sql`] lists them.
+macro_rules! bind_new_cars {
+    ($query:expr, $rows:expr) => {{
+        let mut query = $query;
+        for car in $rows {
+            query = query
+                .bind(car.seller_id)
+                .bind(&car.draft.make)
+                .bind(&car.draft.model)
+                .bind(car.draft.year)
+                .bind(car.draft.price_cents)
+                .bind(car.draft.mileage_km)
+                .bind(car.draft.condition.as_str())
+                .bind(&car.draft.description)
+                .bind(&car.photo)
+                .bind(&car.draft.image_url)
+                .bind(car.status.as_str())
+                // The listing's time is both its created and updated time.
+                .bind(car.listed)
+                .bind(car.listed);
+        }
+        query
+    }};
+}
+pub(crate) use bind_new_cars;
+
+impl Rows for NewCars {
+    type Row = NewCar;
+    type Added = i64;
+
+    fn add<'c>(
+        conn: &'c mut sqlx::SqliteConnection,
+        rows: &'c [NewCar],
+    ) -> BoxFuture<'c, Result<Vec<i64>, sqlx::Error>> {
+        Box::pin(async move {
+            let sql = insert_cars_sql(rows.len(), Params::InOrder);
+            let mut ids: Vec<i64> = bind_new_cars!(sqlx::query_scalar(&sql), rows)
+                .fetch_all(conn)
+                .await?;
+            // One INSERT gives its rows rising ids in the order of its VALUES (each is one
+            // more than the largest before it), but RETURNING does not promise that order.
+            ids.sort_unstable();
+            Ok(ids)
+        })
+    }
+}
+
+/// Inserts a listing for `seller` and returns it as stored: every field but the id is
+/// what was written, so the caller's answer needs no second read.
+pub async fn insert_car(
+    db: &Db,
+    queue: &NewCarQueue,
+    seller: &User,
+    car: &CarDraft,
+    photo: Option<&str>,
+) -> Result<Car, AppError> {
+    let new = NewCar {
+        seller_id: seller.id,
+        draft: car.clone(),
+        photo: photo.map(str::to_owned),
+        status: Status::Available,
+        listed: Stamp::now(),
+    };
+    let (new, id) = match &queue.0 {
+        Some(queue) => queue.add(new).await?,
+        None => {
+            let sql = insert_cars_sql(1, Params::Numbered);
+            let id = on_db!(
+                db,
+                write
+                    | pool
+                    | bind_new_cars!(sqlx::query_scalar(&sql), [&new])
+                        .fetch_one(pool)
+                        .await
+            )?;
+            (new, id)
+        }
+    };
+    let NewCar {
+        draft,
+        photo,
+        status,
+        listed,
+        ..
+    } = new;
+    Ok(Car {
+        id,
+        seller_id: seller.id,
+        seller_username: seller.username.clone(),
+        make: draft.make,
+        model: draft.model,
+        year: draft.year,
+        price_cents: draft.price_cents,
+        mileage_km: draft.mileage_km,
+        condition: draft.condition,
+        description: draft.description,
+        photo_url: photo.as_deref().map(media_url),
+        image_url: draft.image_url,
+        status,
+        created_at: listed.0,
+        updated_at: listed.0,
+    })
+}
+
+/// The column updates of an edit, binding `$1`..`$10` (the photo is `$9`: kept when null).
+pub(super) const UPDATE_CAR_SET: &str = "make = $1, model = $2, year = $3, price_cents = $4, mileage_km = $5, \
+     condition = $6, description = $7, image_url = $8, photo = COALESCE($9, cars.photo), updated_at = $10";
+
+macro_rules! bind_car_update {
+    ($query:expr, $car:expr, $photo:expr, $id:expr) => {
+        $query
+            .bind(&$car.make)
+            .bind(&$car.model)
+            .bind($car.year)
+            .bind($car.price_cents)
+            .bind($car.mileage_km)
+            .bind($car.condition.as_str())
+            .bind(&$car.description)
+            .bind(&$car.image_url)
+            .bind($photo)
+            .bind(Stamp::now())
+            .bind($id)
+    };
+}
+
+/// Replaces a listing's fields, and its photo when `photo` is given. Returns the photo
+/// that was replaced, for the caller to remove from the store. The old name is read in
+/// the same atomic step as the write (PostgreSQL: one `UPDATE … FROM (… FOR UPDATE)
+/// RETURNING` statement; SQLite: one transaction on its single writer), so edits racing
+/// to replace the photo each learn the name they really replaced: no file is orphaned.
+pub async fn update_car(
+    db: &Db,
+    id: i64,
+    car: &CarDraft,
+    photo: Option<&str>,
+) -> Result<Option<String>, AppError> {
+    let replaced: Option<Option<String>> = match db {
+        Db::Postgres { pool } => {
+            let sql = format!(
+                "UPDATE cars SET {UPDATE_CAR_SET} \
+                 FROM (SELECT id, photo FROM cars WHERE id = $11 FOR UPDATE) AS old \
+                 WHERE cars.id = old.id RETURNING old.photo"
+            );
+            bind_car_update!(sqlx::query_scalar(&sql), car, photo, id)
+                .fetch_optional(pool)
+                .await?
+        }
+        Db::Sqlite { writer, .. } => {
+            let mut tx = writer.begin().await?;
+            let old: Option<Option<String>> =
+                sqlx::query_scalar("SELECT photo FROM cars WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if old.is_some() {
+                let sql = format!("UPDATE cars SET {UPDATE_CAR_SET} WHERE id = $11");
+                bind_car_update!(sqlx::query(&sql), car, photo, id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            old
+        }
+    };
+    let replaced = replaced.ok_or_else(AppError::not_found)?;
+    Ok(replaced.filter(|_| photo.is_some()))
+}
+
+pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<(), AppError> {
+    let result = on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query("UPDATE cars SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status.as_str())
+                .bind(Stamp::now())
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+    )?;
+    if result == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
+/// Deletes the listing and returns the name of its stored photo, if it had one.
+pub async fn delete_car(db: &Db, id: i64) -> Result<Option<String>, AppError> {
+    let photo: Option<Option<String>> = on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query_scalar("DELETE FROM cars WHERE id = $1 RETURNING photo")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+    )?;
+    photo.ok_or_else(AppError::not_found)
+}

@@ -1,0 +1,333 @@
+//! What buyers ask the marketplace for: filters, order and pages.
+
+use super::*;
+
+/// How the marketplace orders its results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sort {
+    #[default]
+    Newest,
+    /// Best text-search match first (the default while searching); newest without a search.
+    BestMatch,
+    Oldest,
+    PriceAsc,
+    PriceDesc,
+    YearDesc,
+    YearAsc,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 7] = [
+        Sort::BestMatch,
+        Sort::Newest,
+        Sort::Oldest,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::YearDesc,
+        Sort::YearAsc,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Newest => "newest",
+            Sort::BestMatch => "best_match",
+            Sort::Oldest => "oldest",
+            Sort::PriceAsc => "price_asc",
+            Sort::PriceDesc => "price_desc",
+            Sort::YearDesc => "year_desc",
+            Sort::YearAsc => "year_asc",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Newest => "Newest listings first",
+            Sort::BestMatch => "Best match",
+            Sort::Oldest => "Oldest listings first",
+            Sort::PriceAsc => "Price: low to high",
+            Sort::PriceDesc => "Price: high to low",
+            Sort::YearDesc => "Year: newest first",
+            Sort::YearAsc => "Year: oldest first",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Sort::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn order(self) -> OrderTerm {
+        let (field, descending) = match self {
+            Sort::Newest => (OrderField::CreatedAt, true),
+            Sort::BestMatch => (OrderField::Relevance, true),
+            Sort::Oldest => (OrderField::CreatedAt, false),
+            Sort::PriceAsc => (OrderField::Price, false),
+            Sort::PriceDesc => (OrderField::Price, true),
+            Sort::YearDesc => (OrderField::Year, true),
+            Sort::YearAsc => (OrderField::Year, false),
+        };
+        OrderTerm { field, descending }
+    }
+}
+
+/// A column results can be ordered by (the API's `ordering` names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderField {
+    CreatedAt,
+    /// How well a listing matches the search (marketplace only; without a search, newest first).
+    Relevance,
+    Price,
+    Year,
+}
+
+/// One ordering key, as in DRF's `ordering=-price`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTerm {
+    pub field: OrderField,
+    pub descending: bool,
+}
+
+impl OrderTerm {
+    /// Newest listings first: the default order everywhere.
+    pub const NEWEST: OrderTerm = OrderTerm {
+        field: OrderField::CreatedAt,
+        descending: true,
+    };
+
+    /// Reads a DRF `ordering` value: comma-separated names, `-` for descending.
+    /// Unknown names are ignored as DRF does; none left means the default order.
+    pub fn parse_list(raw: &str) -> Vec<OrderTerm> {
+        let mut terms: Vec<OrderTerm> = Vec::new();
+        for part in raw.split(',').take(8) {
+            let part = part.trim();
+            let (descending, name) = match part.strip_prefix('-') {
+                Some(name) => (true, name),
+                None => (false, part),
+            };
+            let field = match name {
+                "created_at" => OrderField::CreatedAt,
+                "price" => OrderField::Price,
+                "year" => OrderField::Year,
+                _ => continue,
+            };
+            if terms.iter().all(|t| t.field != field) {
+                terms.push(OrderTerm { field, descending });
+            }
+        }
+        if terms.is_empty() {
+            terms.push(OrderTerm::NEWEST);
+        }
+        terms
+    }
+}
+
+/// The marketplace filters, parsed from the URL query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarFilters {
+    pub q: Option<String>,
+    pub min_price_cents: Option<i64>,
+    pub max_price_cents: Option<i64>,
+    pub min_year: Option<i32>,
+    pub max_year: Option<i32>,
+    pub make: Option<String>,
+    pub condition: Option<Condition>,
+    pub max_mileage_km: Option<i64>,
+    pub sort: Sort,
+    pub page: u32,
+}
+
+/// Query-string names of the filters, as the form and the URL use them.
+pub const FILTER_KEYS: [&str; 9] = [
+    "q",
+    "min_price",
+    "max_price",
+    "min_year",
+    "max_year",
+    "make",
+    "condition",
+    "max_mileage",
+    "sort",
+];
+
+impl CarFilters {
+    /// Reads filters from query parameters (`get` looks one up by name). A value
+    /// that cannot be used is left out and reported under its parameter name, so
+    /// the page can show the rest and the API can answer 400 naming the field.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> (Self, FieldErrors) {
+        let mut problems = FieldErrors::new();
+        let text = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut filters = CarFilters {
+            page: 1,
+            ..Default::default()
+        };
+
+        filters.q = text("q");
+        let mut price = |key: &str, label: &str| {
+            text(key).and_then(|raw| match parse_price_filter(&raw) {
+                Some(cents) => Some(cents),
+                None => {
+                    problems.insert(
+                        key.to_owned(),
+                        format!("{label} must be an amount in dollars, like 20000."),
+                    );
+                    None
+                }
+            })
+        };
+        filters.min_price_cents = price("min_price", "Min price");
+        filters.max_price_cents = price("max_price", "Max price");
+        let mut year = |key: &str, label: &str| {
+            text(key).and_then(|raw| match raw.parse::<i32>() {
+                Ok(y) if (0..=9999).contains(&y) => Some(y),
+                _ => {
+                    problems.insert(
+                        key.to_owned(),
+                        format!("{label} must be a year, like 2018."),
+                    );
+                    None
+                }
+            })
+        };
+        filters.min_year = year("min_year", "Min year");
+        filters.max_year = year("max_year", "Max year");
+        filters.make = text("make");
+        filters.condition = text("condition").and_then(|c| {
+            let condition = Condition::parse(&c);
+            if condition.is_none() {
+                problems.insert("condition".into(), "Condition must be new or used.".into());
+            }
+            condition
+        });
+        filters.max_mileage_km = text("max_mileage").and_then(|raw| match parse_mileage(&raw) {
+            Ok(km) => Some(km),
+            Err(_) => {
+                problems.insert(
+                    "max_mileage".into(),
+                    "Max mileage must be a whole number of kilometres.".into(),
+                );
+                None
+            }
+        });
+        filters.sort = text("sort")
+            .and_then(|s| Sort::parse(&s))
+            .unwrap_or(filters.default_sort());
+        filters.page = text("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|p| (1..=MAX_PAGE).contains(p))
+            .unwrap_or(1);
+        // Search and make are cut to their limits in one place, shared with JSON filters.
+        (filters.bounded(), problems)
+    }
+
+    /// Best matches first while searching, newest first otherwise.
+    pub fn default_sort(&self) -> Sort {
+        if self.q.is_some() {
+            Sort::BestMatch
+        } else {
+            Sort::Newest
+        }
+    }
+
+    /// The query string for these filters at another page ("" for page 1 with no filters).
+    pub fn to_query(&self, page: u32) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(q) = &self.q {
+            pairs.push(("q", q.clone()));
+        }
+        if let Some(v) = self.min_price_cents {
+            pairs.push(("min_price", format_price_input(v)));
+        }
+        if let Some(v) = self.max_price_cents {
+            pairs.push(("max_price", format_price_input(v)));
+        }
+        if let Some(v) = self.min_year {
+            pairs.push(("min_year", v.to_string()));
+        }
+        if let Some(v) = self.max_year {
+            pairs.push(("max_year", v.to_string()));
+        }
+        if let Some(v) = &self.make {
+            pairs.push(("make", v.clone()));
+        }
+        if let Some(v) = self.condition {
+            pairs.push(("condition", v.as_str().to_owned()));
+        }
+        if let Some(v) = self.max_mileage_km {
+            pairs.push(("max_mileage", v.to_string()));
+        }
+        if self.sort != self.default_sort() {
+            pairs.push(("sort", self.sort.as_str().to_owned()));
+        }
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            out.append_pair(k, &v);
+        }
+        out.finish()
+    }
+
+    /// The same filters within the limits the query string parser applies, for
+    /// filters that arrive as JSON (a server-function call can send anything).
+    pub fn bounded(mut self) -> Self {
+        // Control characters never belong in a search or a make, and PostgreSQL refuses
+        // a NUL in any text value: they become spaces, as between words.
+        let clean = |text: String, limit: usize| {
+            let text: String = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            Some(text.trim().chars().take(limit).collect::<String>()).filter(|t| !t.is_empty())
+        };
+        self.q = self.q.and_then(|q| clean(q, MAX_SEARCH));
+        self.make = self.make.and_then(|m| clean(m, MAX_TEXT));
+        self.page = self.page.clamp(1, MAX_PAGE);
+        self
+    }
+
+    /// True when any filter (not sort or page) is set.
+    pub fn is_filtered(&self) -> bool {
+        self.q.is_some()
+            || self.min_price_cents.is_some()
+            || self.max_price_cents.is_some()
+            || self.min_year.is_some()
+            || self.max_year.is_some()
+            || self.make.is_some()
+            || self.condition.is_some()
+            || self.max_mileage_km.is_some()
+    }
+}
+
+/// One page of marketplace results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CarPage {
+    pub cars: Vec<CarSummary>,
+    pub total: i64,
+    pub page: u32,
+    pub page_size: u32,
+    /// Every make with a car for sale, whatever the filters: the Make filter's choices.
+    pub makes: Vec<String>,
+}
+
+impl CarPage {
+    /// Pages that can be reached (only the first `MAX_RESULTS` matches are paged through).
+    pub fn page_count(&self) -> u32 {
+        page_count(self.total, self.page_size)
+    }
+
+    /// More matches than are counted: `total` is then `MAX_RESULTS + 1`.
+    pub fn is_capped(&self) -> bool {
+        self.total > MAX_RESULTS
+    }
+}
+
+/// Pages of `page_size` needed for `total` matches, counting at most `MAX_RESULTS`.
+pub fn page_count(total: i64, page_size: u32) -> u32 {
+    let reachable = total.clamp(0, MAX_RESULTS) as u64;
+    let pages = reachable.div_ceil(u64::from(page_size.max(1)));
+    u32::try_from(pages).unwrap_or(u32::MAX).max(1)
+}

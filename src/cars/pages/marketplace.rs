@@ -1,0 +1,439 @@
+//! The marketplace: filters, results and pages.
+
+use super::*;
+
+#[component]
+pub fn UsedCarsPage() -> impl IntoView {
+    let query = use_query_map();
+    let parsed = Memo::new(move |_| {
+        let q = query.read();
+        CarFilters::from_query(|key| q.get(key))
+    });
+    // The page's cars and the Make filter's choices come in one answer.
+    let results = Resource::new(move || parsed.get().0, list_cars);
+
+    view! {
+        <Title text="Buy Used Cars" />
+        <div class="page-head">
+            <h1>"Buy Used Cars"</h1>
+            <p class="muted">"Every car here is for sale now, listed by its owner."</p>
+        </div>
+        <div class="market">
+            <aside class="filters-column">
+                <input type="checkbox" id="show-filters" class="filters-toggle" />
+                <label for="show-filters" class="button button-outline filters-button">
+                    "Filters"
+                </label>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let makes = results.await.map(|page| page.makes).unwrap_or_default();
+                        let filters = parsed.get().0;
+                        view! { <FilterForm filters makes /> }
+                    })}
+                </Transition>
+            </aside>
+            <section class="results" aria-labelledby="results-heading">
+                {move || {
+                    let problems = parsed.get().1;
+                    (!problems.is_empty())
+                        .then(|| {
+                            view! {
+                                <div class="alert" role="alert">
+                                    <p>"Some filters were ignored:"</p>
+                                    <ul>
+                                        {problems
+                                            .into_values()
+                                            .map(|p| view! { <li>{p}</li> })
+                                            .collect_view()}
+                                    </ul>
+                                </div>
+                            }
+                        })
+                }}
+                <Transition fallback=|| {
+                    view! { <p class="muted">"Loading cars…"</p> }
+                }>
+                    {move || Suspend::new(async move {
+                        let filters = parsed.get().0;
+                        match results.await {
+                            Ok(page) => view! { <Results page filters /> }.into_any(),
+                            Err(error) => {
+                                view! {
+                                    <FormAlert message=Signal::derive(move || Some(
+                                        error.to_string(),
+                                    )) />
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub(super) fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoView {
+    let price = |v: Option<i64>| {
+        v.map(crate::cars::model::format_price_input)
+            .unwrap_or_default()
+    };
+    let num = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+    let selected_make = filters.make.clone().unwrap_or_default();
+    view! {
+        <Form
+            method="GET"
+            action="/cars"
+            attr:id="filters"
+            attr:class="filter-panel stack"
+            attr:aria-label="Filter cars"
+        >
+            <div class="field">
+                <label for="f-q">"Search"</label>
+                <input
+                    id="f-q"
+                    type="search"
+                    name="q"
+                    value=filters.q.clone().unwrap_or_default()
+                    placeholder="Make, model or keyword"
+                    maxlength="100"
+                />
+            </div>
+            <div class="field-row compact">
+                <div class="field">
+                    <label for="f-min-price">"Min price"</label>
+                    <input
+                        id="f-min-price"
+                        name="min_price"
+                        type="text"
+                        inputmode="decimal"
+                        value=price(filters.min_price_cents)
+                        placeholder="Any"
+                    />
+                </div>
+                <div class="field">
+                    <label for="f-max-price">"Max price"</label>
+                    <input
+                        id="f-max-price"
+                        name="max_price"
+                        type="text"
+                        inputmode="decimal"
+                        value=price(filters.max_price_cents)
+                        placeholder="Any"
+                    />
+                </div>
+            </div>
+            <div class="field-row compact">
+                <div class="field">
+                    <label for="f-min-year">"Min year"</label>
+                    <input
+                        id="f-min-year"
+                        name="min_year"
+                        type="text"
+                        inputmode="numeric"
+                        maxlength="4"
+                        value=num(filters.min_year)
+                        placeholder="Any"
+                    />
+                </div>
+                <div class="field">
+                    <label for="f-max-year">"Max year"</label>
+                    <input
+                        id="f-max-year"
+                        name="max_year"
+                        type="text"
+                        inputmode="numeric"
+                        maxlength="4"
+                        value=num(filters.max_year)
+                        placeholder="Any"
+                    />
+                </div>
+            </div>
+            <div class="field">
+                <label for="f-make">"Make"</label>
+                <select id="f-make" name="make">
+                    <option value="">"Any make"</option>
+                    {makes
+                        .into_iter()
+                        .map(|make| {
+                            let selected = make.eq_ignore_ascii_case(&selected_make);
+                            view! {
+                                <option value=make.clone() selected=selected>
+                                    {make.clone()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="f-condition">"Condition"</label>
+                <select id="f-condition" name="condition">
+                    <option value="">"New or used"</option>
+                    {Condition::ALL
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <option value=c.as_str() selected=filters.condition == Some(c)>
+                                    {c.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="f-max-mileage">"Max mileage"</label>
+                <input
+                    id="f-max-mileage"
+                    name="max_mileage"
+                    type="text"
+                    inputmode="numeric"
+                    value=filters.max_mileage_km.map(|v| v.to_string()).unwrap_or_default()
+                    placeholder="Any (km)"
+                />
+            </div>
+            <div class="field">
+                <label for="f-sort">"Sort by"</label>
+                <select id="f-sort" name="sort">
+                    {Sort::ALL
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <option value=s.as_str() selected=filters.sort == s>
+                                    {s.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <button type="submit" class="button button-primary button-block">
+                "Apply filters"
+            </button>
+            <a class="clear-link" href="/cars">
+                "Clear filters"
+            </a>
+        </Form>
+    }
+}
+
+#[component]
+pub(super) fn Results(page: CarPage, filters: CarFilters) -> impl IntoView {
+    let count = page.total;
+    let heading = match count {
+        _ if page.is_capped() => format!("More than {} cars", group_thousands(MAX_RESULTS)),
+        1 => "1 car".to_owned(),
+        n => format!("{} cars", group_thousands(n)),
+    };
+    let chips = active_chips(&filters);
+    let body = if page.cars.is_empty() {
+        view! {
+            <div class="empty-state">
+                <h2>
+                    {if filters.is_filtered() {
+                        "No cars match your filters"
+                    } else {
+                        "No cars for sale yet"
+                    }}
+                </h2>
+                <p class="muted">
+                    {if filters.is_filtered() {
+                        "Try widening the price or year range, or clear the filters to see every car."
+                    } else {
+                        "Be the first: list your car in a couple of minutes."
+                    }}
+                </p>
+                {if filters.is_filtered() {
+                    view! {
+                        <a class="button button-primary" href="/cars">
+                            "Clear filters"
+                        </a>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <a class="button button-primary" href="/sell">
+                            "Sell your car"
+                        </a>
+                    }
+                        .into_any()
+                }}
+            </div>
+        }
+            .into_any()
+    } else {
+        view! {
+            <CarList cars=page.cars.clone() />
+            <Pagination page=page.page pages=page.page_count() filters=filters.clone() />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="results-head">
+            <h2 id="results-heading" class="results-count" aria-live="polite">
+                {heading}
+            </h2>
+            <p class="muted sort-note">
+                {format!("Sorted by {}", filters.sort.label().to_lowercase())}
+            </p>
+        </div>
+        {page
+            .is_capped()
+            .then(|| {
+                view! {
+                    <p class="muted capped-note">
+                        {format!(
+                            "Showing the first {} in this order. Search or filter to find the rest.",
+                            group_thousands(MAX_RESULTS),
+                        )}
+                    </p>
+                }
+            })}
+        {(!chips.is_empty())
+            .then(|| {
+                view! {
+                    <ul class="active-filters" aria-label="Active filters">
+                        {chips
+                            .into_iter()
+                            .map(|(label, href)| {
+                                let name = format!("Remove filter: {label}");
+                                view! {
+                                    <li>
+                                        <a class="chip-remove" href=href aria-label=name>
+                                            {label}
+                                            <span aria-hidden="true">" ×"</span>
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+            })}
+        {body}
+    }
+}
+
+/// Each active filter with the link that removes it.
+pub(super) fn active_chips(filters: &CarFilters) -> Vec<(String, String)> {
+    let mut chips = Vec::new();
+    let without = |change: &dyn Fn(&mut CarFilters)| {
+        let mut f = filters.clone();
+        change(&mut f);
+        let q = f.to_query(1);
+        if q.is_empty() {
+            "/cars".to_owned()
+        } else {
+            format!("/cars?{q}")
+        }
+    };
+    if let Some(q) = &filters.q {
+        chips.push((format!("“{q}”"), without(&|f| f.q = None)));
+    }
+    if let Some(v) = filters.min_price_cents {
+        chips.push((
+            format!("From {}", format_price(v)),
+            without(&|f| f.min_price_cents = None),
+        ));
+    }
+    if let Some(v) = filters.max_price_cents {
+        chips.push((
+            format!("Up to {}", format_price(v)),
+            without(&|f| f.max_price_cents = None),
+        ));
+    }
+    if let Some(v) = filters.min_year {
+        chips.push((format!("{v} or newer"), without(&|f| f.min_year = None)));
+    }
+    if let Some(v) = filters.max_year {
+        chips.push((format!("{v} or older"), without(&|f| f.max_year = None)));
+    }
+    if let Some(v) = &filters.make {
+        chips.push((v.clone(), without(&|f| f.make = None)));
+    }
+    if let Some(v) = filters.condition {
+        chips.push((v.label().to_owned(), without(&|f| f.condition = None)));
+    }
+    if let Some(v) = filters.max_mileage_km {
+        chips.push((
+            format!("Under {}", format_mileage(v)),
+            without(&|f| f.max_mileage_km = None),
+        ));
+    }
+    chips
+}
+
+#[component]
+pub(super) fn Pagination(page: u32, pages: u32, filters: CarFilters) -> impl IntoView {
+    if pages <= 1 {
+        return ().into_any();
+    }
+    let href = move |p: u32| {
+        let q = filters.to_query(p);
+        if q.is_empty() {
+            "/cars".to_owned()
+        } else {
+            format!("/cars?{q}")
+        }
+    };
+    // First, last, and two either side of the current page.
+    let mut shown: Vec<u32> = (1..=pages)
+        .filter(|p| *p == 1 || *p == pages || p.abs_diff(page) <= 2)
+        .collect();
+    shown.dedup();
+    let mut items = Vec::new();
+    let mut last = 0;
+    for p in shown {
+        if p > last + 1 {
+            items.push(
+                view! {
+                    <li class="gap" aria-hidden="true">
+                        "…"
+                    </li>
+                }
+                .into_any(),
+            );
+        }
+        let current = p == page;
+        items.push(
+            view! {
+                <li>
+                    <a
+                        href=href(p)
+                        aria-current=current.then_some("page")
+                        aria-label=format!("Page {p}")
+                        class:current=current
+                    >
+                        {p}
+                    </a>
+                </li>
+            }
+            .into_any(),
+        );
+        last = p;
+    }
+    view! {
+        <nav class="pagination" aria-label="Pages">
+            {(page > 1)
+                .then(|| {
+                    view! {
+                        <a class="button button-outline" rel="prev" href=href(page - 1)>
+                            "Previous"
+                        </a>
+                    }
+                })}
+            <ul>{items}</ul>
+            {(page < pages)
+                .then(|| {
+                    view! {
+                        <a class="button button-outline" rel="next" href=href(page + 1)>
+                            "Next"
+                        </a>
+                    }
+                })}
+        </nav>
+    }
+    .into_any()
+}

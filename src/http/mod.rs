@@ -147,16 +147,13 @@ async fn status_from_error_body(response: Response) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            crate::error::AppError::internal(
-                "reading a server function's answer",
-                "body too large",
-            )
-            .to_string(),
-        )
-            .into_response();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let error =
+                crate::error::AppError::internal("reading a server function's answer", error);
+            return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response();
+        }
     };
     if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
         parts.status =

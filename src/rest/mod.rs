@@ -14,6 +14,7 @@ use crate::{
         security::DEFAULT_POLICY,
     },
 };
+use axum::body::Bytes;
 use axum::{
     extract::{FromRequest, Multipart, OriginalUri, Request},
     http::{header, HeaderMap, Method, StatusCode},
@@ -22,7 +23,7 @@ use axum::{
     Json, Router,
 };
 use serde_json::{json, Value};
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 use utoipa::openapi::OpenApi;
 
 /// Largest JSON or url-encoded body read, in bytes (a car is a few kB at most).
@@ -322,10 +323,16 @@ pub async fn method_not_allowed(method: Method) -> ApiError {
 /// styled by `stylesheet_link`, the site's `<link>` tag), and for any other path a JSON 404, or a redirect
 /// when only the trailing slash is missing (DRF's routes end in one).
 pub fn docs<S: Clone + Send + Sync + 'static>(doc: OpenApi, stylesheet_link: &str) -> Router<S> {
-    let schema = serde_json::to_string(&doc).expect("an OpenAPI document serialises");
-    let page = reference(&doc, stylesheet_link);
-    let mut known: Vec<String> = doc.paths.paths.keys().cloned().collect();
-    known.extend(["/api/schema/".into(), "/api/docs/".into()]);
+    // Rendered once; each answer shares the bytes.
+    let schema = Bytes::from(serde_json::to_vec(&doc).expect("an OpenAPI document serialises"));
+    let page = Bytes::from(reference(&doc, stylesheet_link));
+    let known: Arc<[String]> = doc
+        .paths
+        .paths
+        .keys()
+        .cloned()
+        .chain(["/api/schema/".into(), "/api/docs/".into()])
+        .collect();
     Router::new()
         .route(
             "/schema/",
@@ -358,8 +365,8 @@ pub fn docs<S: Clone + Send + Sync + 'static>(doc: OpenApi, stylesheet_link: &st
             .fallback(method_not_allowed),
         )
         .fallback(move |OriginalUri(uri): OriginalUri| {
-            let known = known.clone();
-            async move { fallback(&known, &uri) }
+            let response = fallback(&known, &uri);
+            async move { response }
         })
 }
 

@@ -11,7 +11,7 @@ use crate::{
     demo,
     http::{self, limits::RateLimiter, security, small_body_limit},
     media::{self, MediaStore},
-    rest::{docs, method_not_allowed, TokenSecurity},
+    rest::{docs, json_refusals, method_not_allowed, TokenSecurity},
     state::{self, AppState},
 };
 use axum::{
@@ -19,6 +19,7 @@ use axum::{
     routing::{get, post},
     Router,
 };
+use cars::rest::schema::OptionalPatchBody;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
@@ -164,7 +165,9 @@ fn api(options: &LeptosOptions, upload_limit: DefaultBodyLimit) -> Router<AppSta
         .route("/auth/me/", get(auth::me).fallback(method_not_allowed))
         .merge(docs(ApiDoc::openapi(), &stylesheet_link(options)))
         .layer(small_body_limit());
-    uploads.merge(small)
+    uploads
+        .merge(small)
+        .layer(axum::middleware::map_response(json_refusals))
 }
 
 /// The site's `<link rel="stylesheet">`, as the pages' shell renders it (with the
@@ -197,7 +200,7 @@ fn stylesheet_link(options: &LeptosOptions) -> String {
         auth::rest::revoke_token,
         auth::rest::me,
     ),
-    modifiers(&TokenSecurity),
+    modifiers(&TokenSecurity, &OptionalPatchBody),
     tags(
         (name = "cars", description = "Car listings"),
         (name = "auth", description = "API tokens and the current user")

@@ -3,7 +3,10 @@
 use super::{db, model::User};
 use crate::{
     error::{AppError, FieldErrors},
-    rest::{token_from_headers, ApiError, ApiForm, ApiResult},
+    rest::{
+        json_schema, token_from_headers, ApiError, ApiForm, ApiResult, Detail, FieldErrorsBody,
+        TRIMMED,
+    },
     state::AppState,
 };
 use axum::{
@@ -12,9 +15,13 @@ use axum::{
     Json,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::net::SocketAddr;
 use tower_sessions::Session;
-use utoipa::ToSchema;
+use utoipa::{
+    openapi::{schema::Schema, RefOr},
+    PartialSchema, ToSchema,
+};
 
 /// The caller, if any: `Authorization: Token <key>` first, else the browser session.
 pub struct MaybeUser(pub Option<User>);
@@ -55,12 +62,22 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)] // Documents the body; the handler reads it with `ApiForm`.
-pub struct TokenRequest {
-    username: String,
-    password: String,
+/// Username and password, each with something other than white space.
+pub struct TokenRequest;
+
+impl PartialSchema for TokenRequest {
+    fn schema() -> RefOr<Schema> {
+        let filled = json!({ "type": "string", "pattern": format!("[^{TRIMMED}]") });
+        json_schema(json!({
+            "type": "object",
+            "required": ["username", "password"],
+            "properties": { "username": filled, "password": filled },
+        }))
+        .into()
+    }
 }
+
+impl ToSchema for TokenRequest {}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenResponse {
@@ -87,7 +104,10 @@ pub struct Me {
     )),
     responses(
         (status = 200, description = "A new token", body = TokenResponse),
-        (status = 400, description = "Missing fields, or the credentials do not match an account")
+        (status = 400, description = "Missing fields, or the credentials do not match an account", body = FieldErrorsBody),
+        (status = 413, description = "Body too large", body = Detail),
+        (status = 415, description = "Unsupported content type", body = Detail),
+        (status = 429, description = "Too many failed log-ins for this account or address", body = Detail)
     )
 )]
 pub async fn obtain_token(
@@ -124,7 +144,7 @@ pub async fn obtain_token(
     security(("token" = [])),
     responses(
         (status = 204, description = "Revoked: the token no longer works"),
-        (status = 401, description = "No valid token in the Authorization header")
+        (status = 401, description = "No valid token in the Authorization header", body = Detail)
     )
 )]
 pub async fn revoke_token(
@@ -150,7 +170,7 @@ pub async fn revoke_token(
     security(("token" = [])),
     responses(
         (status = 200, description = "Who the caller is", body = Me),
-        (status = 401, description = "Not signed in")
+        (status = 401, description = "Not signed in", body = Detail)
     )
 )]
 pub async fn me(ApiUser(user): ApiUser) -> Json<Me> {

@@ -29,6 +29,51 @@ use utoipa::openapi::OpenApi;
 /// Largest JSON or url-encoded body read, in bytes (a car is a few kB at most).
 const MAX_TEXT_BODY: usize = 256 * 1024;
 
+/// White space as `str::trim` removes it (Unicode White_Space), as the body of a regular
+/// expression's character class: the API's text fields are trimmed before they are checked.
+pub const TRIMMED: &str = r"\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// Control characters (Unicode Cc), as the body of a character class.
+pub const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+
+/// A JSON Schema written as JSON, for what the derive attributes cannot say (several types,
+/// bounds known at start-up, patterns built from constants). utoipa reads it into its own
+/// types: keywords it does not model (`anyOf` inside an object, say) would be lost, so
+/// reading it back must give the same JSON.
+pub fn json_schema(value: Value) -> utoipa::openapi::schema::Schema {
+    let schema: utoipa::openapi::schema::Schema =
+        serde_json::from_value(value.clone()).expect("a JSON Schema utoipa can read");
+    assert_eq!(
+        serde_json::to_value(&schema).expect("a schema serialises"),
+        value,
+        "utoipa dropped or changed a keyword of this schema"
+    );
+    schema
+}
+
+/// `{"detail": "..."}`: how the API explains a refusal that is not about one field.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Documents the answer; `detail()` writes it.
+pub struct Detail {
+    detail: String,
+}
+
+/// A 400: `{"field": ["message"]}` per invalid field, `{"non_field_errors": [...]}`, or
+/// `{"detail": "..."}` for a body that could not be read.
+pub struct FieldErrorsBody;
+
+impl utoipa::PartialSchema for FieldErrorsBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        json_schema(json!({
+            "type": "object",
+            "additionalProperties": { "type": ["array", "string"], "items": { "type": "string" } },
+        }))
+        .into()
+    }
+}
+
+impl utoipa::ToSchema for FieldErrorsBody {}
+
 /// Every way an API request can fail, answered in DRF's shapes.
 #[derive(Debug)]
 pub enum ApiError {
@@ -272,7 +317,7 @@ impl ApiForm {
             .map(|(key, value)| {
                 let scalar = match value {
                     Value::String(text) => Scalar::Text(text),
-                    Value::Number(number) => Scalar::Text(number.to_string()),
+                    Value::Number(number) => Scalar::Text(number_text(&number)),
                     Value::Null => Scalar::Null,
                     Value::Bool(_) | Value::Array(_) | Value::Object(_) => Scalar::Invalid,
                 };
@@ -280,6 +325,22 @@ impl ApiForm {
             })
             .collect();
         Ok(ApiForm { fields, file: None })
+    }
+}
+
+/// A JSON number as text. A whole number written with a fraction (`2017.0`) is the integer
+/// it stands for, as JSON Schema and DRF's IntegerField read it.
+fn number_text(number: &serde_json::Number) -> String {
+    match number.as_f64() {
+        Some(value)
+            if !number.is_i64()
+                && !number.is_u64()
+                && value.fract() == 0.0
+                && value.abs() < 9e15 =>
+        {
+            format!("{value:.0}")
+        }
+        _ => number.to_string(),
     }
 }
 
@@ -311,6 +372,19 @@ pub fn base_url(config: &Config, site: SocketAddr, headers: &HeaderMap) -> Strin
         "http"
     };
     format!("{scheme}://{host}")
+}
+
+/// A body refused by a size limit before any handler read it (tower-http answers in plain
+/// text) gets the API's JSON answer, as every other refusal.
+pub async fn json_refusals(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return ApiError::TooLarge.into_response();
+    }
+    response
 }
 
 /// Any method a route does not serve.
@@ -598,6 +672,26 @@ mod tests {
         assert_eq!(answer("/api/cars//status").status(), StatusCode::NOT_FOUND);
         assert_eq!(answer("/api/trucks").status(), StatusCode::NOT_FOUND);
         assert_eq!(answer("/api/cars/").status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn whole_json_numbers_read_as_integers() {
+        let form = ApiForm::from_json(json!({"year": 2017.0, "mileage": 12, "price": 1.5}));
+        let form = form.unwrap();
+        assert_eq!(form.get("year"), Some(&Scalar::Text("2017".into())));
+        assert_eq!(form.get("mileage"), Some(&Scalar::Text("12".into())));
+        assert_eq!(form.get("price"), Some(&Scalar::Text("1.5".into())));
+    }
+
+    #[test]
+    fn a_schema_utoipa_cannot_hold_is_refused() {
+        let plain = json!({"type": ["string", "null"], "pattern": "^a$", "maxLength": 3});
+        assert_eq!(
+            serde_json::to_value(json_schema(plain.clone())).unwrap(),
+            plain
+        );
+        let lost = json!({"type": "object", "anyOf": [{"type": "string"}]});
+        assert!(std::panic::catch_unwind(|| json_schema(lost)).is_err());
     }
 
     #[test]

@@ -359,6 +359,65 @@ async fn a_price_may_be_a_number_and_a_year_a_string_as_drf_accepts() {
 }
 
 #[tokio::test]
+async fn json_numbers_are_read_as_json_schema_reads_them() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+
+    // 2017.0 is the integer 2017 in JSON Schema (and for DRF); a number is a model name's text.
+    let whole = create_by_token(
+        &server,
+        &token,
+        json!({"make": "Mazda", "model": 3, "year": 2017.0, "price": "9000", "mileage": 1500.0}),
+    )
+    .await;
+    let fraction = call(
+        &server,
+        Method::POST,
+        "/api/cars/",
+        Some(&token),
+        Some(
+            json!({"make": "Mazda", "model": "3", "year": 2017.5, "price": "9000", "mileage": 0.5}),
+        ),
+    )
+    .await;
+
+    assert_eq!(whole["year"], 2017);
+    assert_eq!(whole["mileage"], 1500);
+    assert_eq!(whole["model"], "3");
+    assert_eq!(fraction.status, StatusCode::BAD_REQUEST);
+    assert!(fraction.body["year"][0].is_string());
+    assert!(fraction.body["mileage"][0].is_string());
+}
+
+#[tokio::test]
+async fn a_token_that_is_sent_must_be_valid_even_where_none_is_needed() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let car = create_by_token(&server, &token, car_json("Audi", "A4", 2018, "20000", 5)).await;
+    let car_path = format!("/api/cars/{}/", car["id"]);
+
+    let list = call(
+        &server,
+        Method::GET,
+        "/api/cars/",
+        Some("not-a-token"),
+        None,
+    )
+    .await;
+    let one = call(&server, Method::GET, &car_path, Some("not-a-token"), None).await;
+    let anonymous = call(&server, Method::GET, "/api/cars/", None, None).await;
+    let with_token = call(&server, Method::GET, "/api/cars/", Some(&token), None).await;
+
+    assert_eq!(list.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(list.body["detail"], "Invalid token.");
+    assert_eq!(list.headers[header::WWW_AUTHENTICATE], "Token");
+    assert_eq!(one.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.status, StatusCode::OK);
+    assert_eq!(with_token.status, StatusCode::OK);
+    assert_eq!(with_token.body["count"], 1);
+}
+
+#[tokio::test]
 async fn a_listing_can_be_created_from_a_url_encoded_form() {
     let server = Server::start();
     let token = api_token(&server, "alice").await;
@@ -685,6 +744,16 @@ async fn patch_changes_only_the_fields_sent_and_never_the_read_only_ones() {
     assert_eq!(patched.body["description"], "New tyres.");
     assert_eq!(invalid_patch.status, StatusCode::BAD_REQUEST);
     assert!(invalid_patch.body["year"][0].is_string());
+
+    // The document says PATCH's body is optional: without one, nothing changes.
+    let empty = send(
+        plain_client()
+            .patch(server.url(&car.path))
+            .header(header::AUTHORIZATION, format!("Token {}", car.owner)),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    assert_eq!(empty.body["description"], "New tyres.");
 }
 
 #[tokio::test]
@@ -822,6 +891,7 @@ async fn routing_methods_schema_and_reference_follow_drf_conventions() {
     let put_list = call(&server, Method::PUT, "/api/cars/", None, Some(json!({}))).await;
     assert_eq!(put_list.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(put_list.body["detail"], "Method \"PUT\" not allowed.");
+    assert_eq!(put_list.headers[header::ALLOW], "GET,HEAD,POST");
     let no_slash = call(&server, Method::GET, "/api/cars?search=x", None, None).await;
     assert_eq!(no_slash.status, StatusCode::PERMANENT_REDIRECT);
     assert_eq!(no_slash.headers[header::LOCATION], "/api/cars/?search=x");
@@ -834,6 +904,20 @@ async fn routing_methods_schema_and_reference_follow_drf_conventions() {
     assert!(schema.body["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(schema.body["paths"]["/api/cars/{id}/"]["patch"].is_object());
     assert!(schema.body["components"]["schemas"]["ApiCar"].is_object());
+    // One body per media type: only multipart carries the photo; PATCH requires nothing.
+    let patch = &schema.body["paths"]["/api/cars/{id}/"]["patch"]["requestBody"];
+    assert_eq!(patch["required"], false);
+    assert_eq!(
+        patch["content"]["multipart/form-data"]["schema"]["$ref"],
+        "#/components/schemas/CarPatchMultipart"
+    );
+    let schemas = &schema.body["components"]["schemas"];
+    assert!(schemas["CarWrite"]["properties"]["primary_image"].is_null());
+    assert_eq!(
+        schemas["CarWriteMultipart"]["properties"]["primary_image"]["format"],
+        "binary"
+    );
+    assert_eq!(schemas["CarWrite"]["properties"]["year"]["minimum"], 1886);
     let docs = plain_client()
         .get(server.url("/api/docs/"))
         .send()

@@ -953,6 +953,9 @@ async fn small_endpoints_refuse_large_bodies_before_reading_them() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // In the API's own shape, as every other refusal there.
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["detail"], "The request body is too large.");
     let res = plain_client()
         .post(server.url("/rpc/auth/login"))
         .form(&[("username", "alice"), ("password", big.as_str())])

@@ -288,6 +288,11 @@ pub fn parse_image_url(raw: &str) -> Result<Option<String>, String> {
     if !matches!(url.scheme.as_str(), "http" | "https") || url.host.is_empty() {
         return Err(bad());
     }
+    // What is stored is the address written out in full ("http://a.b" gets its "/", a "'"
+    // in the query becomes "%27"): that is what must fit, or the listing could not be saved again.
+    if url.href.len() > MAX_URL {
+        return Err(format!("Image URL must be at most {MAX_URL} characters."));
+    }
     Ok(Some(url.href))
 }
 

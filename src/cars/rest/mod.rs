@@ -1,5 +1,13 @@
 //! `/api/cars/`: the listings REST API, with the original module's DRF contract.
-//! Same validation (`CarForm`), queries (`db`) and ownership rules (`service`) as the pages.
+//! Same validation (`CarForm`), queries (`db`) and ownership rules (`service`) as the pages;
+//! `schema` says in the OpenAPI document what that validation accepts.
+
+pub mod schema;
+
+use schema::{
+    CarPatch, CarPatchForm, CarPatchMultipart, CarWrite, CarWriteForm, CarWriteMultipart,
+    StatusChange,
+};
 
 use super::{
     db,
@@ -12,7 +20,7 @@ use super::{
 use crate::{
     auth::rest::{ApiUser, MaybeUser},
     error::{AppError, FieldErrors},
-    rest::{base_url, ApiError, ApiForm, ApiResult, FileField, Scalar},
+    rest::{base_url, ApiError, ApiForm, ApiResult, Detail, FieldErrorsBody, FileField, Scalar},
     state::AppState,
 };
 use axum::{
@@ -90,32 +98,6 @@ pub fn decimal_price(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
-/// What a create or update accepts (JSON, form or multipart). `seller`, `status`,
-/// `created_at` and `updated_at` are read-only: sent, they are ignored.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)] // Documents the body; the handlers read it field by field with `CarForm`.
-pub struct CarWrite {
-    #[schema(example = "Toyota")]
-    make: String,
-    #[schema(example = "Corolla")]
-    model: String,
-    #[schema(example = 2017)]
-    year: i32,
-    /// A number or a decimal string, in dollars.
-    #[schema(value_type = String, example = "11990.00")]
-    price: String,
-    /// Kilometres.
-    #[schema(example = 98000)]
-    mileage: i64,
-    condition: Option<Condition>,
-    description: Option<String>,
-    /// An http(s) URL of a photo hosted elsewhere.
-    image_url: Option<String>,
-    /// The photo file (multipart/form-data only): JPEG, PNG or WebP, at most 10 MB.
-    #[schema(value_type = Option<String>, format = Binary)]
-    primary_image: Option<Vec<u8>>,
-}
-
 /// DRF's PageNumberPagination envelope.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CarListPage {
@@ -126,13 +108,6 @@ pub struct CarListPage {
     /// Absolute URL of the previous page, or null.
     pub previous: Option<String>,
     pub results: Vec<ApiCar>,
-}
-
-/// `{"status": "sold"}`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)] // Documents the body; the handler reads it with `ApiForm`.
-pub struct StatusChange {
-    status: Status,
 }
 
 /// Query parameters of the list. Values are read as text and checked by the same
@@ -146,27 +121,30 @@ pub struct ListParams {
     /// (descending). Unknown names are ignored. Default `-created_at`.
     ordering: Option<String>,
     /// Lowest price in dollars (inclusive).
+    #[param(schema_with = schema::price_filter)]
     min_price: Option<String>,
     /// Highest price in dollars (inclusive).
+    #[param(schema_with = schema::price_filter)]
     max_price: Option<String>,
     /// Oldest model year (inclusive).
-    #[param(value_type = Option<i32>)]
+    #[param(schema_with = schema::year_filter)]
     min_year: Option<String>,
     /// Newest model year (inclusive).
-    #[param(value_type = Option<i32>)]
+    #[param(schema_with = schema::year_filter)]
     max_year: Option<String>,
     /// Exact make, case-insensitive.
     make: Option<String>,
     /// `new` or `used`.
+    #[param(schema_with = schema::condition_filter)]
     condition: Option<String>,
     /// Highest mileage in km.
-    #[param(value_type = Option<i64>)]
+    #[param(schema_with = schema::mileage_filter)]
     max_mileage: Option<String>,
     /// 1-based page number; a page past the end is a 404.
-    #[param(value_type = Option<u32>)]
+    #[param(schema_with = schema::page_param)]
     page: Option<String>,
-    /// Cars per page: default 24, at most 100.
-    #[param(value_type = Option<u32>)]
+    /// Cars per page: default 24, at most 100; a value that is not a whole number from 1
+    /// means the default (as DRF's `page_size_query_param`).
     page_size: Option<String>,
 }
 
@@ -222,14 +200,18 @@ fn page_link(base: &str, path: &str, query: Option<&str>, page: u32) -> String {
     path = "/api/cars/",
     tag = "cars",
     params(ListParams),
+    security((), ("token" = [])),
     responses(
         (status = 200, description = "One page of cars", body = CarListPage),
-        (status = 400, description = "A malformed filter, named: {\"min_price\": [\"...\"]}"),
-        (status = 404, description = "Invalid page: past the last page, or not a number")
+        (status = 400, description = "A malformed filter, named: {\"min_price\": [\"...\"]}", body = FieldErrorsBody),
+        (status = 401, description = "A token was sent and is not valid", body = Detail),
+        (status = 404, description = "Invalid page: past the last page, or not a number", body = Detail)
     )
 )]
 pub async fn list(
     State(state): State<AppState>,
+    // As DRF: a token that is sent must be valid, even where none is needed.
+    _caller: MaybeUser,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
@@ -347,17 +329,19 @@ async fn read_car(
         description = "The car. Send the photo as `primary_image` in a multipart body.",
         content(
             (CarWrite = "application/json"),
-            (CarWrite = "multipart/form-data"),
-            (CarWrite = "application/x-www-form-urlencoded")
+            (CarWriteMultipart = "multipart/form-data"),
+            (CarWriteForm = "application/x-www-form-urlencoded")
         )
     ),
     security(("token" = [])),
     responses(
         (status = 201, description = "Created", body = ApiCar),
-        (status = 400, description = "Invalid fields: {\"year\": [\"...\"]}"),
-        (status = 401, description = "Not signed in"),
-        (status = 413, description = "Body or photo too large"),
-        (status = 415, description = "Unsupported content type")
+        (status = 400, description = "Invalid fields: {\"year\": [\"...\"]}", body = FieldErrorsBody),
+        (status = 401, description = "Not signed in", body = Detail),
+        (status = 413, description = "Body or photo too large", body = Detail),
+        (status = 415, description = "Unsupported content type", body = Detail),
+        (status = 429, description = "Too many listings or photos from this account this hour", body = Detail),
+        (status = 503, description = "Every photo decoder is busy: try again (Retry-After)", body = Detail)
     )
 )]
 pub async fn create(
@@ -383,7 +367,7 @@ pub async fn create(
     security(("token" = [])),
     responses(
         (status = 200, description = "The caller's cars", body = Vec<ApiCar>),
-        (status = 401, description = "Not signed in")
+        (status = 401, description = "Not signed in", body = Detail)
     )
 )]
 pub async fn my_listings(
@@ -408,9 +392,11 @@ pub async fn my_listings(
     path = "/api/cars/{id}/",
     tag = "cars",
     params(("id" = i64, Path, description = "The car's id")),
+    security((), ("token" = [])),
     responses(
         (status = 200, description = "The car", body = ApiCar),
-        (status = 404, description = "Unknown, or not available and not the caller's")
+        (status = 401, description = "A token was sent and is not valid", body = Detail),
+        (status = 404, description = "Unknown, or not available and not the caller's", body = Detail)
     )
 )]
 pub async fn retrieve(
@@ -460,16 +446,20 @@ async fn update(
     params(("id" = i64, Path, description = "The car's id")),
     request_body(content(
         (CarWrite = "application/json"),
-        (CarWrite = "multipart/form-data"),
-        (CarWrite = "application/x-www-form-urlencoded")
+        (CarWriteMultipart = "multipart/form-data"),
+        (CarWriteForm = "application/x-www-form-urlencoded")
     )),
     security(("token" = [])),
     responses(
         (status = 200, description = "Updated", body = ApiCar),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not the seller"),
-        (status = 404, description = "Unknown car")
+        (status = 400, description = "Invalid fields: {\"year\": [\"...\"]}", body = FieldErrorsBody),
+        (status = 401, description = "Not signed in", body = Detail),
+        (status = 403, description = "Not the seller", body = Detail),
+        (status = 404, description = "Unknown car", body = Detail),
+        (status = 413, description = "Body or photo too large", body = Detail),
+        (status = 415, description = "Unsupported content type", body = Detail),
+        (status = 429, description = "Too many listings or photos from this account this hour", body = Detail),
+        (status = 503, description = "Every photo decoder is busy: try again (Retry-After)", body = Detail)
     )
 )]
 pub async fn replace(
@@ -497,17 +487,21 @@ pub async fn replace(
     tag = "cars",
     params(("id" = i64, Path, description = "The car's id")),
     request_body(content(
-        (CarWrite = "application/json"),
-        (CarWrite = "multipart/form-data"),
-        (CarWrite = "application/x-www-form-urlencoded")
+        (CarPatch = "application/json"),
+        (CarPatchMultipart = "multipart/form-data"),
+        (CarPatchForm = "application/x-www-form-urlencoded")
     )),
     security(("token" = [])),
     responses(
         (status = 200, description = "Updated", body = ApiCar),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not the seller"),
-        (status = 404, description = "Unknown car")
+        (status = 400, description = "Invalid fields: {\"year\": [\"...\"]}", body = FieldErrorsBody),
+        (status = 401, description = "Not signed in", body = Detail),
+        (status = 403, description = "Not the seller", body = Detail),
+        (status = 404, description = "Unknown car", body = Detail),
+        (status = 413, description = "Body or photo too large", body = Detail),
+        (status = 415, description = "Unsupported content type", body = Detail),
+        (status = 429, description = "Too many listings or photos from this account this hour", body = Detail),
+        (status = 503, description = "Every photo decoder is busy: try again (Retry-After)", body = Detail)
     )
 )]
 pub async fn partial_update(
@@ -528,9 +522,9 @@ pub async fn partial_update(
     security(("token" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not the seller"),
-        (status = 404, description = "Unknown car")
+        (status = 401, description = "Not signed in", body = Detail),
+        (status = 403, description = "Not the seller", body = Detail),
+        (status = 404, description = "Unknown car", body = Detail)
     )
 )]
 pub async fn destroy(
@@ -557,10 +551,12 @@ pub async fn destroy(
     security(("token" = [])),
     responses(
         (status = 200, description = "The car with its new status", body = ApiCar),
-        (status = 400, description = "Not a known status"),
-        (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not the seller"),
-        (status = 404, description = "Unknown car")
+        (status = 400, description = "Not a known status", body = FieldErrorsBody),
+        (status = 401, description = "Not signed in", body = Detail),
+        (status = 403, description = "Not the seller", body = Detail),
+        (status = 404, description = "Unknown car", body = Detail),
+        (status = 413, description = "Body too large", body = Detail),
+        (status = 415, description = "Unsupported content type", body = Detail)
     )
 )]
 pub async fn set_status(

@@ -1,0 +1,523 @@
+//! What the OpenAPI document says the listings API accepts: the bounds, patterns and
+//! enumerations that `CarForm` and the filter parser enforce, written here once, kept
+//! equal to the validators by the unit tests below and tried against the running
+//! server by schemathesis (`end2end/schemathesis`).
+//!
+//! A body has one schema per media type: JSON may send `null` and numbers, a form sends
+//! text only, and only multipart carries the photo. PATCH has the same fields, none
+//! required.
+
+use super::super::model::{
+    MAX_DESCRIPTION, MAX_MILEAGE_KM, MAX_PRICE_CENTS, MAX_TEXT, MAX_URL, MIN_YEAR,
+};
+use crate::rest::{json_schema, CONTROL, TRIMMED};
+use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+use utoipa::{
+    openapi::{schema::Schema, RefOr},
+    PartialSchema, ToSchema,
+};
+
+/// How a body is sent.
+#[derive(Clone, Copy, PartialEq)]
+enum Media {
+    Json,
+    Form,
+    Multipart,
+}
+
+/// Make or model: after trimming, 1 to `MAX_TEXT` characters, none of them a control character.
+pub fn name_pattern() -> String {
+    format!(
+        "^[{TRIMMED}]*[^{TRIMMED}{CONTROL}][^{CONTROL}]{{0,{}}}[{TRIMMED}]*$",
+        MAX_TEXT - 1
+    )
+}
+
+/// The description: after trimming, at most `MAX_DESCRIPTION` characters; line breaks and
+/// tabs are the only control characters allowed.
+pub fn description_pattern() -> String {
+    const BAD: &str = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f";
+    format!(
+        "^[{TRIMMED}]*([^{TRIMMED}{BAD}][^{BAD}]{{0,{}}})?[{TRIMMED}]*$",
+        MAX_DESCRIPTION - 1
+    )
+}
+
+/// A price as text: more than 0, at most 2 decimal places, at most 10 digits before the
+/// point (leading zeros aside). The pages also take "$15,999"; the document shows the plain form.
+pub const PRICE_PATTERN: &str = r"^(0*[1-9][0-9]{0,9}(\.[0-9]{0,2})?|0*\.(0[1-9]|[1-9][0-9]?))$";
+
+/// An absolute http(s) address with an ASCII host name (a letter starts its last label, so
+/// it is never read as an IPv4 address) and a path, or nothing. Its characters are ones
+/// the address keeps as they are when it is stored, so its length is the stored length.
+pub const IMAGE_URL_PATTERN: &str = r"^((https?)://([a-z0-9]+(-[a-z0-9]+)*\.)*[a-z]([a-z0-9]*(-[a-z0-9]+)*)?(:[0-9]{1,4})?/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?)?$";
+
+/// Dollars: the maximum a listing may ask.
+fn max_price() -> f64 {
+    MAX_PRICE_CENTS as f64 / 100.0
+}
+
+/// The model-year bounds: from the first car to next year's models.
+pub fn year_bounds(current_year: i32) -> (i32, i32) {
+    (MIN_YEAR, current_year + 1)
+}
+
+fn current_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year()
+}
+
+/// `"type"` for a text field: JSON may also send `null` (read as empty) where `nullable`,
+/// and a number where `numbers` (read as its text, as DRF's CharField does).
+fn text_type(media: Media, numbers: bool, nullable: bool) -> Value {
+    match media {
+        Media::Json => {
+            let mut kinds = vec!["string"];
+            if numbers {
+                kinds.push("number");
+            }
+            if nullable {
+                kinds.push("null");
+            }
+            json!(kinds)
+        }
+        Media::Form | Media::Multipart => json!("string"),
+    }
+}
+
+fn car_body(media: Media, partial: bool) -> Schema {
+    let (min_year, max_year) = year_bounds(current_year());
+    let price = if media == Media::Json {
+        json!({
+            "type": ["string", "number"],
+            "description": "Dollars: a decimal string (as the API answers it) or a number.",
+            "pattern": PRICE_PATTERN,
+            "exclusiveMinimum": 0,
+            "maximum": max_price(),
+            "multipleOf": 0.01,
+            "examples": ["11990.00"],
+        })
+    } else {
+        json!({
+            "type": "string",
+            "description": "Dollars, with at most 2 decimal places.",
+            "pattern": PRICE_PATTERN,
+            "examples": ["11990.00"],
+        })
+    };
+    let mut conditions = vec![json!("new"), json!("used"), json!("")];
+    if media == Media::Json {
+        conditions.push(Value::Null);
+    }
+    let mut properties = Map::new();
+    let name = text_type(media, true, false);
+    properties.insert(
+        "make".into(),
+        json!({ "type": name, "pattern": name_pattern(), "examples": ["Toyota"] }),
+    );
+    properties.insert(
+        "model".into(),
+        json!({ "type": name, "pattern": name_pattern(), "examples": ["Corolla"] }),
+    );
+    properties.insert(
+        "year".into(),
+        json!({
+            "type": "integer",
+            "description": format!("Model year, {min_year} to next year."),
+            "minimum": min_year,
+            "maximum": max_year,
+            "examples": [2017],
+        }),
+    );
+    properties.insert("price".into(), price);
+    properties.insert(
+        "mileage".into(),
+        json!({
+            "type": "integer",
+            "description": "Kilometres.",
+            "minimum": 0,
+            "maximum": MAX_MILEAGE_KM,
+            "examples": [98000],
+        }),
+    );
+    properties.insert(
+        "condition".into(),
+        json!({
+            "type": text_type(media, false, true),
+            "description": "`new` or `used`; empty means used.",
+            "enum": conditions,
+        }),
+    );
+    properties.insert(
+        "description".into(),
+        json!({ "type": text_type(media, true, true), "pattern": description_pattern() }),
+    );
+    properties.insert(
+        "image_url".into(),
+        json!({
+            "type": text_type(media, false, true),
+            "description": "An http(s) address of a photo hosted elsewhere; empty for none.",
+            "pattern": IMAGE_URL_PATTERN,
+            "maxLength": MAX_URL,
+        }),
+    );
+    if media == Media::Multipart {
+        properties.insert(
+            "primary_image".into(),
+            json!({
+                "type": "string",
+                "format": "binary",
+                "description": "The photo: JPEG, PNG or WebP, at most 10 MB and 48 megapixels.",
+            }),
+        );
+    }
+    let mut body = json!({ "type": "object", "properties": properties });
+    if media == Media::Multipart {
+        // A part's name is a quoted header parameter: no control characters or quotes.
+        body["propertyNames"] = json!({ "type": "string", "pattern": r#"^[^\x00-\x1f\x7f"]*$"# });
+    }
+    if !partial {
+        body["required"] = json!(["make", "model", "year", "price", "mileage"]);
+    }
+    json_schema(body)
+}
+
+macro_rules! car_body_schema {
+    ($(#[$doc:meta])* $name:ident, $media:expr, $partial:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                car_body($media, $partial).into()
+            }
+        }
+
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+car_body_schema!(
+    /// A listing sent as JSON (create or replace).
+    CarWrite, Media::Json, false
+);
+car_body_schema!(
+    /// A listing sent as an url-encoded form (create or replace).
+    CarWriteForm, Media::Form, false
+);
+car_body_schema!(
+    /// A listing sent as multipart/form-data, with its photo (create or replace).
+    CarWriteMultipart, Media::Multipart, false
+);
+car_body_schema!(
+    /// The fields of a listing to change, as JSON.
+    CarPatch, Media::Json, true
+);
+car_body_schema!(
+    /// The fields of a listing to change, as an url-encoded form.
+    CarPatchForm, Media::Form, true
+);
+car_body_schema!(
+    /// The fields of a listing to change, as multipart/form-data (a new photo too).
+    CarPatchMultipart, Media::Multipart, true
+);
+
+/// PATCH may send no body at all (it changes nothing, as DRF answers it): its request body
+/// is optional. (utoipa's `Option<T>` would say the body may be JSON `null`, which it may not.)
+pub struct OptionalPatchBody;
+
+impl utoipa::Modify for OptionalPatchBody {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::Required;
+        for item in openapi.paths.paths.values_mut() {
+            if let Some(body) = item.patch.as_mut().and_then(|op| op.request_body.as_mut()) {
+                body.required = Some(Required::False);
+            }
+        }
+    }
+}
+
+/// `{"status": "sold"}`.
+pub struct StatusChange;
+
+impl PartialSchema for StatusChange {
+    fn schema() -> RefOr<Schema> {
+        json_schema(json!({
+            "type": "object",
+            "required": ["status"],
+            "properties": {
+                "status": { "type": "string", "enum": ["available", "pending", "sold"] },
+            },
+        }))
+        .into()
+    }
+}
+
+impl ToSchema for StatusChange {}
+
+/// Nothing but white space: a filter left empty, as a form sends it.
+fn blank() -> String {
+    format!("^[{TRIMMED}]*$")
+}
+
+/// A year filter: a year from 0 to 9999, or empty for none (as a form sends it).
+pub fn year_filter() -> Schema {
+    json_schema(json!({
+        "type": ["integer", "string"],
+        "minimum": 0,
+        "maximum": 9999,
+        "pattern": blank(),
+    }))
+}
+
+/// A price filter: dollars (0 allowed), or empty for none.
+pub fn price_filter() -> Schema {
+    json_schema(json!({
+        "type": "string",
+        "pattern": format!(
+            r"^[{TRIMMED}]*([0-9]{{1,10}}(\.[0-9]{{0,2}})?|[0-9]{{0,10}}\.[0-9]{{1,2}})?[{TRIMMED}]*$"
+        ),
+        "examples": ["20000"],
+    }))
+}
+
+/// The mileage filter: kilometres up to 2,000,000, or empty for none.
+pub fn mileage_filter() -> Schema {
+    json_schema(json!({
+        "type": ["integer", "string"],
+        "minimum": 0,
+        "maximum": MAX_MILEAGE_KM,
+        "pattern": blank(),
+    }))
+}
+
+/// The condition filter: `new`, `used`, or empty for both.
+pub fn condition_filter() -> Schema {
+    json_schema(json!({ "type": "string", "enum": ["new", "used", ""] }))
+}
+
+/// The page: 1 to `MAX_PAGE` (a page past the last is a 404), or empty for the first.
+pub fn page_param() -> Schema {
+    json_schema(json!({
+        "type": ["integer", "string"],
+        "minimum": 1,
+        "maximum": super::super::model::MAX_PAGE,
+        "pattern": blank(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::model::{
+        parse_description, parse_image_url, parse_name, parse_price, parse_price_filter,
+    };
+    use super::*;
+    use regex::Regex;
+
+    fn regex(pattern: &str) -> Regex {
+        Regex::new(pattern).unwrap()
+    }
+
+    /// Edge cases for text fields: blanks, white space the server trims, control characters,
+    /// lengths at and past the limits, and non-ASCII text.
+    fn texts(limit: usize) -> Vec<String> {
+        let mut out: Vec<String> = [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\ta\n",
+            "a\tb",
+            "a\nb",
+            "a\rb",
+            "\u{3000}a\u{3000}",
+            "\u{85}a",
+            "a\u{85}b",
+            "\u{1c}a",
+            "a\u{7f}",
+            "a\u{9f}b",
+            "a\u{a0}b",
+            "Škoda",
+            "日本",
+            "😀",
+            "\u{feff}a",
+            "\u{200b}",
+            "a\u{2028}",
+            "x\u{0}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for n in [limit - 1, limit, limit + 1] {
+            out.push("é".repeat(n));
+            out.push(format!("  {}  ", "b".repeat(n)));
+            out.push(format!("{} {}", "c".repeat(n / 2), "d".repeat(n - n / 2)));
+        }
+        out
+    }
+
+    #[test]
+    fn the_name_pattern_accepts_exactly_what_the_form_accepts() {
+        let pattern = regex(&name_pattern());
+        for text in texts(MAX_TEXT) {
+            assert_eq!(
+                pattern.is_match(&text),
+                parse_name("Make", &text).is_ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_description_pattern_accepts_exactly_what_the_form_accepts() {
+        let pattern = regex(&description_pattern());
+        for text in texts(MAX_DESCRIPTION) {
+            assert_eq!(
+                pattern.is_match(&text),
+                parse_description(&text).is_ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_price_pattern_allows_the_form_accepts() {
+        let pattern = regex(PRICE_PATTERN);
+        let cases = [
+            "1",
+            "0.01",
+            ".5",
+            "5.",
+            "0.10",
+            "00012",
+            "9999999999.99",
+            "9999999999",
+            "0000000001.5",
+            "0",
+            "0.00",
+            "0.0",
+            ".",
+            "",
+            "1.234",
+            "10000000000",
+            "-1",
+            "1e5",
+            " 1",
+            "$1",
+            "1,000",
+        ];
+        for case in cases {
+            if pattern.is_match(case) {
+                assert!(
+                    parse_price(case).is_ok(),
+                    "{case:?} is documented but refused"
+                );
+            }
+        }
+        // The refusals the document must show (the leniencies of the pages aside).
+        for case in ["0", "0.00", ".", "", "1.234", "10000000000", "-1", "1e5"] {
+            assert!(!pattern.is_match(case), "{case:?}");
+            assert!(parse_price(case).is_err(), "{case:?}");
+        }
+    }
+
+    #[test]
+    fn what_the_price_filter_pattern_allows_the_filter_accepts() {
+        let pattern = regex(price_filter_pattern());
+        for case in [
+            "0",
+            "0.00",
+            "1",
+            "20000",
+            ".5",
+            "5.",
+            "9999999999.99",
+            "0000000000.01",
+        ] {
+            assert!(pattern.is_match(case), "{case:?}");
+            assert!(parse_price_filter(case).is_some(), "{case:?}");
+        }
+        for case in ["abc", "1.234", "-1", "."] {
+            assert!(!pattern.is_match(case), "{case:?}");
+            assert!(parse_price_filter(case).is_none(), "{case:?}");
+        }
+    }
+
+    fn price_filter_pattern() -> &'static str {
+        let schema = serde_json::to_value(price_filter()).unwrap();
+        Box::leak(
+            schema["pattern"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+                .into_boxed_str(),
+        )
+    }
+
+    #[test]
+    fn what_the_image_url_pattern_allows_the_form_accepts() {
+        let pattern = regex(IMAGE_URL_PATTERN);
+        let accepted = [
+            "",
+            "http://a/",
+            "https://example.com/photos/1.jpg?size=large&x=%20",
+            "https://cdn-1.example.co.uk:8080/a/b/c.png",
+            "http://xn-a.b/x",
+            "https://a.b/~user/(1)/@x;y=z,1+2*3!'",
+        ];
+        for case in accepted {
+            assert!(pattern.is_match(case), "{case:?}");
+            assert!(parse_image_url(case).is_ok(), "{case:?}");
+        }
+        let refused = [
+            "ftp://a.b/",
+            "http://",
+            "http://a.b",
+            "http://1.2.3.4/",
+            "http://a..b/",
+            "http://-a/",
+            "javascript:alert(1)",
+            "http://a b/",
+        ];
+        for case in refused {
+            assert!(!pattern.is_match(case), "{case:?}");
+        }
+        // At the length limit, as sent and as stored.
+        let longest = format!("http://a.b/{}", "x".repeat(MAX_URL - 11));
+        assert!(pattern.is_match(&longest));
+        assert_eq!(parse_image_url(&longest).unwrap().unwrap().len(), MAX_URL);
+        assert!(parse_image_url(&format!("{longest}x")).is_err());
+        // Short enough as sent, too long once written out in full: refused, so that what is
+        // stored can always be saved again.
+        let quotes = format!("http://a.b/?{}", "'".repeat(MAX_URL - 20));
+        assert!(!pattern.is_match(&quotes));
+        assert!(parse_image_url(&quotes).is_err());
+    }
+
+    #[test]
+    fn bodies_differ_by_media_type_and_patch_requires_nothing() {
+        let json = serde_json::to_value(CarWrite::schema()).unwrap();
+        let multipart = serde_json::to_value(CarWriteMultipart::schema()).unwrap();
+        let form = serde_json::to_value(CarPatchForm::schema()).unwrap();
+        assert_eq!(
+            json["required"],
+            json!(["make", "model", "year", "price", "mileage"])
+        );
+        assert!(json["properties"]["primary_image"].is_null());
+        assert_eq!(multipart["properties"]["primary_image"]["format"], "binary");
+        assert_eq!(
+            json["properties"]["description"]["type"],
+            json!(["string", "number", "null"])
+        );
+        assert_eq!(form["properties"]["description"]["type"], "string");
+        assert!(form.get("required").is_none());
+        let (min, max) = year_bounds(2026);
+        assert_eq!((min, max), (1886, 2027));
+        assert_eq!(json["properties"]["year"]["minimum"], MIN_YEAR);
+    }
+}

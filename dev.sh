@@ -6,6 +6,7 @@
 #                   at $AUTONEXUS_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres);
 #                   with CI=true that second pass is required
 #   ./dev.sh setup  only install the tools
+#   ./dev.sh api-contract  schemathesis tries the REST API against its OpenAPI document
 #   ./dev.sh load [SECONDS]  the load test (200 buyers + 20 sellers, default 60 s)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,6 +16,7 @@ CARGO_LEPTOS_VERSION=0.3.10
 CARGO_DENY_VERSION=0.20.2
 LEPTOSFMT_VERSION=0.1.33
 MOTO_VERSION=5.2.5
+SCHEMATHESIS_VERSION=4.32.5
 # The PostgreSQL pass of the tests: an account that may create databases. Each run makes
 # its own databases, named autonexus_t_<run>_…, and drops them at the end.
 TEST_POSTGRES="${AUTONEXUS_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -74,12 +76,19 @@ setup_browser() {
   fi
 }
 
-# What the PostgreSQL + S3 pass needs: psql, and moto's S3-compatible server (from PyPI).
+# What the tests need from PyPI and Debian: moto's S3-compatible server and psql (the
+# PostgreSQL + S3 pass), schemathesis (the API contract).
 setup_test_services() {
+  if [ ! -x end2end/.venv/bin/python ]; then
+    python3 -m venv end2end/.venv 2>/dev/null || { apt-get update && apt-get install -y python3-venv && python3 -m venv end2end/.venv; }
+  fi
   if [ ! -x end2end/.venv/bin/moto_server ]; then
     log "installing moto $MOTO_VERSION (an S3-compatible server for the photo-store tests)"
-    python3 -m venv end2end/.venv 2>/dev/null || { apt-get update && apt-get install -y python3-venv && python3 -m venv end2end/.venv; }
     end2end/.venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  if [ "$(end2end/.venv/bin/schemathesis --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION (tries the REST API against its OpenAPI document)"
+    end2end/.venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
   if ! command -v psql >/dev/null; then
     log "installing the PostgreSQL client (psql)"
@@ -185,6 +194,39 @@ run_e2e() {
   return "$status"
 }
 
+# The REST API against its own OpenAPI document: schemathesis (end2end/schemathesis) tries
+# every operation as an outside client would, with every check on, against the release
+# server with demo data. It signs in as the demo seller alice.
+run_api_contract() {
+  local dir port pid token status=0
+  dir=$(mktemp -d)
+  port=$(free_port)
+  log "API contract: schemathesis against /api/schema/ (release server on 127.0.0.1:$port, demo data)"
+  # The run creates listings and uploads photos by the hundred: lift those hourly limits.
+  env DATABASE_URL="sqlite://$dir/api.db" MEDIA_DIR="$dir/media" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    RUST_LOG=warn DEMO_DATA=1 LISTINGS_PER_HOUR=100000 PHOTOS_PER_HOUR=100000 \
+    ./target/release/autonexus >"$dir/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/api/schema/" 2>/dev/null && break
+    sleep 0.2
+  done
+  # The token comes first: the run's own wrong passwords then lock log-ins from this address.
+  token=$(curl -fsS -H 'Content-Type: application/json' -d '{"username": "alice", "password": "autonexus-demo"}' \
+    "http://127.0.0.1:$port/api/auth/token/" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  # From the temporary directory, so that nothing the run writes lands in the checkout.
+  (cd "$dir" && AUTONEXUS_API_TOKEN="$token" PYTHONPATH="$OLDPWD/end2end/schemathesis" SCHEMATHESIS_HOOKS=hooks \
+    "$OLDPWD/end2end/.venv/bin/schemathesis" --config-file "$OLDPWD/end2end/schemathesis/schemathesis.toml" \
+    run --exclude-operation-id revoke_token "http://127.0.0.1:$port/api/schema/") || status=$?
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then
+    echo "--- server log (last 30 lines) ---"; tail -n 30 "$dir/server.log"
+  fi
+  rm -rf "$dir"
+  return "$status"
+}
+
 # The test run needs room for three builds (debug tests, release server, wasm bundle):
 # stop at once with a clear message rather than fail in the middle of a compile.
 check_disk() {
@@ -238,6 +280,7 @@ cmd_test() {
     AUTONEXUS_TEST_POSTGRES="$TEST_POSTGRES" cargo test --features ssr --test '*'
   fi
   build_release
+  run_api_contract
   run_e2e sqlite
   if [ "$POSTGRES_PASS" = 1 ]; then
     run_e2e postgres
@@ -253,6 +296,7 @@ case "${1:-}" in
   setup) setup; setup_test_tools; setup_browser ;;
   e2e) setup; setup_browser; build_release; run_e2e sqlite ;;
   e2e-only) setup; run_e2e sqlite ;;
+  api-contract) setup; setup_test_services; build_release; run_api_contract ;;
   load) setup; setup_browser; build_release; end2end/load/load-test.sh "${2:-60}" ;;
-  *) echo "usage: ./dev.sh run | test | setup | e2e | load [SECONDS]" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh run | test | setup | e2e | api-contract | load [SECONDS]" >&2; exit 2 ;;
 esac

@@ -31,9 +31,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
-    /// Rate limited; the message says when to try again.
-    #[error("{0}")]
-    TooManyRequests(String),
+    /// Rate limited; the message says when to try again, `retry_after` in seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// Too busy for this right now (503); the client may try again in `RETRY_AFTER_SECS`.
     #[error("{0}")]
     Unavailable(String),
@@ -120,7 +120,7 @@ impl AppError {
             AppError::Validation(_) => 422,
             AppError::Conflict(_) => 409,
             AppError::BadRequest(_) => 400,
-            AppError::TooManyRequests(_) => 429,
+            AppError::TooManyRequests { .. } => 429,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
         }
@@ -130,6 +130,7 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::Unavailable(_) => Some(RETRY_AFTER_SECS),
+            AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

@@ -108,7 +108,10 @@ pub fn address_key(ip: IpAddr) -> String {
 pub fn too_many(what: &str, wait: Duration) -> AppError {
     let minutes = wait.as_secs().div_ceil(60).max(1);
     let unit = if minutes == 1 { "minute" } else { "minutes" };
-    AppError::TooManyRequests(format!("{what} Try again in {minutes} {unit}."))
+    AppError::TooManyRequests {
+        message: format!("{what} Try again in {minutes} {unit}."),
+        retry_after: wait.as_secs().max(1),
+    }
 }
 
 /// The client's address: the socket's peer, or — only when the server is configured to

@@ -537,6 +537,13 @@ async fn failed_logins_are_throttled_per_account_with_a_clear_message() {
         .await
         .unwrap();
     assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The API says when, in seconds: the lock's 15 minutes (less what has passed).
+    let retry_after: u64 = api.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((840..=900).contains(&retry_after), "{retry_after}");
     // Other accounts are unaffected.
     assert_eq!(
         login(&server, "bob", "correct-horse-battery")

@@ -189,7 +189,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("media")),
             demo_data: flag("DEMO_DATA")?,
             secure_cookies: flag("COOKIE_SECURE")?,
-            max_upload_bytes: 10 * 1024 * 1024,
+            max_upload_bytes: 15 * 1024 * 1024,
             public_url: match get("PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
                 None => None,
                 Some(raw) => match url::Url::parse(raw.trim()) {

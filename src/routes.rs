@@ -63,7 +63,7 @@ pub async fn build(
         db,
         config: Arc::new(config),
         media,
-        decoding: Arc::new(tokio::sync::Semaphore::new(media::DECODE_SLOTS)),
+        decoding: media::Decoders::default(),
         limiter,
         list_cache: Default::default(),
     });

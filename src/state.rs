@@ -13,7 +13,6 @@ use crate::{
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// Everything a request handler or server function needs, passed in (never global).
 /// Every request clones it, so it is one shared allocation: a clone is one count.
@@ -41,9 +40,9 @@ pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub media: MediaStore,
-    /// Bounds concurrent photo decoding (`media::DECODE_SLOTS`), so uploads together
-    /// cannot take more memory than that many photo pipelines.
-    pub decoding: Arc<Semaphore>,
+    /// Photo decoding's turns (`media::Decoders`): uploads together stay within one
+    /// memory budget.
+    pub decoding: crate::media::Decoders,
     /// Counters behind the rate limits in `config.limits`.
     pub limiter: Arc<RateLimiter>,
     /// Password hashing and the log-in attempt limits.

@@ -68,7 +68,9 @@ test('a file that is not an image is refused by the server', async ({ page }, in
   await page.getByLabel('Mileage (km)').fill('120000');
   await page.getByLabel('Photo').setInputFiles(NOT_AN_IMAGE);
   await page.getByRole('button', { name: 'List my car' }).click();
-  await expect(page.locator('#car-photo-error')).toContainText('must be a JPEG, PNG or WebP image');
+  await expect(page.locator('#car-photo-error')).toContainText(
+    'not-an-image.png: this file type is not supported — use JPEG, PNG or WebP',
+  );
   await expect(page.getByLabel('Make')).toHaveValue('Mazda');
   await expect(page).toHaveURL(/\/sell$/);
 });

@@ -173,8 +173,15 @@ pub fn SellCarForm(
             let mut found: crate::error::FieldErrors =
                 values.validate(current_year).err().unwrap_or_default();
             if let Ok(file) = data.get("photo").dyn_into::<web_sys::File>() {
-                if file.size() > 10.0 * 1024.0 * 1024.0 {
-                    found.insert("photo".into(), "The photo must be at most 10 MB.".into());
+                if file.size() > (super::model::MAX_PHOTO_MB * 1024 * 1024) as f64 {
+                    found.insert(
+                        "photo".into(),
+                        format!(
+                            "{}: the photo must be at most {} MB.",
+                            file.name(),
+                            super::model::MAX_PHOTO_MB
+                        ),
+                    );
                 }
             }
             if !found.is_empty() {
@@ -413,11 +420,10 @@ pub fn SellCarForm(
                     aria-describedby="car-photo-hint car-photo-error"
                 />
                 <p class="hint" id="car-photo-hint">
-                    {if photo_url.is_some() {
-                        "JPEG, PNG or WebP, up to 10 MB. Choose a file only to replace the current photo."
-                    } else {
-                        "JPEG, PNG or WebP, up to 10 MB"
-                    }}
+                    {format!("JPEG, PNG or WebP, up to {} MB", super::model::MAX_PHOTO_MB)}
+                    {photo_url
+                        .is_some()
+                        .then_some(". Choose a file only to replace the current photo.")}
                 </p>
                 <FieldError id="car-photo-error" message=error_for("photo") />
                 {move || {

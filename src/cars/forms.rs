@@ -12,7 +12,7 @@ use crate::{
     error::{AppError, FieldErrors},
     http::{
         limits::too_many,
-        multipart::{read_submission, ReadError},
+        multipart::{read_submission, ReadError, Upload},
     },
     media,
     state::AppState,
@@ -35,7 +35,7 @@ pub async fn validate(
     state: &AppState,
     uploader: &User,
     form: &CarForm,
-    photo: Option<Vec<u8>>,
+    photo: Option<Upload>,
     photo_field: &str,
 ) -> Result<(CarDraft, Option<media::CheckedPhoto>), AppError> {
     let mut errors = FieldErrors::new();
@@ -53,13 +53,18 @@ pub async fn validate(
             .map_err(|wait| too_many("You have uploaded many photos in the last hour.", wait))?;
     }
     let photo = match photo {
-        Some(bytes) => match media::check_photo_off_thread(bytes, &state.decoding).await? {
-            Ok(photo) => Some(photo),
-            Err(message) => {
-                errors.insert(photo_field.into(), message);
-                None
+        Some(Upload { file_name, bytes }) => {
+            match media::check_photo_off_thread(bytes, &state.decoding).await? {
+                Ok(photo) => Some(photo),
+                Err(message) => {
+                    errors.insert(
+                        photo_field.into(),
+                        Upload::about(file_name.as_deref(), &message),
+                    );
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     match draft {
@@ -113,11 +118,14 @@ impl Post<'_> {
 
     fn read_error(&self, error: ReadError) -> AppError {
         match error {
-            ReadError::TooLarge => AppError::field(
+            ReadError::TooLarge(file_name) => AppError::field(
                 "photo",
-                format!(
-                    "The photo must be at most {} MB.",
-                    self.limit / (1024 * 1024)
+                Upload::about(
+                    file_name.as_deref(),
+                    &format!(
+                        "the photo must be at most {} MB.",
+                        self.limit / (1024 * 1024)
+                    ),
                 ),
             ),
             ReadError::Malformed => {
@@ -226,5 +234,17 @@ pub async fn update_car(
     match service::update_listing(&state, id, &draft, photo.as_ref()).await {
         Ok(()) => Redirect::to(&format!("/cars/{id}")).into_response(),
         Err(error) => post.reject(error, form).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_browser_checks_the_photo_size_the_server_takes() {
+        let config = crate::config::Config::from_lookup(|_| None).unwrap();
+        assert_eq!(
+            config.max_upload_bytes,
+            super::super::model::MAX_PHOTO_MB * 1024 * 1024
+        );
     }
 }

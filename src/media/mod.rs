@@ -231,22 +231,74 @@ pub async fn serve(State(media): State<MediaStore>, Path(name): Path<String>) ->
     }
 }
 
-/// Photos checked at once, server-wide: each may hold up to [`MAX_PIPELINE_BYTES`] while
-/// it is decoded, so this bounds the memory that uploads can take together.
+/// Photos decoded at once, server-wide (decoding is CPU-bound: one per core of a small server).
 pub const DECODE_SLOTS: usize = 2;
-/// How long an upload waits for a free slot before the server answers 503 (try again).
+/// How long an upload waits for its turn before the server answers 503 (try again).
 const DECODE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+const MIB: u64 = 1024 * 1024;
 
-/// `check_photo` on a blocking thread, at most [`DECODE_SLOTS`] at a time (`slots`).
+/// Photo decoding, server-wide: at most [`DECODE_SLOTS`] at a time, and all of them
+/// together within [`MAX_PIPELINE_BYTES`] of memory. Each photo reserves what its pipeline
+/// needs, worked out from its header before any pixel is decoded: two ordinary photos
+/// share the budget, a 48-megapixel one has it to itself.
+#[derive(Clone, Debug)]
+pub struct Decoders {
+    slots: Arc<tokio::sync::Semaphore>,
+    /// One permit per MiB.
+    memory: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Decoders {
+    fn default() -> Self {
+        Decoders {
+            slots: Arc::new(tokio::sync::Semaphore::new(DECODE_SLOTS)),
+            memory: Arc::new(tokio::sync::Semaphore::new(Self::BUDGET_MIB as usize)),
+        }
+    }
+}
+
+impl Decoders {
+    const BUDGET_MIB: u32 = (MAX_PIPELINE_BYTES / MIB) as u32;
+
+    /// The permits a pipeline of `bytes` reserves: its MiB, at least one, at most the budget.
+    fn permits(bytes: u64) -> u32 {
+        u32::try_from(bytes.div_ceil(MIB))
+            .unwrap_or(u32::MAX)
+            .clamp(1, Self::BUDGET_MIB)
+    }
+}
+
+/// `check_photo` on a blocking thread, in its turn (see [`Decoders`]).
 /// The outer error is ours (or "busy, try again"); the inner one is the user's message.
 pub async fn check_photo_off_thread(
     bytes: Vec<u8>,
-    slots: &Arc<tokio::sync::Semaphore>,
+    decoders: &Decoders,
 ) -> Result<Result<CheckedPhoto, String>, AppError> {
-    let slot = tokio::time::timeout(DECODE_WAIT, slots.clone().acquire_owned())
+    let task = |e| AppError::internal("the photo check task", e);
+    // The header alone says what decoding will need (or why the photo is refused).
+    let (bytes, needed) = tokio::task::spawn_blocking(move || {
+        let needed = open(&bytes).map(|(_, needed)| needed);
+        (bytes, needed)
+    })
+    .await
+    .map_err(task)?;
+    let needed = match needed {
+        Ok(needed) => needed,
+        Err(message) => return Ok(Err(message)),
+    };
+    let turn = async {
+        let slot = decoders.slots.clone().acquire_owned().await?;
+        let memory = decoders
+            .memory
+            .clone()
+            .acquire_many_owned(Decoders::permits(needed))
+            .await?;
+        Ok::<_, tokio::sync::AcquireError>((slot, memory))
+    };
+    let turn = tokio::time::timeout(DECODE_WAIT, turn)
         .await
         .map_err(|_| {
-            tracing::warn!("photo uploads waited too long for a decoding slot");
+            tracing::warn!("photo uploads waited too long for their turn to be decoded");
             AppError::Unavailable(
                 "Many photos are being uploaded right now. Please try again in a few seconds."
                     .into(),
@@ -255,11 +307,11 @@ pub async fn check_photo_off_thread(
         .map_err(|e| AppError::internal("waiting for a decoding slot", e))?;
     tokio::task::spawn_blocking(move || {
         let checked = check_photo(bytes);
-        drop(slot);
+        drop(turn);
         checked
     })
     .await
-    .map_err(|e| AppError::internal("the photo check task", e))
+    .map_err(task)
 }
 
 /// Total pixels accepted (48 MP): refused from the header, before any pixel is decoded,
@@ -301,9 +353,31 @@ fn pipeline_bytes(width: u32, height: u32, decoded: u64, pixel_bytes: u64) -> u6
 /// decoder is held to the same figure.
 /// CPU-heavy: call it off the async runtime (`check_photo_off_thread`).
 pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
-    const NOT_AN_IMAGE: &str = "The photo must be a JPEG, PNG or WebP image.";
-    const DAMAGED: &str = "The photo could not be read; it may be damaged.";
-    let mut reader = image::ImageReader::new(Cursor::new(&bytes))
+    let (mut decoder, _) = open(&bytes)?;
+    let orientation = image::ImageDecoder::orientation(&mut decoder)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let photo = image::DynamicImage::from_decoder(decoder).map_err(|error| match error {
+        image::ImageError::Limits(_) => too_large(),
+        _ => DAMAGED.to_owned(),
+    })?;
+    make_photo(photo, orientation)
+}
+
+// Each message follows the file's name ("IMG_2231.HEIC: this file type is ..."), or
+// stands alone with a capital (`http::multipart::Upload::about`).
+const NOT_AN_IMAGE: &str = "this file type is not supported — use JPEG, PNG or WebP.";
+const DAMAGED: &str = "the photo could not be read; it may be damaged.";
+
+fn too_large() -> String {
+    format!(
+        "the photo is too large: at most {MAX_DIMENSION} pixels wide and tall, and 48 megapixels."
+    )
+}
+
+/// A decoder for an upload, and the bytes its pipeline will need at its peak, read from
+/// the header alone: the type, the size and the memory are checked before any pixel is.
+fn open(bytes: &[u8]) -> Result<(Box<dyn image::ImageDecoder + '_>, u64), String> {
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|_| NOT_AN_IMAGE.to_owned())?;
     if !matches!(
@@ -317,12 +391,7 @@ pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
     reader.limits(limits);
-    let too_large = || {
-        format!(
-            "The photo is too large: at most {MAX_DIMENSION} pixels wide and tall, and 48 megapixels."
-        )
-    };
-    let mut decoder = reader.into_decoder().map_err(|error| match error {
+    let decoder = reader.into_decoder().map_err(|error| match error {
         image::ImageError::Limits(_) => too_large(),
         _ => DAMAGED.to_owned(),
     })?;
@@ -342,18 +411,20 @@ pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
     );
     if needed > MAX_PIPELINE_BYTES {
         return Err(format!(
-            "The photo needs too much memory to process ({} MB at {} bits per pixel). \
+            "the photo needs too much memory to process ({} MB at {} bits per pixel). \
              Save it as an ordinary 8-bit JPEG or PNG, or at a smaller size, and try again.",
             needed.div_ceil(1024 * 1024),
             pixel_bytes * 8
         ));
     }
-    let orientation = image::ImageDecoder::orientation(&mut decoder)
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let photo = image::DynamicImage::from_decoder(decoder).map_err(|error| match error {
-        image::ImageError::Limits(_) => too_large(),
-        _ => DAMAGED.to_owned(),
-    })?;
+    Ok((Box::new(decoder), needed))
+}
+
+/// The stored copy and the thumbnail of a decoded photo, turned upright and re-encoded.
+fn make_photo(
+    photo: image::DynamicImage,
+    orientation: image::metadata::Orientation,
+) -> Result<CheckedPhoto, String> {
     // Scaled down first (the box is square, so turning first would give the same size):
     // only the small copy is turned, and the full-size image is freed as soon as possible.
     let mut photo = if photo.width().max(photo.height()) > MAX_STORED_EDGE {
@@ -401,6 +472,35 @@ mod tests {
         let mut out = Cursor::new(Vec::new());
         img.write_to(&mut out, format).unwrap();
         out.into_inner()
+    }
+
+    #[test]
+    fn each_photo_reserves_its_memory_and_the_largest_takes_the_whole_budget() {
+        assert_eq!(Decoders::permits(0), 1);
+        assert_eq!(Decoders::permits(60 * MIB + 1), 61);
+        assert_eq!(Decoders::permits(MAX_PIPELINE_BYTES), Decoders::BUDGET_MIB);
+        assert_eq!(Decoders::permits(u64::MAX), Decoders::BUDGET_MIB);
+        // 4000 x 3000 JPEGs (RGB), the common camera photo: one per slot fits the budget.
+        let twelve_mp = pipeline_bytes(4_000, 3_000, 4_000 * 3_000 * 3, 3);
+        assert!(
+            Decoders::permits(twelve_mp) * DECODE_SLOTS as u32 <= Decoders::BUDGET_MIB,
+            "{twelve_mp}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_photo_that_is_no_image_is_refused_without_waiting_for_a_turn() {
+        let decoders = Decoders::default();
+        // Every slot busy: a photo refused from its header alone is still answered at once.
+        let _busy = decoders
+            .slots
+            .clone()
+            .acquire_many_owned(DECODE_SLOTS as u32)
+            .await;
+        let answer = check_photo_off_thread(b"GIF89a not really".to_vec(), &decoders)
+            .await
+            .unwrap();
+        assert!(answer.unwrap_err().contains("not supported"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::{
     config::Config,
     error::{AppError, FieldErrors},
     http::{
-        multipart::{read_submission, ReadError},
+        multipart::{read_submission, ReadError, Upload},
         security::DEFAULT_POLICY,
     },
 };
@@ -81,7 +81,8 @@ pub enum ApiError {
     /// 401 with `WWW-Authenticate: Token`, as DRF's TokenAuthentication answers.
     NotAuthenticated(String),
     UnsupportedMediaType(String),
-    TooLarge,
+    /// 413; the message says which file, when one was too large.
+    TooLarge(Option<String>),
     MethodNotAllowed(Method),
     /// 400 with DRF's `non_field_errors` list.
     NonField(String),
@@ -139,9 +140,9 @@ impl IntoResponse for ApiError {
                      application/x-www-form-urlencoded or multipart/form-data."
                 ),
             ),
-            ApiError::TooLarge => detail(
+            ApiError::TooLarge(message) => detail(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "The request body is too large.",
+                message.unwrap_or_else(|| "The request body is too large.".into()),
             ),
             ApiError::MethodNotAllowed(method) => detail(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -196,7 +197,7 @@ pub enum Scalar {
 pub struct ApiForm {
     pub fields: Vec<(String, Scalar)>,
     /// The uploaded file of a multipart body (see [`FileField`]).
-    pub file: Option<Vec<u8>>,
+    pub file: Option<Upload>,
 }
 
 /// The one file field a multipart body may carry, and its size cap.
@@ -274,7 +275,13 @@ impl ApiForm {
                 )
                 .await
                 .map_err(|error| match error {
-                    ReadError::TooLarge => ApiError::TooLarge,
+                    ReadError::TooLarge(file_name) => ApiError::TooLarge(file_name.map(|name| {
+                        let most = file.map_or(0, |file| file.max_bytes) / (1024 * 1024);
+                        Upload::about(
+                            Some(&name),
+                            &format!("the file is larger than {most} MB, the most a photo may be."),
+                        )
+                    })),
                     ReadError::Malformed => ApiError::App(AppError::BadRequest(
                         "Multipart form parse error: the body could not be read.".into(),
                     )),
@@ -347,7 +354,7 @@ fn number_text(number: &serde_json::Number) -> String {
 async fn body_bytes(request: Request) -> ApiResult<axum::body::Bytes> {
     axum::body::to_bytes(request.into_body(), MAX_TEXT_BODY)
         .await
-        .map_err(|_| ApiError::TooLarge)
+        .map_err(|_| ApiError::TooLarge(None))
 }
 
 /// `scheme://host` for absolute URLs: `PUBLIC_URL` when configured, else the request's Host.
@@ -382,7 +389,7 @@ pub async fn json_refusals(response: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return ApiError::TooLarge.into_response();
+        return ApiError::TooLarge(None).into_response();
     }
     response
 }

@@ -581,7 +581,7 @@ async fn a_create_with_an_unreadable_body_or_photo_is_refused_and_leaves_nothing
     let too_big_photo = send(
         post().multipart(multipart::Form::new().text("make", "Volvo").part(
             "primary_image",
-            multipart::Part::bytes(vec![0u8; 10 * 1024 * 1024 + 1]).file_name("big.jpg"),
+            multipart::Part::bytes(vec![0u8; 15 * 1024 * 1024 + 1]).file_name("big.jpg"),
         )),
     )
     .await;
@@ -595,8 +595,15 @@ async fn a_create_with_an_unreadable_body_or_photo_is_refused_and_leaves_nothing
     assert!(text.body["detail"].as_str().unwrap().contains("text/plain"));
     assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(not_image.status, StatusCode::BAD_REQUEST);
-    assert!(not_image.body["primary_image"][0].is_string());
+    assert_eq!(
+        not_image.body["primary_image"][0],
+        "x.png: this file type is not supported — use JPEG, PNG or WebP."
+    );
     assert_eq!(too_big_photo.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        too_big_photo.body["detail"],
+        "big.jpg: the file is larger than 15 MB, the most a photo may be."
+    );
     assert_eq!(
         stored_cars_and_tokens(&pool).await,
         before,

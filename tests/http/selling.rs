@@ -279,7 +279,7 @@ async fn a_photo_that_is_not_an_image_or_too_large_is_refused_and_leaves_nothing
         .mime_str("image/jpeg")
         .unwrap();
     let mut huge = png();
-    huge.resize(11 * 1024 * 1024, 0);
+    huge.resize(16 * 1024 * 1024, 0);
     let big = multipart::Part::bytes(huge)
         .file_name("big.png")
         .mime_str("image/png")
@@ -299,10 +299,20 @@ async fn a_photo_that_is_not_an_image_or_too_large_is_refused_and_leaves_nothing
         .unwrap();
 
     assert_eq!(not_an_image.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let errors: serde_json::Value = not_an_image.json().await.unwrap();
+    assert_eq!(
+        errors["errors"]["photo"],
+        "car.jpg: this file type is not supported — use JPEG, PNG or WebP."
+    );
     assert!(
         too_large.status().is_client_error(),
         "huge upload: {}",
         too_large.status()
+    );
+    let errors: serde_json::Value = too_large.json().await.unwrap();
+    assert_eq!(
+        errors["errors"]["photo"],
+        "big.png: the photo must be at most 15 MB."
     );
     assert_eq!(server.media_files().await, 0);
     assert!(

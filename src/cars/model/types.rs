@@ -15,6 +15,8 @@ pub const MIN_YEAR: i32 = 1886;
 pub const MAX_TEXT: usize = 100;
 pub const MAX_DESCRIPTION: usize = 5_000;
 pub const MAX_URL: usize = 2_000;
+/// The largest photo a seller may upload, in MB (the server's `max_upload_bytes`).
+pub const MAX_PHOTO_MB: usize = 15;
 pub const MAX_SEARCH: usize = 100;
 /// Deepest page number accepted (keeps OFFSET arithmetic small).
 pub const MAX_PAGE: u32 = 100_000;

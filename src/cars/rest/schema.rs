@@ -8,7 +8,7 @@
 //! required.
 
 use super::super::model::{
-    MAX_DESCRIPTION, MAX_MILEAGE_KM, MAX_PRICE_CENTS, MAX_TEXT, MAX_URL, MIN_YEAR,
+    MAX_DESCRIPTION, MAX_MILEAGE_KM, MAX_PHOTO_MB, MAX_PRICE_CENTS, MAX_TEXT, MAX_URL, MIN_YEAR,
 };
 use crate::rest::{json_schema, CONTROL, TRIMMED};
 use serde_json::{json, Map, Value};
@@ -168,7 +168,9 @@ fn car_body(media: Media, partial: bool) -> Schema {
             json!({
                 "type": "string",
                 "format": "binary",
-                "description": "The photo: JPEG, PNG or WebP, at most 10 MB and 48 megapixels.",
+                "description": format!(
+                    "The photo: JPEG, PNG or WebP, at most {MAX_PHOTO_MB} MB and 48 megapixels."
+                ),
             }),
         );
     }

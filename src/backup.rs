@@ -93,11 +93,10 @@ pub async fn run(config: &Config, target: &Path) -> Result<Manifest, String> {
         .fetch_one(&mut snapshot)
         .await
         .map_err(|e| failed("cannot read the snapshot", &e))?;
-    let photos: Vec<String> =
-        sqlx::query_scalar("SELECT photo FROM cars WHERE photo IS NOT NULL ORDER BY id")
-            .fetch_all(&mut snapshot)
-            .await
-            .map_err(|e| failed("cannot read the snapshot", &e))?;
+    let photos: Vec<String> = sqlx::query_scalar("SELECT name FROM car_photos ORDER BY id")
+        .fetch_all(&mut snapshot)
+        .await
+        .map_err(|e| failed("cannot read the snapshot", &e))?;
     let _ = snapshot.close().await;
 
     let store = media::MediaStore::open(config).await?;

@@ -108,10 +108,11 @@ pub async fn change_status(state: &AppState, car_id: i64, status: Status) -> Res
     Ok(())
 }
 
-/// Deletes the listing and then its photo.
+/// Deletes the listing and then its photos.
 pub async fn delete_listing(state: &AppState, car_id: i64) -> Result<(), AppError> {
-    let photo = db::delete_car(&state.db, car_id).await?;
-    discard_photo(state, photo).await;
+    for photo in db::delete_car(&state.db, car_id).await? {
+        discard_photo(state, Some(photo)).await;
+    }
     tracing::info!(car_id, "listing deleted");
     Ok(())
 }

@@ -463,6 +463,81 @@ async fn create_volvo_with_a_photo(server: &Server, token: &str) -> Reply {
     .await
 }
 
+/// The positions and names of a listing's photos, as stored.
+async fn stored_photos(pool: &sqlx::AnyPool, car: i64) -> Vec<(i64, String)> {
+    sqlx::query_as(
+        "SELECT CAST(position AS BIGINT), name FROM car_photos WHERE car_id = $1 ORDER BY position",
+    )
+    .bind(car)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// The stored name of the photo an answer's `primary_image` links to.
+fn photo_name(car: &Value) -> String {
+    let url = car["primary_image"].as_str().unwrap();
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_listings_photo_is_its_photo_1_through_every_change() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let pool = server.db().await;
+    let with_photo = create_volvo_with_a_photo(&server, &token).await.body;
+    let without = create_by_token(&server, &token, car_json("Audi", "A4", 2018, "20000", 5)).await;
+    let (first, second) = (
+        with_photo["id"].as_i64().unwrap(),
+        without["id"].as_i64().unwrap(),
+    );
+    let new_photo = |id: i64| {
+        send(
+            plain_client()
+                .patch(server.url(&format!("/api/cars/{id}/")))
+                .header(header::AUTHORIZATION, format!("Token {token}"))
+                .multipart(multipart::Form::new().part(
+                    "primary_image",
+                    multipart::Part::bytes(png()).file_name("new.png"),
+                )),
+        )
+    };
+
+    let created = stored_photos(&pool, first).await;
+    let replaced = new_photo(first).await.body;
+    let after_replace = stored_photos(&pool, first).await;
+    let added = new_photo(second).await.body;
+    let after_add = stored_photos(&pool, second).await;
+    let deleted = call(
+        &server,
+        Method::DELETE,
+        &format!("/api/cars/{first}/"),
+        Some(&token),
+        None,
+    )
+    .await;
+
+    assert_eq!(created, [(1, photo_name(&with_photo))]);
+    assert_ne!(photo_name(&replaced), photo_name(&with_photo));
+    assert_eq!(
+        after_replace,
+        [(1, photo_name(&replaced))],
+        "replaced in place"
+    );
+    assert_eq!(
+        after_add,
+        [(1, photo_name(&added))],
+        "a first photo is photo 1"
+    );
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert!(stored_photos(&pool, first).await.is_empty());
+    assert_eq!(
+        server.media_files().await,
+        2,
+        "only the Audi's photo and thumbnail are left"
+    );
+}
+
 #[tokio::test]
 async fn a_listing_created_with_a_photo_links_it_by_an_absolute_url() {
     let server = Server::start();

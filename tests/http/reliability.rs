@@ -266,4 +266,16 @@ async fn concurrent_photo_replacements_leave_no_orphaned_files() {
         2,
         "only the last photo and its thumbnail remain"
     );
+    // And the listing's photo 1 is that last photo, its cover.
+    let pool = server.db().await;
+    let (covers, rows): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM cars c JOIN car_photos p ON p.name = c.photo \
+         AND p.car_id = c.id AND p.position = 1 WHERE c.id = $1), \
+         (SELECT count(*) FROM car_photos WHERE car_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((covers, rows), (1, 1));
 }

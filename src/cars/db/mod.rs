@@ -98,6 +98,77 @@ mod tests {
         assert!(sql.ends_with(&format!("VALUES {row}, {row} RETURNING id")));
     }
 
+    /// A database that had listings with a photo before the photos table came: after the
+    /// migration each has it as its photo 1, and listings added later get theirs the same way.
+    #[tokio::test]
+    async fn each_listings_photo_from_before_the_photos_table_becomes_its_photo_1() {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("old.db"))
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let mut before = sqlx::migrate!("./migrations/sqlite");
+        let earlier: Vec<_> = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 20261206000012)
+            .cloned()
+            .collect();
+        before.migrations = earlier.into();
+        before.run(&pool).await.unwrap();
+        let insert = "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, \
+                      photo, created_at, updated_at) VALUES (1, 'Audi', 'A4', 2018, 100, 1, $1, \
+                      '2026-01-01', '2026-01-02')";
+        sqlx::query(
+            "INSERT INTO users (username, password_hash, created_at) VALUES ('ann', 'x', '2026')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        for photo in [Some("old.jpg"), None] {
+            sqlx::query(insert)
+                .bind(photo)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
+        sqlx::query(insert)
+            .bind("new.jpg")
+            .execute(&pool)
+            .await
+            .unwrap();
+
+        let photos: Vec<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT car_id, position, name, created_at FROM car_photos ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            photos,
+            [
+                (1, 1, "old.jpg".into(), "2026-01-02".into()),
+                (3, 1, "new.jpg".into(), "2026-01-01".into())
+            ]
+        );
+        // Deleting a listing deletes its photos' rows.
+        sqlx::query("DELETE FROM cars WHERE id = 1")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM car_photos")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(left, 1);
+    }
+
     #[test]
     fn a_common_word_walks_the_order_and_a_rare_one_is_looked_up() {
         let by = |field| {

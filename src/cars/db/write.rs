@@ -195,45 +195,68 @@ macro_rules! bind_car_update {
     };
 }
 
-/// Replaces a listing's fields, and its photo when `photo` is given. Returns the photo
-/// that was replaced, for the caller to remove from the store. The old name is read in
-/// the same atomic step as the write (PostgreSQL: one `UPDATE … FROM (… FOR UPDATE)
-/// RETURNING` statement; SQLite: one transaction on its single writer), so edits racing
-/// to replace the photo each learn the name they really replaced: no file is orphaned.
+/// `FOR UPDATE` where the engine has row locks (PostgreSQL); SQLite's single writer
+/// already runs one write transaction at a time.
+fn row_lock(db: &Db) -> &'static str {
+    match db {
+        Db::Postgres { .. } => " FOR UPDATE",
+        Db::Sqlite { .. } => "",
+    }
+}
+
+/// Replaces a listing's fields, and its cover photo when `photo` is given. Returns the
+/// photo that was replaced, for the caller to remove from the store. The old name is read
+/// in the same transaction as the write, with the listing locked, so edits racing to
+/// replace the photo each learn the name they really replaced: no file is orphaned.
 pub async fn update_car(
     db: &Db,
     id: i64,
     car: &CarDraft,
     photo: Option<&str>,
 ) -> Result<Option<String>, AppError> {
-    let replaced: Option<Option<String>> = match db {
-        Db::Postgres { pool } => {
-            let sql = format!(
-                "UPDATE cars SET {UPDATE_CAR_SET} \
-                 FROM (SELECT id, photo FROM cars WHERE id = $11 FOR UPDATE) AS old \
-                 WHERE cars.id = old.id RETURNING old.photo"
-            );
-            bind_car_update!(sqlx::query_scalar(&sql), car, photo, id)
-                .fetch_optional(pool)
-                .await?
-        }
-        Db::Sqlite { writer, .. } => {
-            let mut tx = writer.begin().await?;
-            let old: Option<Option<String>> =
-                sqlx::query_scalar("SELECT photo FROM cars WHERE id = $1")
+    let select = format!("SELECT photo FROM cars WHERE id = $1{}", row_lock(db));
+    let update = format!("UPDATE cars SET {UPDATE_CAR_SET} WHERE id = $11");
+    let replaced: Option<Option<String>> = on_db!(
+        db,
+        write
+            | pool
+            | async {
+                let mut tx = pool.begin().await?;
+                let old: Option<Option<String>> = sqlx::query_scalar(&select)
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            if old.is_some() {
-                let sql = format!("UPDATE cars SET {UPDATE_CAR_SET} WHERE id = $11");
-                bind_car_update!(sqlx::query(&sql), car, photo, id)
-                    .execute(&mut *tx)
-                    .await?;
+                if old.is_some() {
+                    bind_car_update!(sqlx::query(&update), car, photo, id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if let Some(name) = photo {
+                        // The new photo takes the cover's place (or is the first one).
+                        let renamed = sqlx::query(
+                            "UPDATE car_photos SET name = $1 WHERE car_id = $2 AND position = 1",
+                        )
+                        .bind(name)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        if renamed.rows_affected() == 0 {
+                            sqlx::query(
+                                "INSERT INTO car_photos (car_id, position, name, created_at) \
+                                 VALUES ($1, 1, $2, $3)",
+                            )
+                            .bind(id)
+                            .bind(name)
+                            .bind(Stamp::now())
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(old)
             }
-            tx.commit().await?;
-            old
-        }
-    };
+            .await
+    )?;
     let replaced = replaced.ok_or_else(AppError::not_found)?;
     Ok(replaced.filter(|_| photo.is_some()))
 }
@@ -257,16 +280,39 @@ pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<(), AppError
     Ok(())
 }
 
-/// Deletes the listing and returns the name of its stored photo, if it had one.
-pub async fn delete_car(db: &Db, id: i64) -> Result<Option<String>, AppError> {
-    let photo: Option<Option<String>> = on_db!(
+/// Deletes the listing, and with it its photos' rows; returns the photos' names, for the
+/// caller to remove from the store.
+pub async fn delete_car(db: &Db, id: i64) -> Result<Vec<String>, AppError> {
+    let select = format!("SELECT photo FROM cars WHERE id = $1{}", row_lock(db));
+    let names: Option<Vec<String>> = on_db!(
         db,
         write
             | pool
-            | sqlx::query_scalar("DELETE FROM cars WHERE id = $1 RETURNING photo")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
+            | async {
+                let mut tx = pool.begin().await?;
+                let cover: Option<Option<String>> = sqlx::query_scalar(&select)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(cover) = cover else {
+                    return Ok(None);
+                };
+                let mut names: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM car_photos WHERE car_id = $1")
+                        .bind(id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                sqlx::query("DELETE FROM cars WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                names.extend(cover);
+                names.sort_unstable();
+                names.dedup();
+                Ok::<_, sqlx::Error>(Some(names))
+            }
+            .await
     )?;
-    photo.ok_or_else(AppError::not_found)
+    names.ok_or_else(AppError::not_found)
 }

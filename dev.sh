@@ -159,11 +159,29 @@ cmd_run() {
   DEMO_DATA="${DEMO_DATA:-1}" exec ./target/release/autonexus
 }
 
+# Starts the release server in the background, on 127.0.0.1:$1 with the environment given
+# after it, logging to $SERVER_LOG; returns once it answers. `stop_server` ends it.
+start_server() {
+  local port=$1
+  shift
+  env "$@" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn ./target/release/autonexus >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break
+    sleep 0.2
+  done
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
 # Starts the release server on a fresh database and runs Playwright against it.
 #   run_e2e sqlite     SQLite, photos in a directory
 #   run_e2e postgres   a new PostgreSQL database, photos in the test S3 bucket
 run_e2e() {
-  local engine="${1:-sqlite}" dir port pid status storage
+  local engine="${1:-sqlite}" dir port status storage
   dir=$(mktemp -d)
   port=$(free_port)
   if [ "$engine" = postgres ]; then
@@ -175,18 +193,12 @@ run_e2e() {
     storage=(DATABASE_URL="sqlite://$dir/e2e.db" MEDIA_DIR="$dir/media")
   fi
   log "end-to-end ($engine): release server on 127.0.0.1:$port"
+  SERVER_LOG="$dir/server.log"
   # The specs register many accounts from one address: lift that rate limit for them.
-  env "${storage[@]}" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn REGISTRATIONS_PER_HOUR=1000 \
-    ./target/release/autonexus >"$dir/server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/cars" 2>/dev/null && break
-    sleep 0.2
-  done
+  start_server "$port" "${storage[@]}" REGISTRATIONS_PER_HOUR=1000
   status=0
   (cd end2end && BASE_URL="http://127.0.0.1:$port" npx playwright test) || status=$?
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_server
   if [ "$status" -ne 0 ]; then
     echo "--- server log (last 50 lines) ---"; tail -n 50 "$dir/server.log"
   fi
@@ -198,19 +210,14 @@ run_e2e() {
 # every operation as an outside client would, with every check on, against the release
 # server with demo data. It signs in as the demo seller alice.
 run_api_contract() {
-  local dir port pid token status=0
+  local dir port token status=0
   dir=$(mktemp -d)
   port=$(free_port)
   log "API contract: schemathesis against /api/schema/ (release server on 127.0.0.1:$port, demo data)"
+  SERVER_LOG="$dir/server.log"
   # The run creates listings and uploads photos by the hundred: lift those hourly limits.
-  env DATABASE_URL="sqlite://$dir/api.db" MEDIA_DIR="$dir/media" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    RUST_LOG=warn DEMO_DATA=1 LISTINGS_PER_HOUR=100000 PHOTOS_PER_HOUR=100000 \
-    ./target/release/autonexus >"$dir/server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/api/schema/" 2>/dev/null && break
-    sleep 0.2
-  done
+  start_server "$port" DATABASE_URL="sqlite://$dir/api.db" MEDIA_DIR="$dir/media" DEMO_DATA=1 \
+    LISTINGS_PER_HOUR=100000 PHOTOS_PER_HOUR=100000
   # The token comes first: the run's own wrong passwords then lock log-ins from this address.
   token=$(curl -fsS -H 'Content-Type: application/json' -d '{"username": "alice", "password": "autonexus-demo"}' \
     "http://127.0.0.1:$port/api/auth/token/" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
@@ -218,8 +225,7 @@ run_api_contract() {
   (cd "$dir" && AUTONEXUS_API_TOKEN="$token" PYTHONPATH="$OLDPWD/end2end/schemathesis" SCHEMATHESIS_HOOKS=hooks \
     "$OLDPWD/end2end/.venv/bin/schemathesis" --config-file "$OLDPWD/end2end/schemathesis/schemathesis.toml" \
     run --exclude-operation-id revoke_token "http://127.0.0.1:$port/api/schema/") || status=$?
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_server
   if [ "$status" -ne 0 ]; then
     echo "--- server log (last 30 lines) ---"; tail -n 30 "$dir/server.log"
   fi

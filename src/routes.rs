@@ -226,5 +226,25 @@ mod tests {
         ] {
             assert!(doc["paths"][path].is_object(), "{path} missing");
         }
+        // Each write documents every answer it can give, the shared refusals included.
+        let statuses = |path: &str, method: &str| -> Vec<String> {
+            let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
+            responses.keys().cloned().collect()
+        };
+        assert_eq!(
+            statuses("/api/cars/", "post"),
+            ["201", "400", "401", "413", "415", "429", "503"]
+        );
+        for method in ["put", "patch"] {
+            assert_eq!(
+                statuses("/api/cars/{id}/", method),
+                ["200", "400", "401", "403", "404", "413", "415", "429", "503"]
+            );
+        }
+        assert_eq!(
+            doc["paths"]["/api/cars/"]["post"]["responses"]["400"]["content"]["application/json"]
+                ["schema"]["$ref"],
+            "#/components/schemas/FieldErrorsBody"
+        );
     }
 }

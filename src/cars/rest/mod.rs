@@ -6,7 +6,7 @@ pub mod schema;
 
 use schema::{
     CarPatch, CarPatchForm, CarPatchMultipart, CarWrite, CarWriteForm, CarWriteMultipart,
-    StatusChange,
+    StatusChange, WriteRefusals,
 };
 
 use super::{
@@ -336,12 +336,7 @@ async fn read_car(
     security(("token" = [])),
     responses(
         (status = 201, description = "Created", body = ApiCar),
-        (status = 400, description = "Invalid fields: {\"year\": [\"...\"]}", body = FieldErrorsBody),
-        (status = 401, description = "Not signed in", body = Detail),
-        (status = 413, description = "Body or photo too large", body = Detail),
-        (status = 415, description = "Unsupported content type", body = Detail),
-        (status = 429, description = "Too many listings or photos from this account this hour", body = Detail),
-        (status = 503, description = "Every photo decoder is busy: try again (Retry-After)", body = Detail)
+        WriteRefusals
     )
 )]
 pub async fn create(
@@ -452,14 +447,9 @@ async fn update(
     security(("token" = [])),
     responses(
         (status = 200, description = "Updated", body = ApiCar),
-        (status = 400, description = "Invalid fields: {\"year\": [\"...\"]}", body = FieldErrorsBody),
-        (status = 401, description = "Not signed in", body = Detail),
         (status = 403, description = "Not the seller", body = Detail),
         (status = 404, description = "Unknown car", body = Detail),
-        (status = 413, description = "Body or photo too large", body = Detail),
-        (status = 415, description = "Unsupported content type", body = Detail),
-        (status = 429, description = "Too many listings or photos from this account this hour", body = Detail),
-        (status = 503, description = "Every photo decoder is busy: try again (Retry-After)", body = Detail)
+        WriteRefusals
     )
 )]
 pub async fn replace(
@@ -494,14 +484,9 @@ pub async fn replace(
     security(("token" = [])),
     responses(
         (status = 200, description = "Updated", body = ApiCar),
-        (status = 400, description = "Invalid fields: {\"year\": [\"...\"]}", body = FieldErrorsBody),
-        (status = 401, description = "Not signed in", body = Detail),
         (status = 403, description = "Not the seller", body = Detail),
         (status = 404, description = "Unknown car", body = Detail),
-        (status = 413, description = "Body or photo too large", body = Detail),
-        (status = 415, description = "Unsupported content type", body = Detail),
-        (status = 429, description = "Too many listings or photos from this account this hour", body = Detail),
-        (status = 503, description = "Every photo decoder is busy: try again (Retry-After)", body = Detail)
+        WriteRefusals
     )
 )]
 pub async fn partial_update(

@@ -244,6 +244,48 @@ impl utoipa::Modify for OptionalPatchBody {
     }
 }
 
+/// The refusals every write of a listing's fields and photo may answer (create, replace,
+/// change), documented once.
+pub struct WriteRefusals;
+
+impl utoipa::IntoResponses for WriteRefusals {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        use utoipa::openapi::{Content, Ref, ResponseBuilder};
+        let answer = |description: &str, schema: &str| {
+            let body = Content::new(Some(Ref::from_schema_name(schema)));
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("application/json", body)
+                    .build(),
+            )
+        };
+        [
+            (
+                "400",
+                "Invalid fields: {\"year\": [\"...\"]}",
+                "FieldErrorsBody",
+            ),
+            ("401", "Not signed in", "Detail"),
+            ("413", "Body or photo too large", "Detail"),
+            ("415", "Unsupported content type", "Detail"),
+            (
+                "429",
+                "Too many listings or photos from this account this hour",
+                "Detail",
+            ),
+            (
+                "503",
+                "Every photo decoder is busy: try again (Retry-After)",
+                "Detail",
+            ),
+        ]
+        .into_iter()
+        .map(|(status, description, schema)| (status.to_owned(), answer(description, schema)))
+        .collect()
+    }
+}
+
 /// `{"status": "sold"}`.
 pub struct StatusChange;
 

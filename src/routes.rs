@@ -16,7 +16,7 @@ use crate::{
 };
 use axum::{
     extract::DefaultBodyLimit,
-    routing::{get, post},
+    routing::{delete, get, post},
     Router,
 };
 use cars::rest::schema::OptionalPatchBody;
@@ -110,7 +110,10 @@ pub async fn build(
 
     let app = Router::new()
         .merge(forms)
-        .nest("/api", api(&leptos_options, upload_limit))
+        .nest(
+            "/api",
+            api(&leptos_options, upload_limit, state.config.max_upload_bytes),
+        )
         .route("/media/{name}", get(media::serve))
         .nest_service(
             &format!("/{}", leptos_options.site_pkg_dir),
@@ -128,7 +131,11 @@ pub async fn build(
 /// The `/api` routes. Only the routes that take a car (with its photo) accept a large
 /// body; every other one is held to [`http::SMALL_BODY_LIMIT`], refused with 413 before
 /// it is read.
-fn api(options: &LeptosOptions, upload_limit: DefaultBodyLimit) -> Router<AppState> {
+fn api(
+    options: &LeptosOptions,
+    upload_limit: DefaultBodyLimit,
+    max_upload_bytes: usize,
+) -> Router<AppState> {
     use auth::rest as auth;
     use cars::rest as car;
     let uploads = Router::new()
@@ -147,7 +154,25 @@ fn api(options: &LeptosOptions, upload_limit: DefaultBodyLimit) -> Router<AppSta
                 .fallback(method_not_allowed),
         )
         .layer(upload_limit);
+    // Several photos in one request: each is checked as it arrives (one at a time in
+    // memory), so the whole body may hold as many as a listing takes.
+    let photos = Router::new()
+        .route(
+            "/cars/{id}/photos/",
+            post(car::add_photos)
+                .patch(car::arrange_photos)
+                .fallback(method_not_allowed),
+        )
+        .layer(DefaultBodyLimit::max(
+            cars::model::MAX_PHOTOS * max_upload_bytes + 1024 * 1024,
+        ));
     let small = Router::new()
+        .route(
+            "/cars/{id}/photos/{photo}/",
+            delete(car::remove_photo)
+                .patch(car::describe_photo)
+                .fallback(method_not_allowed),
+        )
         .route(
             "/cars/my_listings/",
             get(car::my_listings).fallback(method_not_allowed),
@@ -166,6 +191,7 @@ fn api(options: &LeptosOptions, upload_limit: DefaultBodyLimit) -> Router<AppSta
         .merge(docs(ApiDoc::openapi(), &stylesheet_link(options)))
         .layer(small_body_limit());
     uploads
+        .merge(photos)
         .merge(small)
         .layer(axum::middleware::map_response(json_refusals))
 }
@@ -196,6 +222,10 @@ fn stylesheet_link(options: &LeptosOptions) -> String {
         cars::rest::partial_update,
         cars::rest::destroy,
         cars::rest::set_status,
+        cars::rest::add_photos,
+        cars::rest::arrange_photos,
+        cars::rest::remove_photo,
+        cars::rest::describe_photo,
         auth::rest::obtain_token,
         auth::rest::revoke_token,
         auth::rest::me,

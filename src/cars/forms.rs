@@ -10,10 +10,7 @@ use super::{
 use crate::{
     auth::{model::User, rpc::session::user_from_session},
     error::{AppError, FieldErrors},
-    http::{
-        limits::too_many,
-        multipart::{read_submission, ReadError, Upload},
-    },
+    http::multipart::{read_submission, ReadError, Upload},
     media,
     state::AppState,
 };
@@ -43,28 +40,14 @@ pub async fn validate(
         .validate(current_year())
         .map_err(|e| errors.extend(e))
         .ok();
-    if photo.is_some() {
-        state
-            .limiter
-            .take(
-                &format!("photo-uploads:{}", uploader.id),
-                state.config.limits.photo_uploads_per_user,
-            )
-            .map_err(|wait| too_many("You have uploaded many photos in the last hour.", wait))?;
-    }
     let photo = match photo {
-        Some(Upload { file_name, bytes }) => {
-            match media::check_photo_off_thread(bytes, &state.decoding).await? {
-                Ok(photo) => Some(photo),
-                Err(message) => {
-                    errors.insert(
-                        photo_field.into(),
-                        Upload::about(file_name.as_deref(), &message),
-                    );
-                    None
-                }
+        Some(upload) => match service::check_photo(state, uploader, upload).await? {
+            Ok(photo) => Some(photo),
+            Err(message) => {
+                errors.insert(photo_field.into(), message);
+                None
             }
-        }
+        },
         None => None,
     };
     match draft {

@@ -6,7 +6,13 @@ use super::{
     db,
     model::{Car, CarDraft, Status},
 };
-use crate::{auth::model::User, error::AppError, media::CheckedPhoto, state::AppState};
+use crate::{
+    auth::model::User,
+    error::AppError,
+    http::multipart::Upload,
+    media::{self, CheckedPhoto},
+    state::AppState,
+};
 
 /// The listing's stored photo name, if `user_id` is its seller; `Forbidden` otherwise.
 pub async fn owned_car(
@@ -99,6 +105,66 @@ pub async fn update_listing(
             Err(error)
         }
     }
+}
+
+/// Checks an uploaded photo. It counts against the uploader's hourly photo limit *before*
+/// it is decoded (decoding is the costly part), and is then decoded in its turn. The inner
+/// error is the user's message, naming the file.
+pub async fn check_photo(
+    state: &AppState,
+    uploader: &User,
+    upload: Upload,
+) -> Result<Result<CheckedPhoto, String>, AppError> {
+    state
+        .limiter
+        .take(
+            &format!("photo-uploads:{}", uploader.id),
+            state.config.limits.photo_uploads_per_user,
+        )
+        .map_err(|wait| {
+            crate::http::limits::too_many("You have uploaded many photos in the last hour.", wait)
+        })?;
+    let Upload { file_name, bytes } = upload;
+    Ok(media::check_photo_off_thread(bytes, &state.decoding)
+        .await?
+        .map_err(|message| Upload::about(file_name.as_deref(), &message)))
+}
+
+/// Stores checked photos and adds them after the listing's last one; if they cannot be
+/// added, the stored files go again.
+pub async fn add_photos(
+    state: &AppState,
+    car_id: i64,
+    photos: &[CheckedPhoto],
+) -> Result<(), AppError> {
+    let mut names = Vec::with_capacity(photos.len());
+    for photo in photos {
+        match state.media.save(photo).await {
+            Ok(name) => names.push(name),
+            Err(error) => {
+                for name in names {
+                    discard_photo(state, Some(name)).await;
+                }
+                return Err(error);
+            }
+        }
+    }
+    if let Err(error) = db::add_photos(&state.db, car_id, &names).await {
+        for name in names {
+            discard_photo(state, Some(name)).await;
+        }
+        return Err(error);
+    }
+    tracing::info!(car_id, added = photos.len(), "photos added");
+    Ok(())
+}
+
+/// Removes one of the listing's photos, from the listing and then from the store.
+pub async fn remove_photo(state: &AppState, car_id: i64, photo_id: i64) -> Result<(), AppError> {
+    let name = db::remove_photo(&state.db, car_id, photo_id).await?;
+    discard_photo(state, Some(name)).await;
+    tracing::info!(car_id, photo_id, "photo removed");
+    Ok(())
 }
 
 /// Marks the listing available, pending or sold (the caller has checked ownership).

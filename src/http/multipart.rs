@@ -1,7 +1,10 @@
 //! Reading a multipart form: its text fields, and one file streamed under a size cap.
 
 use axum::{
-    extract::{multipart::MultipartError, Multipart},
+    extract::{
+        multipart::{Field, MultipartError},
+        Multipart,
+    },
     http::StatusCode,
 };
 
@@ -60,6 +63,23 @@ fn read_error(error: MultipartError, file_name: Option<&str>) -> ReadError {
     }
 }
 
+/// Reads one file field, streaming, refused as soon as it is over `limit` bytes.
+pub async fn read_file(field: &mut Field<'_>, limit: usize) -> Result<Upload, ReadError> {
+    let file_name = field.file_name().and_then(display_name);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| read_error(e, file_name.as_deref()))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge(file_name));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Upload { file_name, bytes })
+}
+
 /// Reads a multipart body whose one file field (if any) is `file_field`. The file's cap holds
 /// while streaming (chunk by chunk), not after buffering the whole upload.
 pub async fn read_submission(
@@ -76,20 +96,9 @@ pub async fn read_submission(
     {
         let name = field.name().unwrap_or_default().to_owned();
         if file_field == Some(name.as_str()) {
-            let file_name = field.file_name().and_then(display_name);
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| read_error(e, file_name.as_deref()))?
-            {
-                if bytes.len() + chunk.len() > limit {
-                    return Err(ReadError::TooLarge(file_name));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            if !bytes.is_empty() {
-                file = Some(Upload { file_name, bytes });
+            let upload = read_file(&mut field, limit).await?;
+            if !upload.bytes.is_empty() {
+                file = Some(upload);
             }
         } else {
             let text = field.text().await.map_err(|e| read_error(e, None))?;

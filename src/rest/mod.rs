@@ -275,13 +275,9 @@ impl ApiForm {
                 )
                 .await
                 .map_err(|error| match error {
-                    ReadError::TooLarge(file_name) => ApiError::TooLarge(file_name.map(|name| {
-                        let most = file.map_or(0, |file| file.max_bytes) / (1024 * 1024);
-                        Upload::about(
-                            Some(&name),
-                            &format!("the file is larger than {most} MB, the most a photo may be."),
-                        )
-                    })),
+                    ReadError::TooLarge(file_name) => {
+                        too_large_file(file_name, file.map_or(0, |file| file.max_bytes))
+                    }
                     ReadError::Malformed => ApiError::App(AppError::BadRequest(
                         "Multipart form parse error: the body could not be read.".into(),
                     )),
@@ -348,6 +344,43 @@ fn number_text(number: &serde_json::Number) -> String {
             format!("{value:.0}")
         }
         _ => number.to_string(),
+    }
+}
+
+/// 413 for a file over `max_bytes`, naming it when it said its name.
+pub fn too_large_file(file_name: Option<String>, max_bytes: usize) -> ApiError {
+    let most = max_bytes / (1024 * 1024);
+    ApiError::TooLarge(file_name.map(|name| {
+        Upload::about(
+            Some(&name),
+            &format!("the file is larger than {most} MB, the most a photo may be."),
+        )
+    }))
+}
+
+/// A JSON object body (415 for another content type, 400 for anything but an object).
+pub async fn read_json(request: Request) -> ApiResult<serde_json::Map<String, Value>> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::UnsupportedMediaType(content_type));
+    }
+    let bytes = body_bytes(request).await?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(ApiForm::from_json(other)
+            .err()
+            .unwrap_or(ApiError::NonField(
+                "Invalid data. Expected a dictionary.".into(),
+            ))),
+        Err(error) => Err(ApiError::App(AppError::BadRequest(format!(
+            "JSON parse error - {error}"
+        )))),
     }
 }
 

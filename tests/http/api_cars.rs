@@ -320,6 +320,8 @@ async fn create_follows_the_original_serializer() {
         .map(String::as_str)
         .collect();
     keys.sort();
+    // The original serializer's fields, and `photos` (the gallery, added after it).
+    assert_eq!(created["photos"], json!([]));
     assert_eq!(
         keys,
         [
@@ -331,6 +333,7 @@ async fn create_follows_the_original_serializer() {
             "make",
             "mileage",
             "model",
+            "photos",
             "price",
             "primary_image",
             "seller",
@@ -1009,4 +1012,321 @@ async fn routing_methods_schema_and_reference_follow_drf_conventions() {
     let html = docs.text().await.unwrap();
     assert!(html.contains("<code>GET /api/cars/</code>"));
     assert!(html.contains("<code>POST /api/auth/token/</code>"));
+}
+
+/// `count` small PNG photos in `photos` fields (named car-1.png, car-2.png, ...).
+fn photos_form(count: usize) -> multipart::Form {
+    (1..=count).fold(multipart::Form::new(), |form, n| {
+        form.part(
+            "photos",
+            multipart::Part::bytes(png()).file_name(format!("car-{n}.png")),
+        )
+    })
+}
+
+/// POSTs `form` to the listing's photos as `token`'s user.
+async fn add_photos(
+    server: &Server,
+    token: Option<&str>,
+    car: i64,
+    form: multipart::Form,
+) -> Reply {
+    let mut request = plain_client()
+        .post(server.url(&format!("/api/cars/{car}/photos/")))
+        .multipart(form);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Token {token}"));
+    }
+    send(request).await
+}
+
+/// The photos' ids of an answer, in its order.
+fn photo_ids(car: &Value) -> Vec<i64> {
+    car["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|photo| photo["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn photos_are_added_put_in_order_given_a_cover_described_and_removed() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let car = create_by_token(&server, &token, car_json("Audi", "A4", 2018, "20000", 5)).await;
+    let id = car["id"].as_i64().unwrap();
+    let photos = format!("/api/cars/{id}/photos/");
+
+    let added = add_photos(&server, Some(&token), id, photos_form(3)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let ids = photo_ids(&added.body);
+    assert_eq!(ids.len(), 3);
+    let positions: Vec<i64> = added.body["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|photo| photo["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2, 3]);
+    assert_eq!(added.body["primary_image"], added.body["photos"][0]["url"]);
+    assert!(added.body["photos"][0]["thumbnail_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("-thumb.jpg"));
+
+    let reversed: Vec<i64> = ids.iter().rev().copied().collect();
+    let ordered = call(
+        &server,
+        Method::PATCH,
+        &photos,
+        Some(&token),
+        Some(json!({"order": reversed})),
+    )
+    .await;
+    assert_eq!(ordered.status, StatusCode::OK, "{}", ordered.body);
+    assert_eq!(photo_ids(&ordered.body), reversed);
+    assert_eq!(
+        ordered.body["primary_image"],
+        ordered.body["photos"][0]["url"]
+    );
+
+    let covered = call(
+        &server,
+        Method::PATCH,
+        &photos,
+        Some(&token),
+        Some(json!({"cover": ids[1]})),
+    )
+    .await;
+    assert_eq!(photo_ids(&covered.body), [ids[1], ids[2], ids[0]]);
+
+    let not_all = call(
+        &server,
+        Method::PATCH,
+        &photos,
+        Some(&token),
+        Some(json!({"order": [ids[0], ids[1]]})),
+    )
+    .await;
+    assert_eq!(not_all.status, StatusCode::CONFLICT);
+    assert_eq!(
+        not_all.body["detail"],
+        "The order must list every photo of this listing once, by id."
+    );
+    let not_ids = call(
+        &server,
+        Method::PATCH,
+        &photos,
+        Some(&token),
+        Some(json!({"order": "first"})),
+    )
+    .await;
+    assert_eq!(not_ids.status, StatusCode::BAD_REQUEST);
+
+    let one = format!("/api/cars/{id}/photos/{}/", ids[2]);
+    let described = call(
+        &server,
+        Method::PATCH,
+        &one,
+        Some(&token),
+        Some(json!({"label": "damage", "caption": "  Scratch on the rear bumper "})),
+    )
+    .await;
+    assert_eq!(described.status, StatusCode::OK, "{}", described.body);
+    assert_eq!(described.body["label"], "damage");
+    assert_eq!(described.body["caption"], "Scratch on the rear bumper");
+    let unknown_label = call(
+        &server,
+        Method::PATCH,
+        &one,
+        Some(&token),
+        Some(json!({"label": "roof"})),
+    )
+    .await;
+    assert_eq!(unknown_label.status, StatusCode::BAD_REQUEST);
+    assert!(unknown_label.body["label"][0]
+        .as_str()
+        .unwrap()
+        .contains("damage"));
+    let shown = call(
+        &server,
+        Method::GET,
+        &format!("/api/cars/{id}/"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(shown.body["photos"][1]["label"], "damage");
+    assert_eq!(
+        shown.body["photos"][1]["caption"],
+        "Scratch on the rear bumper"
+    );
+
+    // The cover goes: the next photo is the cover, and the positions close up.
+    let removed = call(
+        &server,
+        Method::DELETE,
+        &format!("/api/cars/{id}/photos/{}/", ids[1]),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let after = call(
+        &server,
+        Method::GET,
+        &format!("/api/cars/{id}/"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(photo_ids(&after.body), [ids[2], ids[0]]);
+    assert_eq!(after.body["photos"][1]["position"], 2);
+    assert_eq!(after.body["primary_image"], after.body["photos"][0]["url"]);
+    assert_eq!(
+        server.media_files().await,
+        4,
+        "two photos and their thumbnails"
+    );
+
+    let deleted = call(
+        &server,
+        Method::DELETE,
+        &format!("/api/cars/{id}/"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        server.media_files().await,
+        0,
+        "every photo goes with the listing"
+    );
+}
+
+#[tokio::test]
+async fn every_photo_route_answers_401_403_404_like_the_listing() {
+    let server = Server::start();
+    let owner = api_token(&server, "owner").await;
+    let other = api_token(&server, "other").await;
+    let car = create_by_token(&server, &owner, car_json("Audi", "A4", 2018, "20000", 5)).await;
+    let id = car["id"].as_i64().unwrap();
+    let added = add_photos(&server, Some(&owner), id, photos_form(1)).await;
+    let photo = photo_ids(&added.body)[0];
+
+    for (caller, car, photo, expected) in [
+        (None, id, photo, StatusCode::UNAUTHORIZED),
+        (Some(other.as_str()), id, photo, StatusCode::FORBIDDEN),
+        (Some(owner.as_str()), 999_999, photo, StatusCode::NOT_FOUND),
+    ] {
+        let posted = add_photos(&server, caller, car, photos_form(1)).await;
+        let arranged = call(
+            &server,
+            Method::PATCH,
+            &format!("/api/cars/{car}/photos/"),
+            caller,
+            Some(json!({"cover": photo})),
+        )
+        .await;
+        let described = call(
+            &server,
+            Method::PATCH,
+            &format!("/api/cars/{car}/photos/{photo}/"),
+            caller,
+            Some(json!({"caption": "x"})),
+        )
+        .await;
+        let removed = call(
+            &server,
+            Method::DELETE,
+            &format!("/api/cars/{car}/photos/{photo}/"),
+            caller,
+            None,
+        )
+        .await;
+        for (route, status) in [
+            ("POST photos", posted.status),
+            ("PATCH photos", arranged.status),
+            ("PATCH photo", described.status),
+            ("DELETE photo", removed.status),
+        ] {
+            assert_eq!(status, expected, "{route} as {caller:?} on car {car}");
+        }
+    }
+    // The owner, but a photo of another listing or none at all.
+    let second = create_by_token(&server, &owner, car_json("BMW", "X1", 2019, "25000", 5)).await;
+    let second = second["id"].as_i64().unwrap();
+    for photo in [photo, 999_999] {
+        let path = format!("/api/cars/{second}/photos/{photo}/");
+        let described = call(
+            &server,
+            Method::PATCH,
+            &path,
+            Some(&owner),
+            Some(json!({"caption": "x"})),
+        )
+        .await;
+        let removed = call(&server, Method::DELETE, &path, Some(&owner), None).await;
+        assert_eq!(described.status, StatusCode::NOT_FOUND);
+        assert_eq!(removed.status, StatusCode::NOT_FOUND);
+    }
+    let kept = call(
+        &server,
+        Method::GET,
+        &format!("/api/cars/{id}/"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        photo_ids(&kept.body),
+        [photo],
+        "nothing changed by the refused requests"
+    );
+    assert_eq!(kept.body["photos"][0]["caption"], "");
+}
+
+#[tokio::test]
+async fn a_listing_takes_20_photos_and_a_bad_file_keeps_none_of_its_batch() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let car = create_by_token(&server, &token, car_json("Audi", "A4", 2018, "20000", 5)).await;
+    let id = car["id"].as_i64().unwrap();
+
+    let bad_batch = photos_form(2).part(
+        "photos",
+        multipart::Part::bytes(b"ftypheic not really".to_vec()).file_name("IMG_2231.HEIC"),
+    );
+    let refused = add_photos(&server, Some(&token), id, bad_batch).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.body["photos"][0],
+        "IMG_2231.HEIC: this file type is not supported — use JPEG, PNG or WebP."
+    );
+    assert_eq!(server.media_files().await, 0, "none of the batch is kept");
+
+    let twenty = add_photos(&server, Some(&token), id, photos_form(20)).await;
+    assert_eq!(twenty.status, StatusCode::CREATED, "{}", twenty.body);
+    assert_eq!(photo_ids(&twenty.body).len(), 20);
+    let one_more = add_photos(&server, Some(&token), id, photos_form(1)).await;
+    assert_eq!(one_more.status, StatusCode::CONFLICT);
+    assert_eq!(
+        one_more.body["detail"],
+        "A listing has at most 20 photos, and this one has them all."
+    );
+    let nothing = add_photos(
+        &server,
+        Some(&token),
+        id,
+        multipart::Form::new().text("note", "x"),
+    )
+    .await;
+    assert_eq!(nothing.status, StatusCode::BAD_REQUEST, "no photo sent");
+    assert!(nothing.body["photos"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("Choose at least one photo"));
+    assert_eq!(server.media_files().await, 40);
 }

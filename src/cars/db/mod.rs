@@ -2,6 +2,7 @@
 
 mod list;
 mod list_cache;
+mod photos;
 mod read;
 mod rows;
 mod search;
@@ -9,6 +10,7 @@ mod write;
 
 pub use list::*;
 pub use list_cache::*;
+pub use photos::*;
 pub use read::*;
 pub use rows::*;
 pub use search::*;

@@ -197,7 +197,7 @@ macro_rules! bind_car_update {
 
 /// `FOR UPDATE` where the engine has row locks (PostgreSQL); SQLite's single writer
 /// already runs one write transaction at a time.
-fn row_lock(db: &Db) -> &'static str {
+pub(super) fn row_lock(db: &Db) -> &'static str {
     match db {
         Db::Postgres { .. } => " FOR UPDATE",
         Db::Sqlite { .. } => "",

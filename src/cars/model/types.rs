@@ -95,6 +95,64 @@ impl Status {
     }
 }
 
+/// The most photos a listing may have.
+pub const MAX_PHOTOS: usize = 20;
+/// The longest caption a photo may have, in characters.
+pub const MAX_CAPTION: usize = 120;
+
+/// What a photo shows, so a buyer can go straight to (say) the damage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum PhotoLabel {
+    Exterior,
+    Interior,
+    Engine,
+    Wheels,
+    Documents,
+    Damage,
+}
+
+impl PhotoLabel {
+    pub const ALL: [PhotoLabel; 6] = [
+        PhotoLabel::Exterior,
+        PhotoLabel::Interior,
+        PhotoLabel::Engine,
+        PhotoLabel::Wheels,
+        PhotoLabel::Documents,
+        PhotoLabel::Damage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhotoLabel::Exterior => "exterior",
+            PhotoLabel::Interior => "interior",
+            PhotoLabel::Engine => "engine",
+            PhotoLabel::Wheels => "wheels",
+            PhotoLabel::Documents => "documents",
+            PhotoLabel::Damage => "damage",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        let value = value.trim().to_ascii_lowercase();
+        PhotoLabel::ALL
+            .into_iter()
+            .find(|label| label.as_str() == value)
+    }
+}
+
+/// One of a listing's photos; position 1 is the cover.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Photo {
+    pub id: i64,
+    pub position: i64,
+    /// The stored file's name (see `media`).
+    pub name: String,
+    pub label: Option<PhotoLabel>,
+    pub caption: String,
+}
+
 /// A listing as the marketplace grid shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CarSummary {

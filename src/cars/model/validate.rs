@@ -274,6 +274,20 @@ pub fn parse_description(raw: &str) -> Result<String, String> {
     Ok(value.replace("\r\n", "\n"))
 }
 
+/// A photo's caption: trimmed, at most `MAX_CAPTION` characters on one line.
+pub fn parse_caption(raw: &str) -> Result<String, String> {
+    let value = raw.trim();
+    if value.chars().count() > MAX_CAPTION {
+        return Err(format!(
+            "A caption must be at most {MAX_CAPTION} characters."
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("A caption is one line of text.".into());
+    }
+    Ok(value.to_owned())
+}
+
 /// Optional image URL: only absolute http(s) URLs with a host.
 pub fn parse_image_url(raw: &str) -> Result<Option<String>, String> {
     let value = raw.trim();

@@ -6,25 +6,30 @@ pub mod schema;
 
 use schema::{
     CarPatch, CarPatchForm, CarPatchMultipart, CarWrite, CarWriteForm, CarWriteMultipart,
-    StatusChange, WriteRefusals,
+    PhotoArrangement, PhotoDescription, PhotoDescriptionForm, PhotoUpload, StatusChange,
+    WriteRefusals,
 };
 
 use super::{
     db,
     model::{
-        page_count, Car, CarFilters, CarForm, Condition, OrderTerm, Status, MAX_PAGE, MAX_RESULTS,
-        PAGE_SIZE,
+        page_count, parse_caption, Car, CarFilters, CarForm, Condition, OrderTerm, Photo,
+        PhotoLabel, Status, MAX_PAGE, MAX_PHOTOS, MAX_RESULTS, PAGE_SIZE,
     },
     service,
 };
 use crate::{
     auth::rest::{ApiUser, MaybeUser},
     error::{AppError, FieldErrors},
-    rest::{base_url, ApiError, ApiForm, ApiResult, Detail, FieldErrorsBody, FileField, Scalar},
+    http::multipart::{read_file, ReadError},
+    rest::{
+        base_url, read_json, too_large_file, ApiError, ApiForm, ApiResult, Detail, FieldErrorsBody,
+        FileField, Scalar,
+    },
     state::AppState,
 };
 use axum::{
-    extract::{OriginalUri, Path, Query, Request, State},
+    extract::{FromRequest, Multipart, OriginalUri, Path, Query, Request, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -66,10 +71,42 @@ pub struct ApiCar {
     pub status: Status,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The listing's photos in order: the first is the cover (`primary_image`).
+    pub photos: Vec<ApiPhoto>,
+}
+
+/// One of a listing's photos.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiPhoto {
+    pub id: i64,
+    /// 1 is the cover.
+    pub position: i64,
+    /// Absolute URL of the photo (at most 2560 pixels on its longest side).
+    pub url: String,
+    /// Absolute URL of a copy at most 640 pixels on its longest side.
+    pub thumbnail_url: String,
+    pub label: Option<PhotoLabel>,
+    pub caption: String,
+}
+
+impl ApiPhoto {
+    fn new(photo: Photo, base: &str) -> Self {
+        ApiPhoto {
+            id: photo.id,
+            position: photo.position,
+            url: format!("{base}{}", db::media_url(&photo.name)),
+            thumbnail_url: format!(
+                "{base}{}",
+                db::media_url(&crate::media::thumbnail_name(&photo.name))
+            ),
+            label: photo.label,
+            caption: photo.caption,
+        }
+    }
 }
 
 impl ApiCar {
-    fn new(car: Car, base: &str) -> Self {
+    fn new(car: Car, base: &str, photos: Vec<Photo>) -> Self {
         ApiCar {
             id: car.id,
             seller: car.seller_id,
@@ -89,8 +126,35 @@ impl ApiCar {
             status: car.status,
             created_at: car.created_at,
             updated_at: car.updated_at,
+            photos: photos
+                .into_iter()
+                .map(|photo| ApiPhoto::new(photo, base))
+                .collect(),
         }
     }
+}
+
+/// The cars as the API shows them, with their photos: read in one query, and only for
+/// cars that have a photo (a car's cover is set exactly when it has photos).
+async fn api_cars(state: &AppState, base: &str, cars: Vec<Car>) -> ApiResult<Vec<ApiCar>> {
+    let with_photos: Vec<i64> = cars
+        .iter()
+        .filter(|car| car.photo_url.is_some())
+        .map(|car| car.id)
+        .collect();
+    let mut photos = db::photos_of(&state.db, &with_photos).await?;
+    Ok(cars
+        .into_iter()
+        .map(|car| {
+            let own = photos.remove(&car.id).unwrap_or_default();
+            ApiCar::new(car, base, own)
+        })
+        .collect())
+}
+
+async fn api_car(state: &AppState, base: &str, car: Car) -> ApiResult<ApiCar> {
+    let mut cars = api_cars(state, base, vec![car]).await?;
+    Ok(cars.remove(0))
 }
 
 /// Integer cents as DRF renders a 2-place DecimalField: "15999.00".
@@ -169,7 +233,7 @@ async fn load(state: &AppState, headers: &HeaderMap, id: i64) -> ApiResult<ApiCa
     let car = db::find_car_by_id(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
-    Ok(ApiCar::new(car, &api_base(state, headers)))
+    api_car(state, &api_base(state, headers), car).await
 }
 
 /// The list URL at another page, keeping every other query parameter (DRF's
@@ -270,10 +334,7 @@ pub async fn list(
         count,
         next: (page < pages).then(|| link(page + 1)),
         previous: (page > 1).then(|| link(page - 1)),
-        results: cars
-            .into_iter()
-            .map(|car| ApiCar::new(car, &base))
-            .collect(),
+        results: api_cars(&state, &base, cars).await?,
     }))
 }
 
@@ -349,7 +410,8 @@ pub async fn create(
     service::check_listing_limit(&state, &user)?;
     let (draft, photo) = read_car(request, &state, &user, CarForm::default()).await?;
     let car = service::create_listing(&state, &user, &draft, photo.as_ref()).await?;
-    Ok((StatusCode::CREATED, Json(ApiCar::new(car, &base))).into_response())
+    let car = api_car(&state, &base, car).await?;
+    Ok((StatusCode::CREATED, Json(car)).into_response())
 }
 
 /// The caller's listings
@@ -372,11 +434,7 @@ pub async fn my_listings(
 ) -> ApiResult<Json<Vec<ApiCar>>> {
     let base = api_base(&state, &headers);
     let cars = db::list_full_cars_by_seller(&state.db, user.id).await?;
-    Ok(Json(
-        cars.into_iter()
-            .map(|car| ApiCar::new(car, &base))
-            .collect(),
-    ))
+    Ok(Json(api_cars(&state, &base, cars).await?))
 }
 
 /// One car
@@ -408,7 +466,9 @@ pub async fn retrieve(
     if car.status != Status::Available && !is_owner {
         return Err(not_found());
     }
-    Ok(Json(ApiCar::new(car, &api_base(&state, &headers))))
+    Ok(Json(
+        api_car(&state, &api_base(&state, &headers), car).await?,
+    ))
 }
 
 /// Checks ownership, then applies the body over `base(car)` and stores it.
@@ -561,6 +621,274 @@ pub async fn set_status(
     .ok_or_else(|| AppError::field("status", "Choose one of: available, pending, sold."))?;
     service::change_status(&state, id, status).await?;
     Ok(Json(load(&state, &headers, id).await?))
+}
+
+/// Add photos to a listing (owner only)
+///
+/// One or more files in `photos` fields of a multipart body (JPEG, PNG or WebP, each at
+/// most 15 MB), added after the listing's last photo; a listing has at most 20. Every file
+/// is checked before any is kept: one that is refused (named in the answer) keeps none.
+#[utoipa::path(
+    post,
+    path = "/api/cars/{id}/photos/",
+    tag = "cars",
+    params(("id" = i64, Path, description = "The car's id")),
+    request_body(content((PhotoUpload = "multipart/form-data"))),
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "The car with its photos", body = ApiCar),
+        (status = 403, description = "Not the seller", body = Detail),
+        (status = 404, description = "Unknown car", body = Detail),
+        (status = 409, description = "The listing has no room for that many photos", body = Detail),
+        WriteRefusals
+    )
+)]
+pub async fn add_photos(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let headers = request.headers().clone();
+    service::owned_car(&state, user.id, id).await?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return Err(ApiError::UnsupportedMediaType(content_type));
+    }
+    let malformed = || {
+        ApiError::App(AppError::BadRequest(
+            "Multipart form parse error: the body could not be read.".into(),
+        ))
+    };
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|_| malformed())?;
+    // Known before anything is decoded: how many more this listing takes.
+    let had = db::photos_of(&state.db, &[id])
+        .await?
+        .remove(&id)
+        .map_or(0, |photos| photos.len());
+    let limit = state.config.max_upload_bytes;
+    let (mut checked, mut problems) = (Vec::new(), Vec::new());
+    while let Some(mut field) = multipart.next_field().await.map_err(|_| malformed())? {
+        if field.name() != Some("photos") {
+            continue;
+        }
+        let upload = read_file(&mut field, limit)
+            .await
+            .map_err(|error| match error {
+                ReadError::TooLarge(name) => too_large_file(name, limit),
+                ReadError::Malformed => malformed(),
+            })?;
+        if upload.bytes.is_empty() {
+            continue;
+        }
+        if had + checked.len() + problems.len() >= MAX_PHOTOS {
+            return Err(AppError::Conflict(db::room_message(had)).into());
+        }
+        match service::check_photo(&state, &user, upload).await? {
+            Ok(photo) => checked.push(photo),
+            Err(message) => problems.push(message),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::field("photos", problems.join(" ")).into());
+    }
+    if checked.is_empty() {
+        return Err(AppError::field(
+            "photos",
+            "Choose at least one photo (JPEG, PNG or WebP), sent in a `photos` field.",
+        )
+        .into());
+    }
+    service::add_photos(&state, id, &checked).await?;
+    Ok((StatusCode::CREATED, Json(load(&state, &headers, id).await?)).into_response())
+}
+
+/// Put a listing's photos in order, or choose its cover (owner only)
+///
+/// `order` lists every photo of the listing once, by id; `cover` is moved first. Either may
+/// be left out; a body with neither changes nothing.
+#[utoipa::path(
+    patch,
+    path = "/api/cars/{id}/photos/",
+    tag = "cars",
+    params(("id" = i64, Path, description = "The car's id")),
+    request_body(content((PhotoArrangement = "application/json"))),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The car with its photos in their new order", body = ApiCar),
+        (status = 400, description = "Not a list of ids, or not an id", body = FieldErrorsBody),
+        (status = 401, description = "Not signed in", body = Detail),
+        (status = 403, description = "Not the seller", body = Detail),
+        (status = 404, description = "Unknown car", body = Detail),
+        (status = 409, description = "The ids are not exactly this listing's photos", body = Detail),
+        (status = 413, description = "Body too large", body = Detail),
+        (status = 415, description = "Unsupported content type", body = Detail)
+    )
+)]
+pub async fn arrange_photos(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<Json<ApiCar>> {
+    let id = parse_id(&id)?;
+    let headers = request.headers().clone();
+    service::owned_car(&state, user.id, id).await?;
+    let body = read_json(request).await?;
+    // An id as JSON Schema reads an integer (7 or 7.0), or as text ("7").
+    let id_of = |value: &serde_json::Value| match value {
+        serde_json::Value::Number(number) => number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                .map(|f| f as i64)
+        }),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    };
+    let order = match body.get("order") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(id_of)
+                .collect::<Option<Vec<i64>>>()
+                .ok_or_else(|| AppError::field("order", "A list of photo ids is required."))?,
+        ),
+        Some(_) => return Err(AppError::field("order", "A list of photo ids is required.").into()),
+    };
+    let cover = match body.get("cover") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => {
+            Some(id_of(value).ok_or_else(|| AppError::field("cover", "A photo id is required."))?)
+        }
+    };
+    if order.is_some() || cover.is_some() {
+        db::arrange_photos(&state.db, id, order.as_deref(), cover).await?;
+        tracing::info!(car_id = id, "photos arranged");
+    }
+    Ok(Json(load(&state, &headers, id).await?))
+}
+
+/// Remove one of a listing's photos (owner only)
+///
+/// The photos after it move up; when the cover goes, the next photo is the cover.
+#[utoipa::path(
+    delete,
+    path = "/api/cars/{id}/photos/{photo}/",
+    tag = "cars",
+    params(
+        ("id" = i64, Path, description = "The car's id"),
+        ("photo" = i64, Path, description = "The photo's id")
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not signed in", body = Detail),
+        (status = 403, description = "Not the seller", body = Detail),
+        (status = 404, description = "Unknown car, or not one of its photos", body = Detail)
+    )
+)]
+pub async fn remove_photo(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, photo)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let (id, photo) = (parse_id(&id)?, parse_id(&photo)?);
+    service::owned_car(&state, user.id, id).await?;
+    service::remove_photo(&state, id, photo).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Say what a photo shows (owner only)
+///
+/// `label` (exterior, interior, engine, wheels, documents or damage; empty for none) and a
+/// one-line `caption` of at most 120 characters ("scratch on rear bumper"). Fields not sent
+/// keep their value.
+#[utoipa::path(
+    patch,
+    path = "/api/cars/{id}/photos/{photo}/",
+    tag = "cars",
+    params(
+        ("id" = i64, Path, description = "The car's id"),
+        ("photo" = i64, Path, description = "The photo's id")
+    ),
+    request_body(content(
+        (PhotoDescription = "application/json"),
+        (PhotoDescriptionForm = "application/x-www-form-urlencoded")
+    )),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The photo", body = ApiPhoto),
+        (status = 400, description = "An unknown label, or a caption too long", body = FieldErrorsBody),
+        (status = 401, description = "Not signed in", body = Detail),
+        (status = 403, description = "Not the seller", body = Detail),
+        (status = 404, description = "Unknown car, or not one of its photos", body = Detail),
+        (status = 413, description = "Body too large", body = Detail),
+        (status = 415, description = "Unsupported content type", body = Detail)
+    )
+)]
+pub async fn describe_photo(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, photo)): Path<(String, String)>,
+    request: Request,
+) -> ApiResult<Json<ApiPhoto>> {
+    let (id, photo) = (parse_id(&id)?, parse_id(&photo)?);
+    let base = api_base(&state, request.headers());
+    service::owned_car(&state, user.id, id).await?;
+    let current = db::photos_of(&state.db, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|p| p.id == photo)
+        .ok_or_else(not_found)?;
+    let input = ApiForm::read(request, None).await?;
+    let mut errors = FieldErrors::new();
+    let label = match input.get("label") {
+        None => current.label,
+        Some(Scalar::Null) => None,
+        Some(Scalar::Text(text)) if text.trim().is_empty() => None,
+        Some(Scalar::Text(text)) => PhotoLabel::parse(text).or_else(|| {
+            errors.insert(
+                "label".into(),
+                "Choose one of: exterior, interior, engine, wheels, documents, damage.".into(),
+            );
+            None
+        }),
+        Some(Scalar::Invalid) => {
+            errors.insert("label".into(), "Not a valid string.".into());
+            None
+        }
+    };
+    let caption = match input.get("caption") {
+        None => current.caption,
+        Some(Scalar::Null) => String::new(),
+        Some(Scalar::Text(text)) => parse_caption(text).unwrap_or_else(|message| {
+            errors.insert("caption".into(), message);
+            String::new()
+        }),
+        Some(Scalar::Invalid) => {
+            errors.insert("caption".into(), "Not a valid string.".into());
+            String::new()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors).into());
+    }
+    let described = db::describe_photo(&state.db, id, photo, label, &caption).await?;
+    Ok(Json(ApiPhoto::new(described, &base)))
 }
 
 #[cfg(test)]

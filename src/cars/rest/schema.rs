@@ -8,7 +8,8 @@
 //! required.
 
 use super::super::model::{
-    MAX_DESCRIPTION, MAX_MILEAGE_KM, MAX_PHOTO_MB, MAX_PRICE_CENTS, MAX_TEXT, MAX_URL, MIN_YEAR,
+    PhotoLabel, MAX_CAPTION, MAX_DESCRIPTION, MAX_MILEAGE_KM, MAX_PHOTOS, MAX_PHOTO_MB,
+    MAX_PRICE_CENTS, MAX_TEXT, MAX_URL, MIN_YEAR,
 };
 use crate::rest::{json_schema, CONTROL, TRIMMED};
 use serde_json::{json, Map, Value};
@@ -176,8 +177,7 @@ fn car_body(media: Media, partial: bool) -> Schema {
     }
     let mut body = json!({ "type": "object", "properties": properties });
     if media == Media::Multipart {
-        // A part's name is a quoted header parameter: no control characters or quotes.
-        body["propertyNames"] = json!({ "type": "string", "pattern": r#"^[^\x00-\x1f\x7f"]*$"# });
+        body["propertyNames"] = json!({ "type": "string", "pattern": PART_NAME });
     }
     if !partial {
         body["required"] = json!(["make", "model", "year", "price", "mileage"]);
@@ -229,15 +229,22 @@ car_body_schema!(
     CarPatchMultipart, Media::Multipart, true
 );
 
-/// PATCH may send no body at all (it changes nothing, as DRF answers it): its request body
-/// is optional. (utoipa's `Option<T>` would say the body may be JSON `null`, which it may not.)
+/// A PATCH of a listing or of a photo may send no body at all (it changes nothing, as DRF
+/// answers it): its request body is optional. (utoipa's `Option<T>` would say the body may
+/// be JSON `null`, which it may not.)
 pub struct OptionalPatchBody;
 
 impl utoipa::Modify for OptionalPatchBody {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::Required;
-        for item in openapi.paths.paths.values_mut() {
-            if let Some(body) = item.patch.as_mut().and_then(|op| op.request_body.as_mut()) {
+        for path in ["/api/cars/{id}/", "/api/cars/{id}/photos/{photo}/"] {
+            let body = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.patch.as_mut())
+                .and_then(|op| op.request_body.as_mut());
+            if let Some(body) = body {
                 body.required = Some(Required::False);
             }
         }
@@ -285,6 +292,120 @@ impl utoipa::IntoResponses for WriteRefusals {
         .collect()
     }
 }
+
+/// A schema written in JSON, under a name of its own in the document.
+macro_rules! documented_body {
+    ($(#[$doc:meta])* $name:ident, $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                json_schema($schema).into()
+            }
+        }
+
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+/// A part's name is a quoted header parameter: no control characters or quotes.
+const PART_NAME: &str = r#"^[^\x00-\x1f\x7f"]*$"#;
+
+documented_body!(
+    /// Photos to add: one or more files in `photos` fields.
+    PhotoUpload,
+    json!({
+        "type": "object",
+        "required": ["photos"],
+        "properties": {
+            "photos": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_PHOTOS,
+                "items": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": format!(
+                        "A photo: JPEG, PNG or WebP, at most {MAX_PHOTO_MB} MB and 48 megapixels."
+                    ),
+                },
+            },
+        },
+        "propertyNames": { "type": "string", "pattern": PART_NAME },
+    })
+);
+
+documented_body!(
+    /// The new order of a listing's photos, and/or its cover.
+    PhotoArrangement,
+    json!({
+        "type": "object",
+        "properties": {
+            "order": {
+                "type": ["array", "null"],
+                "description": "Every photo of the listing once, by id, in the order wanted.",
+                "maxItems": MAX_PHOTOS,
+                "items": { "type": "integer", "minimum": 1, "maximum": i64::MAX },
+            },
+            "cover": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": i64::MAX,
+                "description": "The photo to show first.",
+            },
+        },
+    })
+);
+
+/// A caption: after trimming, at most `MAX_CAPTION` characters on one line.
+pub fn caption_pattern() -> String {
+    format!(
+        "^[{TRIMMED}]*([^{TRIMMED}{CONTROL}][^{CONTROL}]{{0,{}}})?[{TRIMMED}]*$",
+        MAX_CAPTION - 1
+    )
+}
+
+fn photo_description(media: Media) -> Value {
+    let mut labels: Vec<Value> = PhotoLabel::ALL
+        .into_iter()
+        .map(|label| json!(label.as_str()))
+        .collect();
+    labels.push(json!(""));
+    if media == Media::Json {
+        labels.push(Value::Null);
+    }
+    json!({
+        "type": "object",
+        "properties": {
+            "label": {
+                "type": text_type(media, false, true),
+                "description": "What the photo shows; empty for nothing in particular.",
+                "enum": labels,
+            },
+            "caption": {
+                "type": text_type(media, true, true),
+                "pattern": caption_pattern(),
+                "examples": ["Scratch on the rear bumper"],
+            },
+        },
+    })
+}
+
+documented_body!(
+    /// What a photo shows, as JSON.
+    PhotoDescription,
+    photo_description(Media::Json)
+);
+documented_body!(
+    /// What a photo shows, as an url-encoded form.
+    PhotoDescriptionForm,
+    photo_description(Media::Form)
+);
 
 /// `{"status": "sold"}`.
 pub struct StatusChange;
@@ -358,7 +479,8 @@ pub fn page_param() -> Schema {
 #[cfg(test)]
 mod tests {
     use super::super::super::model::{
-        parse_description, parse_image_url, parse_name, parse_price, parse_price_filter,
+        parse_caption, parse_description, parse_image_url, parse_name, parse_price,
+        parse_price_filter,
     };
     use super::*;
     use regex::Regex;
@@ -412,6 +534,18 @@ mod tests {
             assert_eq!(
                 pattern.is_match(&text),
                 parse_name("Make", &text).is_ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_caption_pattern_accepts_exactly_what_the_api_accepts() {
+        let pattern = regex(&caption_pattern());
+        for text in texts(MAX_CAPTION) {
+            assert_eq!(
+                pattern.is_match(&text),
+                parse_caption(&text).is_ok(),
                 "{text:?}"
             );
         }

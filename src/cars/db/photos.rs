@@ -1,0 +1,285 @@
+//! A listing's photos: reading them, adding, removing, putting in order, describing.
+//! Every change runs in one transaction with the listing locked, keeps the positions
+//! 1..n, and leaves the cover's name (position 1) in `cars.photo`, where the cards read it.
+
+use super::*;
+use crate::cars::model::{Photo, PhotoLabel, MAX_PHOTOS};
+use std::collections::HashMap;
+
+#[derive(sqlx::FromRow)]
+struct PhotoRow {
+    car_id: i64,
+    id: i64,
+    position: i64,
+    name: String,
+    label: Option<String>,
+    caption: String,
+}
+
+impl From<PhotoRow> for Photo {
+    fn from(row: PhotoRow) -> Self {
+        Photo {
+            id: row.id,
+            position: row.position,
+            name: row.name,
+            label: row.label.as_deref().and_then(PhotoLabel::parse),
+            caption: row.caption,
+        }
+    }
+}
+
+const PHOTO_COLUMNS: &str =
+    "car_id, id, CAST(position AS BIGINT) AS position, name, label, caption";
+
+/// The cover is photo 1: its name goes in `cars.photo` (`$1` the car, `$2` the time).
+const SYNC_COVER: &str = "UPDATE cars SET photo = (SELECT name FROM car_photos \
+     WHERE car_id = $1 ORDER BY position, id LIMIT 1), updated_at = $2 WHERE id = $1";
+
+/// The photos of each of `cars`, in order (a car without photos is left out).
+pub async fn photos_of(db: &Db, cars: &[i64]) -> Result<HashMap<i64, Vec<Photo>>, AppError> {
+    if cars.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut placeholders = String::new();
+    for n in 1..=cars.len() {
+        let _ = write!(placeholders, "{}${n}", if n > 1 { ", " } else { "" });
+    }
+    let sql = format!(
+        "SELECT {PHOTO_COLUMNS} FROM car_photos WHERE car_id IN ({placeholders}) \
+         ORDER BY car_id, position, id"
+    );
+    let rows: Vec<PhotoRow> = on_db!(
+        db,
+        read | pool | {
+            let mut query = sqlx::query_as(&sql);
+            for car in cars {
+                query = query.bind(car);
+            }
+            query.fetch_all(pool).await
+        }
+    )?;
+    let mut photos: HashMap<i64, Vec<Photo>> = HashMap::new();
+    for row in rows {
+        photos.entry(row.car_id).or_default().push(row.into());
+    }
+    Ok(photos)
+}
+
+/// Why a change of photos cannot be made to the listing as it is now.
+fn conflict(message: &str) -> AppError {
+    AppError::Conflict(message.into())
+}
+
+/// Adds photos (stored under `names`) after the listing's last one. Refused, and nothing
+/// added, when they would take the listing past [`MAX_PHOTOS`].
+pub async fn add_photos(db: &Db, car: i64, names: &[String]) -> Result<(), AppError> {
+    let lock = format!("SELECT id FROM cars WHERE id = $1{}", row_lock(db));
+    let now = Stamp::now();
+    on_db!(
+        db,
+        write
+            | pool
+            | async {
+                let mut tx = pool.begin().await?;
+                let found: Option<i64> = sqlx::query_scalar(&lock)
+                    .bind(car)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if found.is_none() {
+                    return Ok(Err(AppError::not_found()));
+                }
+                let count: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM car_photos WHERE car_id = $1")
+                        .bind(car)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let count = usize::try_from(count).unwrap_or(MAX_PHOTOS);
+                if count + names.len() > MAX_PHOTOS {
+                    return Ok(Err(conflict(&room_message(count))));
+                }
+                for (at, name) in names.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO car_photos (car_id, position, name, created_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(car)
+                    .bind(i32::try_from(count + at + 1).unwrap_or(i32::MAX))
+                    .bind(name)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(SYNC_COVER)
+                    .bind(car)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(Ok(()))
+            }
+            .await
+    )?
+}
+
+/// "A listing has at most 20 photos; this one has 18, so 2 more can be added."
+pub fn room_message(count: usize) -> String {
+    let room = MAX_PHOTOS.saturating_sub(count);
+    match room {
+        0 => format!("A listing has at most {MAX_PHOTOS} photos, and this one has them all."),
+        1 => format!(
+            "A listing has at most {MAX_PHOTOS} photos; this one has {count}, so 1 more can be added."
+        ),
+        _ => format!(
+            "A listing has at most {MAX_PHOTOS} photos; this one has {count}, so {room} more can be added."
+        ),
+    }
+}
+
+/// Removes one photo; the ones after it move up (the next becomes the cover when the cover
+/// goes). Returns its name, for the caller to remove from the store.
+pub async fn remove_photo(db: &Db, car: i64, photo: i64) -> Result<String, AppError> {
+    let lock = format!("SELECT id FROM cars WHERE id = $1{}", row_lock(db));
+    let now = Stamp::now();
+    on_db!(
+        db,
+        write
+            | pool
+            | async {
+                let mut tx = pool.begin().await?;
+                let found: Option<i64> = sqlx::query_scalar(&lock)
+                    .bind(car)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let gone: Option<(String, i64)> = match found {
+                    None => None,
+                    Some(_) => {
+                        sqlx::query_as(
+                            "DELETE FROM car_photos WHERE id = $1 AND car_id = $2 \
+                             RETURNING name, CAST(position AS BIGINT)",
+                        )
+                        .bind(photo)
+                        .bind(car)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    }
+                };
+                let Some((name, position)) = gone else {
+                    return Ok(Err(AppError::not_found()));
+                };
+                sqlx::query(
+                    "UPDATE car_photos SET position = position - 1 \
+                     WHERE car_id = $1 AND position > $2",
+                )
+                .bind(car)
+                .bind(i32::try_from(position).unwrap_or(i32::MAX))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(SYNC_COVER)
+                    .bind(car)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(Ok(name))
+            }
+            .await
+    )?
+}
+
+/// Puts the photos in `order` (every one of the listing's photos, by id, once), then
+/// `cover` first. Either may be left out.
+pub async fn arrange_photos(
+    db: &Db,
+    car: i64,
+    order: Option<&[i64]>,
+    cover: Option<i64>,
+) -> Result<(), AppError> {
+    let lock = format!("SELECT id FROM cars WHERE id = $1{}", row_lock(db));
+    let now = Stamp::now();
+    on_db!(
+        db,
+        write
+            | pool
+            | async {
+                let mut tx = pool.begin().await?;
+                let found: Option<i64> = sqlx::query_scalar(&lock)
+                    .bind(car)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if found.is_none() {
+                    return Ok(Err(AppError::not_found()));
+                }
+                let current: Vec<i64> = sqlx::query_scalar(
+                    "SELECT id FROM car_photos WHERE car_id = $1 ORDER BY position, id",
+                )
+                .bind(car)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut arranged = match order {
+                    Some(order) => {
+                        let (mut given, mut have) = (order.to_vec(), current.clone());
+                        given.sort_unstable();
+                        have.sort_unstable();
+                        if given != have {
+                            return Ok(Err(conflict(
+                                "The order must list every photo of this listing once, by id.",
+                            )));
+                        }
+                        order.to_vec()
+                    }
+                    None => current,
+                };
+                if let Some(cover) = cover {
+                    let Some(at) = arranged.iter().position(|id| *id == cover) else {
+                        return Ok(Err(conflict(
+                            "The cover must be one of this listing's photos.",
+                        )));
+                    };
+                    let cover = arranged.remove(at);
+                    arranged.insert(0, cover);
+                }
+                for (at, id) in arranged.iter().enumerate() {
+                    sqlx::query("UPDATE car_photos SET position = $1 WHERE id = $2")
+                        .bind(i32::try_from(at + 1).unwrap_or(i32::MAX))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(SYNC_COVER)
+                    .bind(car)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(Ok(()))
+            }
+            .await
+    )?
+}
+
+/// Sets what a photo shows and its caption; returns the photo as stored.
+pub async fn describe_photo(
+    db: &Db,
+    car: i64,
+    photo: i64,
+    label: Option<PhotoLabel>,
+    caption: &str,
+) -> Result<Photo, AppError> {
+    let sql = format!(
+        "UPDATE car_photos SET label = $1, caption = $2 WHERE id = $3 AND car_id = $4 \
+         RETURNING {PHOTO_COLUMNS}"
+    );
+    let row: Option<PhotoRow> = on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query_as(&sql)
+                .bind(label.map(PhotoLabel::as_str))
+                .bind(caption)
+                .bind(photo)
+                .bind(car)
+                .fetch_optional(pool)
+                .await
+    )?;
+    row.map(Photo::from).ok_or_else(AppError::not_found)
+}

@@ -235,18 +235,7 @@ impl ApiForm {
     /// Reads the body by its content type: JSON, url-encoded form or multipart.
     /// An empty body with no content type is an empty form (DRF treats it so).
     pub async fn read(request: Request, file: Option<FileField>) -> ApiResult<Self> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let (content_type, essence) = media_type(request.headers());
         match essence.as_str() {
             "application/json" => {
                 let bytes = body_bytes(request).await?;
@@ -358,16 +347,27 @@ pub fn too_large_file(file_name: Option<String>, max_bytes: usize) -> ApiError {
     }))
 }
 
-/// A JSON object body (415 for another content type, 400 for anything but an object).
-pub async fn read_json(request: Request) -> ApiResult<serde_json::Map<String, Value>> {
-    let content_type = request
-        .headers()
+/// A request's `Content-Type` as sent (for messages), and its media type in lower case
+/// without parameters ("multipart/form-data" of "multipart/form-data; boundary=…").
+pub fn media_type(headers: &HeaderMap) -> (String, String) {
+    let sent = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
+    let essence = sent
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    (sent, essence)
+}
+
+/// A JSON object body (415 for another content type, 400 for anything but an object).
+pub async fn read_json(request: Request) -> ApiResult<serde_json::Map<String, Value>> {
+    let (content_type, essence) = media_type(request.headers());
+    if essence != "application/json" {
         return Err(ApiError::UnsupportedMediaType(content_type));
     }
     let bytes = body_bytes(request).await?;

@@ -23,8 +23,8 @@ use crate::{
     error::{AppError, FieldErrors},
     http::multipart::{read_file, ReadError},
     rest::{
-        base_url, read_json, too_large_file, ApiError, ApiForm, ApiResult, Detail, FieldErrorsBody,
-        FileField, Scalar,
+        base_url, media_type, read_json, too_large_file, ApiError, ApiForm, ApiResult, Detail,
+        FieldErrorsBody, FileField, Scalar,
     },
     state::AppState,
 };
@@ -652,15 +652,8 @@ pub async fn add_photos(
     let id = parse_id(&id)?;
     let headers = request.headers().clone();
     service::owned_car(&state, user.id, id).await?;
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("multipart/form-data")
-    {
+    let (content_type, essence) = media_type(&headers);
+    if essence != "multipart/form-data" {
         return Err(ApiError::UnsupportedMediaType(content_type));
     }
     let malformed = || {

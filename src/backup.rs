@@ -103,7 +103,9 @@ pub async fn run(config: &Config, target: &Path) -> Result<Manifest, String> {
     let mut files = Vec::new();
     let mut missing = Vec::new();
     for photo in photos {
-        for name in [media::thumbnail_name(&photo), photo] {
+        // The photo and whichever of its sizes were made (a small photo has fewer).
+        for name in media::files_of(&photo) {
+            let is_photo = name == photo;
             match store.get(&name).await {
                 Some(bytes) => {
                     std::fs::write(target.join("media").join(&name), &bytes)
@@ -117,7 +119,8 @@ pub async fn run(config: &Config, target: &Path) -> Result<Manifest, String> {
                         name,
                     });
                 }
-                None => missing.push(name),
+                None if is_photo => missing.push(name),
+                None => {}
             }
         }
     }

@@ -362,6 +362,19 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                 let result = bind_new_cars!(sqlx::query(&sql), &rows)
                     .execute(&mut *tx)
                     .await;
+                // Every demo photo is drawn at one size; its sizes are made.
+                let result = match result {
+                    Ok(_) => {
+                        sqlx::query(
+                            "UPDATE car_photos SET width = $1, height = $2 WHERE width IS NULL",
+                        )
+                        .bind(i64::from(photos[0].width))
+                        .bind(i64::from(photos[0].height))
+                        .execute(&mut *tx)
+                        .await
+                    }
+                    Err(error) => Err(error),
+                };
                 let result = match result {
                     Ok(_) => tx.commit().await,
                     Err(error) => Err(error),
@@ -402,13 +415,11 @@ fn render_photos() -> Vec<crate::media::CheckedPhoto> {
             let mut bytes = std::io::Cursor::new(Vec::new());
             img.write_to(&mut bytes, image::ImageFormat::Jpeg)
                 .expect("encoding a JPEG in memory cannot fail");
-            let bytes = bytes.into_inner();
-            // Drawn at card size already: the thumbnail is the photo itself.
-            out.push(crate::media::CheckedPhoto {
-                thumbnail: bytes.clone(),
-                bytes,
-                extension: "jpg",
-            });
+            // Through the upload's own pipeline, so the sizes pages load are made too.
+            out.push(
+                crate::media::check_photo(bytes.into_inner())
+                    .expect("a drawn JPEG is a photo the pipeline reads"),
+            );
         }
     }
     out

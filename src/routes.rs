@@ -67,14 +67,39 @@ pub async fn build(
         limiter,
         list_cache: Default::default(),
     });
+    // Photos stored before their sizes existed get them, in the background.
+    tokio::spawn({
+        let state = state.clone();
+        async move {
+            match cars::service::make_missing_sizes(&state).await {
+                Ok(0) => {}
+                Ok(made) => tracing::info!(made, "made the sizes of older photos"),
+                Err(error) => tracing::warn!(%error, "could not make the sizes of older photos"),
+            }
+        }
+    });
     // Room for a maximum-size photo plus the text fields; the photo's own cap is checked
     // while streaming.
     let upload_limit = DefaultBodyLimit::max(state.config.max_upload_bytes + 256 * 1024);
 
+    // The forms that take several photos at once: up to a listing's worth.
+    let many_photos = DefaultBodyLimit::max(
+        cars::model::MAX_PHOTOS * state.config.max_upload_bytes + 1024 * 1024,
+    );
     let forms = Router::new()
-        .route("/sell", post(cars::forms::create_car))
         .route("/cars/{id}/edit", post(cars::forms::update_car))
-        .layer(upload_limit);
+        .layer(upload_limit)
+        .merge(
+            Router::new()
+                .route("/sell", post(cars::forms::create_car))
+                .route("/cars/{id}/photos", post(cars::forms::add_photos))
+                .layer(many_photos),
+        )
+        .merge(
+            Router::new()
+                .route("/cars/{id}/photos/{photo}", post(cars::forms::change_photo))
+                .layer(small_body_limit()),
+        );
 
     // Pages and server functions take small bodies only (see `SMALL_BODY_LIMIT`).
     let pages = Router::new()

@@ -4,7 +4,7 @@ use super::{
     model::{format_mileage, format_price, CarSummary, Condition, Status},
     rpc::{CarFormState, SetCarStatus},
 };
-use crate::ui::{FieldError, TextArea};
+use crate::ui::{FieldError, PictureImg, TextArea};
 use leptos::prelude::*;
 
 /// One listing in a grid. The whole card is a single link.
@@ -19,8 +19,19 @@ pub fn CarCard(car: CarSummary, #[prop(optional)] eager: bool) -> impl IntoView 
     view! {
         <a class="car-card" href=href>
             <div class="car-photo">
-                {match car.image.clone() {
-                    Some(src) => {
+                {match (car.picture.clone(), car.image.clone()) {
+                    (Some(picture), _) => {
+                        view! {
+                            <PictureImg
+                                picture
+                                alt=alt
+                                sizes="(min-width: 64rem) 18rem, (min-width: 40rem) 45vw, 100vw"
+                                eager=eager
+                            />
+                        }
+                            .into_any()
+                    }
+                    (None, Some(src)) => {
                         view! {
                             <img
                                 src=src
@@ -34,8 +45,33 @@ pub fn CarCard(car: CarSummary, #[prop(optional)] eager: bool) -> impl IntoView 
                         }
                             .into_any()
                     }
-                    None => view! { <PhotoPlaceholder /> }.into_any(),
+                    (None, None) => view! { <PhotoPlaceholder /> }.into_any(),
                 }} {status}
+                {(car.photo_count > 1)
+                    .then(|| {
+                        let count = car.photo_count;
+                        view! {
+                            <span class="photo-count">
+                                <svg viewBox="0 0 16 16" aria-hidden="true" width="14" height="14">
+                                    <path
+                                        d="M2 4h3l1.5-2h3L11 4h3v9H2z"
+                                        fill="none"
+                                        stroke="currentColor"
+                                        stroke-width="1.5"
+                                    />
+                                    <circle
+                                        cx="8"
+                                        cy="8.5"
+                                        r="2.5"
+                                        fill="none"
+                                        stroke="currentColor"
+                                        stroke-width="1.5"
+                                    />
+                                </svg>
+                                {format!("{count} photos")}
+                            </span>
+                        }
+                    })}
             </div>
             <div class="car-body">
                 <h3 class="car-title">{title}</h3>
@@ -134,8 +170,11 @@ pub fn SellCarForm(
         errors: initial_errors,
         current_year,
         photo_url,
+        title,
         ..
     } = state;
+    // Only an existing listing has a title here.
+    let creating = title.is_none();
     let errors = RwSignal::new(initial_errors);
     let submitting = RwSignal::new(false);
     let preview = RwSignal::new(photo_url.clone());
@@ -172,16 +211,34 @@ pub fn SellCarForm(
             }
             let mut found: crate::error::FieldErrors =
                 values.validate(current_year).err().unwrap_or_default();
-            if let Ok(file) = data.get("photo").dyn_into::<web_sys::File>() {
-                if file.size() > (super::model::MAX_PHOTO_MB * 1024 * 1024) as f64 {
-                    found.insert(
-                        "photo".into(),
+            // Every chosen photo within the size the server takes, each named when it is not.
+            let files = document()
+                .get_element_by_id("car-photo")
+                .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .and_then(|input| input.files());
+            if let Some(files) = files {
+                let too_large: Vec<String> = (0..files.length())
+                    .filter_map(|i| files.get(i))
+                    .filter(|file| file.size() > (super::model::MAX_PHOTO_MB * 1024 * 1024) as f64)
+                    .map(|file| {
                         format!(
                             "{}: the photo must be at most {} MB.",
                             file.name(),
                             super::model::MAX_PHOTO_MB
+                        )
+                    })
+                    .collect();
+                if files.length() as usize > super::model::MAX_PHOTOS {
+                    found.insert(
+                        "photo".into(),
+                        format!(
+                            "A listing has at most {} photos: choose {} or fewer.",
+                            super::model::MAX_PHOTOS,
+                            super::model::MAX_PHOTOS
                         ),
                     );
+                } else if !too_large.is_empty() {
+                    found.insert("photo".into(), too_large.join(" "));
                 }
             }
             if !found.is_empty() {
@@ -410,20 +467,31 @@ pub fn SellCarForm(
             </div>
             <div class="field">
                 <label for="car-photo">"Photo"</label>
+                // Selling: several photos at once, the first the cover. Editing: this field
+                // replaces the cover; the photos section below the form adds and arranges.
                 <input
                     id="car-photo"
                     name="photo"
                     type="file"
                     accept="image/jpeg,image/png,image/webp"
+                    multiple=creating
                     on:change=on_photo
                     aria-invalid=invalid("photo")
                     aria-describedby="car-photo-hint car-photo-error"
                 />
                 <p class="hint" id="car-photo-hint">
-                    {format!("JPEG, PNG or WebP, up to {} MB", super::model::MAX_PHOTO_MB)}
+                    {if creating {
+                        format!(
+                            "JPEG, PNG or WebP, up to {} MB each. Choose up to {} photos at once; the first is the cover.",
+                            super::model::MAX_PHOTO_MB,
+                            super::model::MAX_PHOTOS,
+                        )
+                    } else {
+                        format!("JPEG, PNG or WebP, up to {} MB", super::model::MAX_PHOTO_MB)
+                    }}
                     {photo_url
                         .is_some()
-                        .then_some(". Choose a file only to replace the current photo.")}
+                        .then_some(". Choose a file only to replace the cover photo.")}
                 </p>
                 <FieldError id="car-photo-error" message=error_for("photo") />
                 {move || {

@@ -4,7 +4,7 @@
 
 use super::{
     model::{CarDraft, CarForm},
-    rpc::{current_year, flash},
+    rpc::{current_year, flash, PhotosMessage},
     service,
 };
 use crate::{
@@ -54,6 +54,68 @@ pub async fn validate(
         Some(draft) if errors.is_empty() => Ok((draft, photo)),
         _ => Err(AppError::Validation(errors)),
     }
+}
+
+/// A multipart form whose files are photos: each is checked as it arrives (counted against
+/// the hourly limit, decoded in its turn, the upload freed), so a form of many photos never
+/// holds them all at once.
+pub struct PhotoForm {
+    pub fields: Vec<(String, String)>,
+    pub photos: Vec<media::CheckedPhoto>,
+    /// What was wrong with the files that were refused, each naming its file.
+    pub problems: Vec<String>,
+}
+
+/// Why a photo form could not be read.
+pub enum PhotoFormError {
+    Read(ReadError),
+    App(AppError),
+}
+
+impl From<AppError> for PhotoFormError {
+    fn from(error: AppError) -> Self {
+        PhotoFormError::App(error)
+    }
+}
+
+/// Reads a multipart form whose files come in `file_field`, for a listing that has `had`
+/// photos: more than it has room for is refused (409) before they are decoded.
+pub async fn read_photo_form(
+    state: &AppState,
+    uploader: &User,
+    mut multipart: Multipart,
+    file_field: &str,
+    had: usize,
+) -> Result<PhotoForm, PhotoFormError> {
+    let limit = state.config.max_upload_bytes;
+    let mut form = PhotoForm {
+        fields: Vec::new(),
+        photos: Vec::new(),
+        problems: Vec::new(),
+    };
+    let malformed = |_| PhotoFormError::Read(ReadError::Malformed);
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name != file_field {
+            let text = field.text().await.map_err(malformed)?;
+            form.fields.push((name, text));
+            continue;
+        }
+        let upload = crate::http::multipart::read_file(&mut field, limit)
+            .await
+            .map_err(PhotoFormError::Read)?;
+        if upload.bytes.is_empty() {
+            continue;
+        }
+        if had + form.photos.len() + form.problems.len() >= super::model::MAX_PHOTOS {
+            return Err(AppError::Conflict(super::db::room_message(had)).into());
+        }
+        match service::check_photo(state, uploader, upload).await? {
+            Ok(photo) => form.photos.push(photo),
+            Err(message) => form.problems.push(message),
+        }
+    }
+    Ok(form)
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -165,14 +227,38 @@ pub async fn create_car(
     if let Err(error) = service::check_listing_limit(&state, &user) {
         return post.reject(error, CarForm::default()).await;
     }
-    let (form, draft, photo) = match post
-        .read(&state, &user, multipart, CarForm::default())
-        .await
-    {
+    // Several photos: each is checked as it arrives; the first is the cover.
+    let read = match read_photo_form(&state, &user, multipart, "photo", 0).await {
         Ok(read) => read,
-        Err((error, form)) => return post.reject(error, form).await,
+        Err(PhotoFormError::Read(error)) => {
+            return post
+                .reject(post.read_error(error), CarForm::default())
+                .await
+        }
+        Err(PhotoFormError::App(AppError::Conflict(message))) => {
+            return post
+                .reject(AppError::field("photo", message), CarForm::default())
+                .await
+        }
+        Err(PhotoFormError::App(error)) => return post.reject(error, CarForm::default()).await,
     };
-    match service::create_listing(&state, &user, &draft, photo.as_ref()).await {
+    let mut form = CarForm::default();
+    for (name, value) in read.fields {
+        form.set(&name, value);
+    }
+    let mut errors = FieldErrors::new();
+    let draft = form
+        .validate(current_year())
+        .map_err(|e| errors.extend(e))
+        .ok();
+    if !read.problems.is_empty() {
+        errors.insert("photo".into(), read.problems.join(" "));
+    }
+    let draft = match draft {
+        Some(draft) if errors.is_empty() => draft,
+        _ => return post.reject(AppError::Validation(errors), form).await,
+    };
+    match service::create_listing(&state, &user, &draft, &read.photos).await {
         Ok(car) => Redirect::to(&format!("/cars/{}", car.id)).into_response(),
         Err(error) => post.reject(error, form).await,
     }
@@ -217,6 +303,206 @@ pub async fn update_car(
     match service::update_listing(&state, id, &draft, photo.as_ref()).await {
         Ok(()) => Redirect::to(&format!("/cars/{id}")).into_response(),
         Err(error) => post.reject(error, form).await,
+    }
+}
+
+/// The edit page's photo forms (they work without JavaScript): each answers with a
+/// redirect back to the photos, and a message for the page to say once.
+async fn photos_answer(
+    session: &Session,
+    car_id: i64,
+    anchor: &str,
+    message: PhotosMessage,
+) -> Response {
+    if let Err(error) = flash::put_photos(session, car_id, message).await {
+        return error.into_response();
+    }
+    Redirect::to(&format!("/cars/{car_id}/edit#{anchor}")).into_response()
+}
+
+/// The signed-in seller of listing `id` (its edit page's forms), or the answer to give.
+async fn photo_owner(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<(User, i64), Response> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(AppError::not_found().into_response());
+    };
+    let user = match user_from_session(state, session).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            return Err(Redirect::to(&format!("/login?next=/cars/{id}/edit")).into_response())
+        }
+        Err(error) => return Err(error.into_response()),
+    };
+    service::owned_car(state, user.id, id)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((user, id))
+}
+
+fn photos_error(text: impl Into<String>) -> PhotosMessage {
+    PhotosMessage {
+        error: true,
+        text: text.into(),
+    }
+}
+
+/// `POST /cars/{id}/photos`: the "Add photos" form, several files at once. The photos that
+/// can be read are added; each that cannot is named with the reason.
+pub async fn add_photos(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    session: Session,
+    multipart: Multipart,
+) -> Response {
+    let (user, id) = match photo_owner(&state, &session, &id).await {
+        Ok(owner) => owner,
+        Err(answer) => return answer,
+    };
+    let had = match super::db::photos_of(&state.db, &[id]).await {
+        Ok(mut photos) => photos.remove(&id).map_or(0, |photos| photos.len()),
+        Err(error) => return error.into_response(),
+    };
+    let limit = state.config.max_upload_bytes;
+    let read = match read_photo_form(&state, &user, multipart, "photos", had).await {
+        Ok(read) => read,
+        Err(PhotoFormError::Read(ReadError::TooLarge(name))) => {
+            let text = Upload::about(
+                name.as_deref(),
+                &format!("the photo must be at most {} MB.", limit / (1024 * 1024)),
+            );
+            return photos_answer(&session, id, "photos", photos_error(text)).await;
+        }
+        Err(PhotoFormError::Read(ReadError::Malformed)) => {
+            let text = "The form could not be read. Please try again.";
+            return photos_answer(&session, id, "photos", photos_error(text)).await;
+        }
+        Err(PhotoFormError::App(error @ AppError::Internal(_))) => return error.into_response(),
+        Err(PhotoFormError::App(error)) => {
+            return photos_answer(&session, id, "photos", photos_error(error.to_string())).await
+        }
+    };
+    if read.photos.is_empty() && read.problems.is_empty() {
+        let text = "Choose at least one photo (JPEG, PNG or WebP) to add.";
+        return photos_answer(&session, id, "photos", photos_error(text)).await;
+    }
+    let added = read.photos.len();
+    if added > 0 {
+        if let Err(error) = service::add_photos(&state, id, &read.photos).await {
+            return match error {
+                AppError::Internal(_) => error.into_response(),
+                error => {
+                    photos_answer(&session, id, "photos", photos_error(error.to_string())).await
+                }
+            };
+        }
+    }
+    let mut text = match added {
+        0 => String::new(),
+        1 => "1 photo added.".to_owned(),
+        n => format!("{n} photos added."),
+    };
+    for problem in &read.problems {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(problem);
+    }
+    let message = PhotosMessage {
+        error: !read.problems.is_empty(),
+        text,
+    };
+    photos_answer(&session, id, "photos", message).await
+}
+
+/// What a photo's form on the edit page asks for.
+#[derive(serde::Deserialize)]
+pub struct PhotoChange {
+    action: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    caption: String,
+}
+
+/// `POST /cars/{id}/photos/{photo}`: one photo's buttons on the edit page: Move up, Move
+/// down, Make cover, Remove, and Save (its label and caption).
+pub async fn change_photo(
+    State(state): State<AppState>,
+    Path((id, photo)): Path<(String, String)>,
+    session: Session,
+    axum::Form(change): axum::Form<PhotoChange>,
+) -> Response {
+    let (_, id) = match photo_owner(&state, &session, &id).await {
+        Ok(owner) => owner,
+        Err(answer) => return answer,
+    };
+    let Ok(photo) = photo.parse::<i64>() else {
+        return AppError::not_found().into_response();
+    };
+    let photos = match super::db::photos_of(&state.db, &[id]).await {
+        Ok(mut photos) => photos.remove(&id).unwrap_or_default(),
+        Err(error) => return error.into_response(),
+    };
+    let Some(at) = photos.iter().position(|p| p.id == photo) else {
+        return AppError::NotFound("This photo is no longer part of the listing.".into())
+            .into_response();
+    };
+    let mut order: Vec<i64> = photos.iter().map(|p| p.id).collect();
+    let done = match change.action.as_str() {
+        "up" | "down" | "cover" => {
+            let (text, cover) = match change.action.as_str() {
+                "up" if at > 0 => {
+                    order.swap(at, at - 1);
+                    (format!("Photo moved to position {at}."), None)
+                }
+                "down" if at + 1 < order.len() => {
+                    order.swap(at, at + 1);
+                    (format!("Photo moved to position {}.", at + 2), None)
+                }
+                "cover" => ("This photo is the cover now.".to_owned(), Some(photo)),
+                _ => ("The photo is already there.".to_owned(), None),
+            };
+            super::db::arrange_photos(&state.db, id, Some(&order), cover)
+                .await
+                .map(|()| text)
+        }
+        "remove" => service::remove_photo(&state, id, photo)
+            .await
+            .map(|()| "Photo removed.".to_owned()),
+        "save" => {
+            let label = match change.label.trim() {
+                "" => Ok(None),
+                text => super::model::PhotoLabel::parse(text)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        AppError::BadRequest("Choose what the photo shows from the list.".into())
+                    }),
+            };
+            match (label, super::model::parse_caption(&change.caption)) {
+                (Ok(label), Ok(caption)) => {
+                    super::db::describe_photo(&state.db, id, photo, label, &caption)
+                        .await
+                        .map(|_| "Photo details saved.".to_owned())
+                }
+                (Err(error), _) => Err(error),
+                (_, Err(message)) => Err(AppError::BadRequest(message)),
+            }
+        }
+        _ => Err(AppError::BadRequest("Unknown photo action.".into())),
+    };
+    let anchor = match change.action.as_str() {
+        "remove" => "photos".to_owned(),
+        _ => format!("photo-{photo}"),
+    };
+    match done {
+        Ok(text) => {
+            photos_answer(&session, id, &anchor, PhotosMessage { error: false, text }).await
+        }
+        Err(error @ AppError::Internal(_)) => error.into_response(),
+        Err(error) => photos_answer(&session, id, &anchor, photos_error(error.to_string())).await,
     }
 }
 

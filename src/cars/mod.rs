@@ -4,6 +4,7 @@ pub mod components;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod forms;
+pub mod gallery;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct CarView {
     pub car: Car,
     pub is_owner: bool,
+    /// Its photos in the seller's order (none when it has only an image URL or nothing).
+    pub photos: Vec<super::gallery::GalleryPhoto>,
 }
 
 /// What the sell / edit form starts with: the listing's values, or what the
@@ -22,6 +24,27 @@ pub struct CarFormState {
     /// The photo the listing has now (edit only).
     pub photo_url: Option<String>,
     pub title: Option<String>,
+    /// The listing's photos, in order (edit only).
+    pub photos: Vec<ManagedPhoto>,
+    /// What became of the last change to the photos made without JavaScript.
+    pub photos_message: Option<PhotosMessage>,
+}
+
+/// One of a listing's photos, as its seller manages it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManagedPhoto {
+    pub id: i64,
+    pub position: i64,
+    pub thumbnail: String,
+    pub label: Option<super::model::PhotoLabel>,
+    pub caption: String,
+}
+
+/// "2 photos added." or why they were not.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhotosMessage {
+    pub error: bool,
+    pub text: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -69,6 +92,32 @@ pub mod flash {
         let _ = session.remove_value(KEY).await;
         Some(flash)
     }
+
+    const PHOTOS_KEY: &str = "car_photos_flash";
+
+    /// What became of a change to a listing's photos, for its edit page to say once.
+    pub async fn put_photos(
+        session: &Session,
+        car_id: i64,
+        message: super::PhotosMessage,
+    ) -> Result<(), AppError> {
+        let mut message = message;
+        message.text = message.text.chars().take(2_000).collect();
+        session
+            .insert(PHOTOS_KEY, (car_id, message))
+            .await
+            .map_err(|e| AppError::internal("keeping a message in the session", e))
+    }
+
+    pub async fn take_photos(session: &Session, car_id: i64) -> Option<super::PhotosMessage> {
+        let (id, message): (i64, super::PhotosMessage) =
+            session.get(PHOTOS_KEY).await.ok().flatten()?;
+        if id != car_id {
+            return None;
+        }
+        let _ = session.remove_value(PHOTOS_KEY).await;
+        Some(message)
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -100,10 +149,45 @@ pub async fn get_car(id: i64) -> Result<CarView, AppError> {
             let viewer =
                 session::user_from_session(&state, &session::current_session().await?).await?;
             let is_owner = viewer.is_some_and(|u| u.id == car.seller_id);
-            Ok(CarView { car, is_owner })
+            let photos = super::db::photos_of(&state.db, &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(gallery_photo)
+                .collect();
+            Ok(CarView {
+                car,
+                is_owner,
+                photos,
+            })
         }
         .await,
     )
+}
+
+/// The URL of a photo's smallest size (320 pixels wide, WebP), or of the photo itself.
+#[cfg(feature = "ssr")]
+fn small_photo(photo: &super::model::Photo) -> String {
+    let name = if photo.width > 320 {
+        crate::media::renditions::rendition_name(&photo.name, 320, true)
+    } else {
+        photo.name.clone()
+    };
+    super::db::media_url(&name)
+}
+
+/// A stored photo with the URLs of its sizes.
+#[cfg(feature = "ssr")]
+fn gallery_photo(photo: super::model::Photo) -> super::gallery::GalleryPhoto {
+    use super::db::media_url;
+    super::gallery::GalleryPhoto {
+        picture: crate::media::picture(&photo.name, photo.width, photo.height, media_url),
+        full: media_url(&photo.name),
+        thumbnail: small_photo(&photo),
+        label: photo.label,
+        caption: photo.caption,
+    }
 }
 
 #[server(prefix = "/rpc", endpoint = "cars/mine")]
@@ -150,6 +234,20 @@ pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
                 result.form = CarForm::from_car(&car);
                 result.title = Some(car.title());
                 result.photo_url = car.photo_url;
+                result.photos = super::db::photos_of(&state.db, &[id])
+                    .await?
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|photo| ManagedPhoto {
+                        id: photo.id,
+                        position: photo.position,
+                        thumbnail: small_photo(&photo),
+                        label: photo.label,
+                        caption: photo.caption,
+                    })
+                    .collect();
+                result.photos_message = flash::take_photos(&session, id).await;
             }
             if let Some(flash) = flash::take(&session, id).await {
                 result.form = flash.form;

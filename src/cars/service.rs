@@ -49,13 +49,14 @@ pub fn check_listing_limit(state: &AppState, seller: &User) -> Result<(), AppErr
         .map_err(too_many_listings)
 }
 
-/// Stores the photo (if any), then the listing; if the row fails, the photo goes too.
-/// Returns the listing as stored.
+/// Stores the first photo (if any), then the listing, then its other photos; if the row
+/// fails the photo goes too, and if the other photos cannot be added the listing goes
+/// with them: nothing half-stored. Returns the listing as stored.
 pub async fn create_listing(
     state: &AppState,
     seller: &User,
     draft: &CarDraft,
-    photo: Option<&CheckedPhoto>,
+    photos: &[CheckedPhoto],
 ) -> Result<Car, AppError> {
     state
         .limiter
@@ -64,8 +65,12 @@ pub async fn create_listing(
             state.config.limits.listings_per_seller,
         )
         .map_err(too_many_listings)?;
-    let photo_name = store_photo(state, photo).await?;
-    match db::insert_car(
+    let (cover, others) = match photos.split_first() {
+        Some((cover, others)) => (Some(cover), others),
+        None => (None, &[][..]),
+    };
+    let photo_name = store_photo(state, cover).await?;
+    let car = match db::insert_car(
         &state.db,
         &state.new_cars,
         seller,
@@ -74,15 +79,26 @@ pub async fn create_listing(
     )
     .await
     {
-        Ok(car) => {
-            tracing::info!(car_id = car.id, seller_id = seller.id, "listing created");
-            Ok(car)
-        }
+        Ok(car) => car,
         Err(error) => {
             discard_photo(state, photo_name).await;
-            Err(error)
+            return Err(error);
+        }
+    };
+    record_size(state, photo_name.as_deref(), cover).await;
+    if !others.is_empty() {
+        if let Err(error) = add_photos(state, car.id, others).await {
+            delete_listing(state, car.id).await?;
+            return Err(error);
         }
     }
+    tracing::info!(
+        car_id = car.id,
+        seller_id = seller.id,
+        photos = photos.len(),
+        "listing created"
+    );
+    Ok(car)
 }
 
 /// Replaces the listing's fields, and its photo when a new one is given
@@ -96,6 +112,7 @@ pub async fn update_listing(
     let photo_name = store_photo(state, photo).await?;
     match db::update_car(&state.db, car_id, draft, photo_name.as_deref()).await {
         Ok(replaced) => {
+            record_size(state, photo_name.as_deref(), photo).await;
             discard_photo(state, replaced).await;
             tracing::info!(car_id, "listing updated");
             Ok(())
@@ -137,21 +154,25 @@ pub async fn add_photos(
     car_id: i64,
     photos: &[CheckedPhoto],
 ) -> Result<(), AppError> {
-    let mut names = Vec::with_capacity(photos.len());
+    let mut stored = Vec::with_capacity(photos.len());
     for photo in photos {
         match state.media.save(photo).await {
-            Ok(name) => names.push(name),
+            Ok(name) => stored.push(db::NewPhoto {
+                name,
+                width: photo.width,
+                height: photo.height,
+            }),
             Err(error) => {
-                for name in names {
-                    discard_photo(state, Some(name)).await;
+                for photo in stored {
+                    discard_photo(state, Some(photo.name)).await;
                 }
                 return Err(error);
             }
         }
     }
-    if let Err(error) = db::add_photos(&state.db, car_id, &names).await {
-        for name in names {
-            discard_photo(state, Some(name)).await;
+    if let Err(error) = db::add_photos(&state.db, car_id, &stored).await {
+        for photo in stored {
+            discard_photo(state, Some(photo.name)).await;
         }
         return Err(error);
     }
@@ -190,6 +211,40 @@ async fn store_photo(
     match photo {
         Some(photo) => state.media.save(photo).await.map(Some),
         None => Ok(None),
+    }
+}
+
+/// Records the shape of a photo the listing row now names (its photo 1, added by the row's
+/// trigger without it). Should this fail, the photo is only shown without its sizes until
+/// the background task ([`make_missing_sizes`]) makes them again: logged, not an error.
+async fn record_size(state: &AppState, name: Option<&str>, photo: Option<&CheckedPhoto>) {
+    if let (Some(name), Some(photo)) = (name, photo) {
+        if let Err(error) = db::set_photo_size(&state.db, name, photo.width, photo.height).await {
+            tracing::warn!(%error, name, "could not record a photo's size");
+        }
+    }
+}
+
+/// Makes the sizes of photos stored before sizes existed, a few at a time, until none is
+/// left; returns how many it made. Safe with several app servers: each photo's sizes are
+/// the same whoever makes them, and the last to record its shape writes what the others did.
+pub async fn make_missing_sizes(state: &AppState) -> Result<usize, AppError> {
+    let mut made = 0;
+    loop {
+        let names = db::unsized_photos(&state.db, 8).await?;
+        if names.is_empty() {
+            return Ok(made);
+        }
+        for name in names {
+            // 0 x 0: the photo is gone from the store or unreadable; it is not tried again.
+            let (width, height) = state
+                .media
+                .make_sizes(&name, &state.decoding)
+                .await?
+                .unwrap_or((0, 0));
+            db::set_photo_size(&state.db, &name, width, height).await?;
+            made += 1;
+        }
     }
 }
 

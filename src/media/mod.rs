@@ -20,6 +20,9 @@ use object_store::{
 };
 use std::{io::Cursor, path::PathBuf, sync::Arc, time::Duration};
 
+pub mod renditions;
+pub use renditions::{card_picture, files_of, picture};
+
 /// Photos wider or taller than this are refused before decoding.
 const MAX_DIMENSION: u32 = 12_000;
 
@@ -32,19 +35,20 @@ pub struct MediaStore {
     location: String,
 }
 
-/// A photo that decoded as one of the accepted formats, re-encoded, with its thumbnail.
+/// A photo that decoded as one of the accepted formats, re-encoded, with its sizes.
 #[derive(Debug)]
 pub struct CheckedPhoto {
     pub bytes: Vec<u8>,
-    /// At most `THUMBNAIL_EDGE` pixels on its longest side: what the marketplace cards load.
-    pub thumbnail: Vec<u8>,
     pub extension: &'static str,
+    /// Upright, as stored.
+    pub width: u32,
+    pub height: u32,
+    /// What pages load (see [`renditions`]).
+    pub renditions: Vec<renditions::Rendition>,
 }
 
-/// Longest side of a card thumbnail: sharp on a 2x phone screen, a small fraction of the photo.
-pub const THUMBNAIL_EDGE: u32 = 640;
-
-/// `abc.jpg` -> `abc-thumb.jpg`.
+/// `abc.jpg` -> `abc-thumb.jpg`: the card's photo of photos stored before their sizes
+/// were made (see [`renditions`]).
 pub fn thumbnail_name(name: &str) -> String {
     match name.rsplit_once('.') {
         Some((stem, ext)) => format!("{stem}-thumb.{ext}"),
@@ -113,27 +117,69 @@ impl MediaStore {
         self.prefix.child(name)
     }
 
-    /// Stores the photo and its thumbnail under a fresh random name and returns that name.
+    /// Stores the photo and its sizes under a fresh random name and returns that name.
     pub async fn save(&self, photo: &CheckedPhoto) -> Result<String, AppError> {
         let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), photo.extension);
         let failed = |error: object_store::Error| AppError::internal("storing a photo", error);
         let payload = |bytes: &[u8]| PutPayload::from(Bytes::copy_from_slice(bytes));
-        self.store
-            .put(&self.path(&name), payload(&photo.bytes))
-            .await
-            .map_err(failed)?;
         if let Err(error) = self
             .store
-            .put(
-                &self.path(&thumbnail_name(&name)),
-                payload(&photo.thumbnail),
-            )
+            .put(&self.path(&name), payload(&photo.bytes))
             .await
         {
+            return Err(failed(error));
+        }
+        if let Err(error) = self.save_renditions(&name, &photo.renditions).await {
             self.delete(&name).await;
             return Err(failed(error));
         }
         Ok(name)
+    }
+
+    /// Stores the sizes of the photo stored as `name`.
+    async fn save_renditions(
+        &self,
+        name: &str,
+        sizes: &[renditions::Rendition],
+    ) -> Result<(), object_store::Error> {
+        let payload = |bytes: &[u8]| PutPayload::from(Bytes::copy_from_slice(bytes));
+        for size in sizes {
+            for (webp, bytes) in [(false, &size.fallback), (true, &size.webp)] {
+                let file = renditions::rendition_name(name, size.width, webp);
+                self.store.put(&self.path(&file), payload(bytes)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the sizes of a photo stored before sizes existed, and returns its width and
+    /// height; `Ok(None)` when the photo is not in the store or cannot be read (then
+    /// nothing more can be made of it). Runs the decoding in its turn (see [`Decoders`]).
+    pub async fn make_sizes(
+        &self,
+        name: &str,
+        decoders: &Decoders,
+    ) -> Result<Option<(u32, u32)>, AppError> {
+        let Some(bytes) = self.get(name).await else {
+            return Ok(None);
+        };
+        // Stored photos are our own re-encoded, upright, EXIF-free copies: decoding one
+        // again gives the same pixels, and its sizes are made as for a new upload.
+        let checked = match check_photo_off_thread(bytes.to_vec(), decoders).await? {
+            Ok(checked) => checked,
+            Err(message) => {
+                tracing::warn!(
+                    name,
+                    message,
+                    "a stored photo could not be read to make its sizes"
+                );
+                return Ok(None);
+            }
+        };
+        self.save_renditions(name, &checked.renditions)
+            .await
+            .map_err(|e| AppError::internal("storing a photo's sizes", e))?;
+        Ok(Some((checked.width, checked.height)))
     }
 
     /// A stored photo's bytes; `None` when there is no such photo (or the store fails,
@@ -167,12 +213,12 @@ impl MediaStore {
         ok.is_ok()
     }
 
-    /// Removes a stored photo and its thumbnail; files already gone are not an error.
+    /// Removes a stored photo and its sizes; files already gone are not an error.
     pub async fn delete(&self, name: &str) {
         if !is_media_name(name) {
             return;
         }
-        for file in [name.to_owned(), thumbnail_name(name)] {
+        for file in files_of(name) {
             match self.store.delete(&self.path(&file)).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(error) => tracing::warn!(%error, file, "could not remove photo"),
@@ -208,20 +254,24 @@ pub async fn serve(State(media): State<MediaStore>, Path(name): Path<String>) ->
     if !is_media_name(&name) {
         return (StatusCode::NOT_FOUND, "No such photo.").into_response();
     }
-    let mut read = media.get(&name).await;
+    let mut read = media.get(&name).await.map(|bytes| (bytes, name.clone()));
     if read.is_none() {
-        // Photos stored before thumbnails existed: the card gets the full photo instead.
-        if let Some(original) = name.rsplit_once('.').and_then(|(stem, ext)| {
-            stem.strip_suffix("-thumb")
-                .map(|stem| format!("{stem}.{ext}"))
-        }) {
-            read = media.get(&original).await;
+        // A size that is not made: the photo is narrower than it (cards ask for 320 and
+        // 640 of every photo), or was stored before sizes existed. The photo itself instead,
+        // with its own type (browsers go by the bytes, not the name).
+        if let Some(stem) = renditions::photo_stem(&name) {
+            for photo in [format!("{stem}.jpg"), format!("{stem}.png")] {
+                if let Some(bytes) = media.get(&photo).await {
+                    read = Some((bytes, photo));
+                    break;
+                }
+            }
         }
     }
     match read {
-        Some(bytes) => (
+        Some((bytes, file)) => (
             [
-                (header::CONTENT_TYPE, content_type(&name)),
+                (header::CONTENT_TYPE, content_type(&file)),
                 (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
             ],
             bytes,
@@ -325,21 +375,31 @@ const MAX_STORED_EDGE: u32 = 2_560;
 pub const MAX_PIPELINE_BYTES: u64 = MAX_PIXELS * 4 + 64 * 1024 * 1024;
 
 /// Bytes the pipeline holds at its peak for a `width` x `height` image decoding to
-/// `decoded` bytes at `pixel_bytes` per pixel: the decoded image, the stored-size copy and
-/// the thumbnail (each also converted to 8-bit RGB(A) to encode).
+/// `decoded` bytes at `pixel_bytes` per pixel: the decoded image with the stored-size copy
+/// made of it, or later that copy and its sizes, each converted to 8-bit RGB(A) to encode.
 fn pipeline_bytes(width: u32, height: u32, decoded: u64, pixel_bytes: u64) -> u64 {
-    let scaled = |edge: u32| {
-        let longest = u64::from(width.max(height)).max(1);
-        let scale = |side: u32| {
-            (u64::from(side) * u64::from(edge))
-                .div_ceil(longest)
-                .min(u64::from(side))
-        };
-        scale(width) * scale(height)
+    let longest = u64::from(width.max(height)).max(1);
+    let scale = |side: u32| {
+        (u64::from(side) * u64::from(MAX_STORED_EDGE))
+            .div_ceil(longest)
+            .min(u64::from(side))
     };
-    let stored = scaled(MAX_STORED_EDGE);
-    let thumbnail = scaled(THUMBNAIL_EDGE);
-    decoded + (stored + thumbnail) * (pixel_bytes + 4)
+    let (stored_width, stored_height) = (scale(width), scale(height));
+    // The sizes, made of the upright photo: it may yet be turned, so whichever way up
+    // needs more.
+    let sizes_of = |across: u64, down: u64| -> u64 {
+        renditions::WIDTHS
+            .iter()
+            .map(|w| u64::from(*w))
+            .filter(|w| *w < across)
+            .map(|w| w * (w * down).div_ceil(across.max(1)))
+            .sum()
+    };
+    let sizes = sizes_of(stored_width, stored_height).max(sizes_of(stored_height, stored_width));
+    let stored = stored_width * stored_height;
+    // The decoded image is freed once the stored-size copy is made (`make_photo`); the
+    // copy and its sizes are each converted to 8-bit RGB(A) to be encoded.
+    (decoded + stored * pixel_bytes).max((stored + sizes) * (pixel_bytes + 4))
 }
 
 /// Checks an upload and makes the photo we store from it. The type is decided by
@@ -366,7 +426,7 @@ pub fn check_photo(bytes: Vec<u8>) -> Result<CheckedPhoto, String> {
 // Each message follows the file's name ("IMG_2231.HEIC: this file type is ..."), or
 // stands alone with a capital (`http::multipart::Upload::about`).
 const NOT_AN_IMAGE: &str = "this file type is not supported — use JPEG, PNG or WebP.";
-const DAMAGED: &str = "the photo could not be read; it may be damaged.";
+pub(crate) const DAMAGED: &str = "the photo could not be read; it may be damaged.";
 
 fn too_large() -> String {
     format!(
@@ -420,7 +480,7 @@ fn open(bytes: &[u8]) -> Result<(Box<dyn image::ImageDecoder + '_>, u64), String
     Ok((Box::new(decoder), needed))
 }
 
-/// The stored copy and the thumbnail of a decoded photo, turned upright and re-encoded.
+/// The stored copy and the sizes of a decoded photo, turned upright and re-encoded.
 fn make_photo(
     photo: image::DynamicImage,
     orientation: image::metadata::Orientation,
@@ -437,29 +497,12 @@ fn make_photo(
     };
     photo.apply_orientation(orientation);
     let alpha = photo.color().has_alpha();
-    // `thumbnail` would also enlarge a small photo: keep those as they are.
-    let thumbnail = if photo.width().max(photo.height()) > THUMBNAIL_EDGE {
-        photo.thumbnail(THUMBNAIL_EDGE, THUMBNAIL_EDGE)
-    } else {
-        photo.clone()
-    };
-    let encode = |img: &image::DynamicImage, quality: u8| -> Result<Vec<u8>, String> {
-        let mut out = Cursor::new(Vec::new());
-        if alpha {
-            img.to_rgba8()
-                .write_to(&mut out, image::ImageFormat::Png)
-                .map_err(|_| DAMAGED.to_owned())?;
-        } else {
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-                .encode_image(&img.to_rgb8())
-                .map_err(|_| DAMAGED.to_owned())?;
-        }
-        Ok(out.into_inner())
-    };
     Ok(CheckedPhoto {
-        bytes: encode(&photo, 85)?,
-        thumbnail: encode(&thumbnail, 78)?,
+        bytes: renditions::encode_fallback(&photo, alpha, 85)?,
         extension: if alpha { "png" } else { "jpg" },
+        width: photo.width(),
+        height: photo.height(),
+        renditions: renditions::make(&photo)?,
     })
 }
 
@@ -514,22 +557,25 @@ mod tests {
             assert_eq!(photo.extension, "jpg", "{format:?}");
             let stored = image::load_from_memory(&photo.bytes).unwrap();
             assert_eq!((stored.width(), stored.height()), (8, 6));
-            let thumb = image::load_from_memory(&photo.thumbnail).unwrap();
-            assert_eq!((thumb.width(), thumb.height()), (8, 6), "never enlarged");
+            assert_eq!((photo.width, photo.height), (8, 6));
+            assert!(photo.renditions.is_empty(), "never enlarged");
         }
     }
 
     #[test]
-    fn thumbnails_are_small_and_keep_the_shape() {
+    fn sizes_are_small_and_keep_the_shape() {
         let img = image::RgbImage::from_fn(2000, 1250, |x, y| {
             image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
         });
         let mut out = Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Png).unwrap();
         let photo = check_photo(out.into_inner()).unwrap();
-        let thumb = image::load_from_memory(&photo.thumbnail).unwrap();
-        assert_eq!((thumb.width(), thumb.height()), (640, 400));
-        assert!(photo.thumbnail.len() * 4 < photo.bytes.len());
+        assert_eq!((photo.width, photo.height), (2000, 1250));
+        let card = &photo.renditions[1];
+        let thumb = image::load_from_memory(&card.fallback).unwrap();
+        assert_eq!((card.width, thumb.width(), thumb.height()), (640, 640, 400));
+        assert!(card.fallback.len() * 4 < photo.bytes.len());
+        assert!(card.webp.len() < card.fallback.len(), "WebP is the smaller");
         assert_eq!(thumbnail_name("ab12.jpg"), "ab12-thumb.jpg");
         assert!(is_media_name(&thumbnail_name("ab12.jpg")));
     }

@@ -3,6 +3,9 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+mod picture;
+pub use picture::{Picture, PictureImg};
+
 /// Sets the HTTP status of the page being rendered on the server (no-op in the browser).
 pub fn set_status(code: u16) {
     #[cfg(feature = "ssr")]

@@ -3,8 +3,8 @@
 //! status code of the permission matrix, and the API's routing, schema and reference.
 
 use crate::common::{
-    api_token, api_token_and_id, call, car_json, create_by_token, plain_client, png, result_ids,
-    send, set_status_by_token, stored_cars_and_tokens, Reply, Server,
+    api_token, api_token_and_id, call, camera_photo, car_json, create_by_token, plain_client, png,
+    result_ids, send, set_status_by_token, stored_cars_and_tokens, Reply, Server, TestData,
 };
 use reqwest::{header, multipart, Method, StatusCode};
 use serde_json::{json, Value};
@@ -536,8 +536,8 @@ async fn a_listings_photo_is_its_photo_1_through_every_change() {
     assert!(stored_photos(&pool, first).await.is_empty());
     assert_eq!(
         server.media_files().await,
-        2,
-        "only the Audi's photo and thumbnail are left"
+        1,
+        "only the Audi's photo is left (too small to have sizes)"
     );
 }
 
@@ -558,7 +558,11 @@ async fn a_listing_created_with_a_photo_links_it_by_an_absolute_url() {
         "image/jpeg",
         "an opaque photo is re-encoded as JPEG"
     );
-    assert_eq!(server.media_files().await, 2, "the photo and its thumbnail");
+    assert_eq!(
+        server.media_files().await,
+        1,
+        "the photo (too small to have sizes)"
+    );
 }
 
 #[tokio::test]
@@ -687,7 +691,7 @@ async fn a_create_with_an_unreadable_body_or_photo_is_refused_and_leaves_nothing
         before,
         "rejected requests stored nothing"
     );
-    assert_eq!(server.media_files().await, 2, "no orphaned photo");
+    assert_eq!(server.media_files().await, 1, "no orphaned photo");
 }
 
 /// A seller (`owner`) with one used 2017 Toyota Corolla at 11990.00, and another user (`other`).
@@ -1070,10 +1074,13 @@ async fn photos_are_added_put_in_order_given_a_cover_described_and_removed() {
         .collect();
     assert_eq!(positions, [1, 2, 3]);
     assert_eq!(added.body["primary_image"], added.body["photos"][0]["url"]);
-    assert!(added.body["photos"][0]["thumbnail_url"]
-        .as_str()
-        .unwrap()
-        .ends_with("-thumb.jpg"));
+    // 40 x 25 pixels: no smaller copies are made, so the thumbnail is the photo itself.
+    assert_eq!(
+        added.body["photos"][0]["thumbnail_url"],
+        added.body["photos"][0]["url"]
+    );
+    assert_eq!(added.body["photos"][0]["width"], 40);
+    assert_eq!(added.body["photos"][0]["height"], 25);
 
     let reversed: Vec<i64> = ids.iter().rev().copied().collect();
     let ordered = call(
@@ -1186,8 +1193,8 @@ async fn photos_are_added_put_in_order_given_a_cover_described_and_removed() {
     assert_eq!(after.body["primary_image"], after.body["photos"][0]["url"]);
     assert_eq!(
         server.media_files().await,
-        4,
-        "two photos and their thumbnails"
+        2,
+        "two photos (too small to have sizes)"
     );
 
     let deleted = call(
@@ -1328,5 +1335,141 @@ async fn a_listing_takes_20_photos_and_a_bad_file_keeps_none_of_its_batch() {
         .as_str()
         .unwrap()
         .starts_with("Choose at least one photo"));
-    assert_eq!(server.media_files().await, 40);
+    assert_eq!(server.media_files().await, 20);
+}
+
+#[tokio::test]
+async fn each_photo_is_kept_in_three_widths_in_webp_and_its_own_format_and_removed_with_them() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let car = create_by_token(&server, &token, car_json("Audi", "A6", 2019, "31000", 5)).await;
+    let id = car["id"].as_i64().unwrap();
+    let form = multipart::Form::new().part(
+        "photos",
+        multipart::Part::bytes(camera_photo()).file_name("front.jpg"),
+    );
+
+    let added = add_photos(&server, Some(&token), id, form).await;
+
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let photo = &added.body["photos"][0];
+    assert_eq!(
+        (photo["width"].as_i64(), photo["height"].as_i64()),
+        (Some(1600), Some(1200))
+    );
+    let url = photo["url"].as_str().unwrap();
+    let path = &url[url.find("/media/").unwrap()..];
+    assert_eq!(
+        photo["thumbnail_url"].as_str().unwrap(),
+        url.replace(".jpg", "-640w.jpg")
+    );
+    let client = plain_client();
+    for width in [320u32, 640, 1280] {
+        for (ext, content_type, format) in [
+            ("webp", "image/webp", image::ImageFormat::WebP),
+            ("jpg", "image/jpeg", image::ImageFormat::Jpeg),
+        ] {
+            let file = path.replace(".jpg", &format!("-{width}w.{ext}"));
+            let res = client.get(server.url(&file)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{file}");
+            assert_eq!(res.headers()[header::CONTENT_TYPE], content_type, "{file}");
+            assert!(res.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable"));
+            let bytes = res.bytes().await.unwrap();
+            let img = image::load_from_memory_with_format(&bytes, format).unwrap();
+            assert_eq!(
+                (img.width(), img.height()),
+                (width, width * 3 / 4),
+                "{file}"
+            );
+        }
+    }
+    assert_eq!(
+        server.media_files().await,
+        7,
+        "the photo and 3 sizes in 2 formats"
+    );
+    // The details page offers each size to the browser, WebP first.
+    let html = server.page_text(&client, &format!("/cars/{id}")).await;
+    let webp = path.replace(".jpg", "-1280w.webp 1280w");
+    assert!(html.contains(&webp), "{html}");
+    assert!(html.contains("type=\"image/webp\""));
+    assert!(html.contains("width=\"1600\" height=\"1200\""));
+
+    let photo_id = photo["id"].as_i64().unwrap();
+    let removed = call(
+        &server,
+        Method::DELETE,
+        &format!("/api/cars/{id}/photos/{photo_id}/"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    assert_eq!(
+        server.media_files().await,
+        0,
+        "every size goes with the photo"
+    );
+}
+
+#[tokio::test]
+async fn photos_stored_before_sizes_existed_get_them_when_a_server_starts() {
+    let data = TestData::new();
+    let first = data.start(&[]);
+    let token = api_token(&first, "alice").await;
+    let car = create_by_token(&first, &token, car_json("Audi", "A3", 2017, "14000", 5)).await;
+    let id = car["id"].as_i64().unwrap();
+    let form = multipart::Form::new().part(
+        "photos",
+        multipart::Part::bytes(camera_photo()).file_name("side.jpg"),
+    );
+    let added = add_photos(&first, Some(&token), id, form).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let url = added.body["photos"][0]["url"].as_str().unwrap().to_owned();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    // As an older version left it: the photo alone, its shape unknown.
+    sqlx::query("UPDATE car_photos SET width = NULL, height = NULL")
+        .execute(&first.storage.db_rw().await)
+        .await
+        .unwrap();
+    for width in [320, 640, 1280] {
+        for ext in ["jpg", "webp"] {
+            data.storage
+                .delete_media(&name.replace(".jpg", &format!("-{width}w.{ext}")))
+                .await;
+        }
+    }
+    assert_eq!(data.storage.media_files().await, 1);
+    let before = call(&first, Method::GET, &format!("/api/cars/{id}/"), None, None).await;
+    assert_eq!(before.body["photos"][0]["width"], Value::Null);
+    drop(first);
+
+    // The next server to start makes them, in the background.
+    let second = data.start(&[]);
+    let mut answer = Value::Null;
+    for _ in 0..100 {
+        answer = call(
+            &second,
+            Method::GET,
+            &format!("/api/cars/{id}/"),
+            None,
+            None,
+        )
+        .await
+        .body;
+        if answer["photos"][0]["width"] == 1600 && data.storage.media_files().await == 7 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(answer["photos"][0]["width"], 1600, "{answer}");
+    assert_eq!(answer["photos"][0]["height"], 1200);
+    assert_eq!(data.storage.media_files().await, 7);
+    assert!(answer["photos"][0]["thumbnail_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&name.replace(".jpg", "-640w.jpg")));
 }

@@ -4,6 +4,8 @@
 //!
 //! - `marketplace`: browsing, search, filters, sorting and pagination, the make filter, demo data
 //! - `selling`: the sell and edit forms, status changes and deletion, ownership, bad input, photos
+//! - `photos`: a listing's photos on its pages: several at once, the edit page's photo forms,
+//!   the gallery
 //! - `accounts`: registering, logging in and out, session expiry and restarts
 //! - `api_cars`: the REST API's cars (DRF contract, permission matrix, routing and schema)
 //! - `api_auth`: the REST API's tokens, and browser sessions on the API
@@ -23,6 +25,7 @@ mod common;
 mod fuzz;
 mod marketplace;
 mod operations;
+mod photos;
 mod reliability;
 mod scale_out;
 mod security;

@@ -602,7 +602,9 @@ async fn the_marketplace_loads_the_first_row_of_thumbnails_at_once_and_reserves_
         .count();
     assert_eq!(lazy, 20, "all but the first four cards load lazily");
     assert!(
-        photos.iter().all(|tag| tag.contains("-thumb.jpg")),
-        "cards load thumbnails"
+        photos
+            .iter()
+            .all(|tag| tag.contains("-640w.jpg 640w") && tag.contains("sizes=\"")),
+        "cards load their card-sized copy"
     );
 }

@@ -261,11 +261,7 @@ async fn concurrent_photo_replacements_leave_no_orphaned_files() {
     for status in statuses {
         assert_eq!(status, StatusCode::OK);
     }
-    assert_eq!(
-        server.media_files().await,
-        2,
-        "only the last photo and its thumbnail remain"
-    );
+    assert_eq!(server.media_files().await, 1, "only the last photo remains");
     // And the listing's photo 1 is that last photo, its cover.
     let pool = server.db().await;
     let (covers, rows): (i64, i64) = sqlx::query_as(

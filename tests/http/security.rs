@@ -834,7 +834,7 @@ async fn photo_uploads_count_against_a_per_user_limit_before_decoding_on_create_
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(server.media_files().await, 2, "one photo and its thumbnail");
+    assert_eq!(server.media_files().await, 1, "one photo");
 }
 
 /// True when the server closed `stream` (end of file or reset) within `within`.

@@ -361,22 +361,31 @@ async fn a_photo_is_stored_served_with_its_type_and_removed_with_the_listing() {
     .await;
 
     let page = list_cars(&server, &alice, json!({})).await;
-    let src = page["cars"][0]["image"].as_str().unwrap().to_owned();
+    let full = page["cars"][0]["image"].as_str().unwrap().to_owned();
     // The name is ours, and the opaque PNG was re-encoded as a JPEG (no metadata survives).
     assert!(
-        src.starts_with("/media/") && src.ends_with("-thumb.jpg"),
-        "{src}"
+        full.starts_with("/media/") && full.ends_with(".jpg"),
+        "{full}"
     );
-    assert!(!src.contains("whatever"));
-    // The card's thumbnail is small; the details page shows the full photo.
+    assert!(!full.contains("whatever"));
+    // The card asks for its 640-pixel size; this 40-pixel photo has no sizes (nothing
+    // is enlarged), so the photo itself answers.
+    let src = page["cars"][0]["picture"]["src"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(src, full.replace(".jpg", "-640w.jpg"));
     let details = server.page_text(&alice, &format!("/cars/{id}")).await;
-    let full = src.replace("-thumb", "");
     assert!(details.contains(&format!("src=\"{full}\"")), "{details}");
     let res = alice.get(server.url(&src)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[header::CONTENT_TYPE], "image/jpeg");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(server.media_files().await, 2, "the photo and its thumbnail");
+    assert_eq!(
+        server.media_files().await,
+        1,
+        "the photo, too small for sizes"
+    );
 
     alice
         .post(server.url("/rpc/cars/delete"))

@@ -14,6 +14,8 @@ struct PhotoRow {
     name: String,
     label: Option<String>,
     caption: String,
+    width: Option<i64>,
+    height: Option<i64>,
 }
 
 impl From<PhotoRow> for Photo {
@@ -24,12 +26,23 @@ impl From<PhotoRow> for Photo {
             name: row.name,
             label: row.label.as_deref().and_then(PhotoLabel::parse),
             caption: row.caption,
+            width: row.width.and_then(|w| u32::try_from(w).ok()).unwrap_or(0),
+            height: row.height.and_then(|h| u32::try_from(h).ok()).unwrap_or(0),
         }
     }
 }
 
 const PHOTO_COLUMNS: &str =
-    "car_id, id, CAST(position AS BIGINT) AS position, name, label, caption";
+    "car_id, id, CAST(position AS BIGINT) AS position, name, label, caption, \
+     CAST(width AS BIGINT) AS width, CAST(height AS BIGINT) AS height";
+
+/// A photo just put in the store, to record: its name and its upright shape in pixels.
+#[derive(Clone, Debug)]
+pub struct NewPhoto {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+}
 
 /// The cover is photo 1: its name goes in `cars.photo` (`$1` the car, `$2` the time).
 const SYNC_COVER: &str = "UPDATE cars SET photo = (SELECT name FROM car_photos \
@@ -70,9 +83,9 @@ fn conflict(message: &str) -> AppError {
     AppError::Conflict(message.into())
 }
 
-/// Adds photos (stored under `names`) after the listing's last one. Refused, and nothing
+/// Adds photos (already stored) after the listing's last one. Refused, and nothing
 /// added, when they would take the listing past [`MAX_PHOTOS`].
-pub async fn add_photos(db: &Db, car: i64, names: &[String]) -> Result<(), AppError> {
+pub async fn add_photos(db: &Db, car: i64, names: &[NewPhoto]) -> Result<(), AppError> {
     let lock = format!("SELECT id FROM cars WHERE id = $1{}", row_lock(db));
     let now = Stamp::now();
     on_db!(
@@ -97,17 +110,19 @@ pub async fn add_photos(db: &Db, car: i64, names: &[String]) -> Result<(), AppEr
                 if count + names.len() > MAX_PHOTOS {
                     return Ok(Err(conflict(&room_message(count))));
                 }
-                for (at, name) in names.iter().enumerate() {
+                for (at, photo) in names.iter().enumerate() {
                     sqlx::query(
-                        "INSERT INTO car_photos (car_id, position, name, created_at) \
-                         VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(car)
-                    .bind(i32::try_from(count + at + 1).unwrap_or(i32::MAX))
-                    .bind(name)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    "INSERT INTO car_photos (car_id, position, name, created_at, width, height) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(car)
+                .bind(i32::try_from(count + at + 1).unwrap_or(i32::MAX))
+                .bind(&photo.name)
+                .bind(now)
+                .bind(i64::from(photo.width))
+                .bind(i64::from(photo.height))
+                .execute(&mut *tx)
+                .await?;
                 }
                 sqlx::query(SYNC_COVER)
                     .bind(car)
@@ -125,6 +140,7 @@ pub async fn add_photos(db: &Db, car: i64, names: &[String]) -> Result<(), AppEr
 pub fn room_message(count: usize) -> String {
     let room = MAX_PHOTOS.saturating_sub(count);
     match room {
+        _ if count == 0 => format!("A listing has at most {MAX_PHOTOS} photos: choose {MAX_PHOTOS} or fewer."),
         0 => format!("A listing has at most {MAX_PHOTOS} photos, and this one has them all."),
         1 => format!(
             "A listing has at most {MAX_PHOTOS} photos; this one has {count}, so 1 more can be added."
@@ -282,4 +298,35 @@ pub async fn describe_photo(
                 .await
     )?;
     row.map(Photo::from).ok_or_else(AppError::not_found)
+}
+
+/// Records the shape of the photo stored as `name` (its sizes are made).
+pub async fn set_photo_size(db: &Db, name: &str, width: u32, height: u32) -> Result<(), AppError> {
+    on_db!(
+        db,
+        write
+            | pool
+            | sqlx::query("UPDATE car_photos SET width = $1, height = $2 WHERE name = $3")
+                .bind(i64::from(width))
+                .bind(i64::from(height))
+                .bind(name)
+                .execute(pool)
+                .await
+                .map(|_| ())
+    )?;
+    Ok(())
+}
+
+/// Up to `limit` photos whose sizes are not made yet (stored before sizes existed), oldest first.
+pub async fn unsized_photos(db: &Db, limit: i64) -> Result<Vec<String>, AppError> {
+    Ok(on_db!(
+        db,
+        read | pool
+            | sqlx::query_scalar(
+                "SELECT name FROM car_photos WHERE width IS NULL ORDER BY id LIMIT $1"
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+    )?)
 }

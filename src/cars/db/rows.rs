@@ -59,6 +59,7 @@ pub(super) struct SummaryRow {
     pub(super) status: String,
     pub(super) photo: Option<String>,
     pub(super) image_url: Option<String>,
+    pub(super) photo_count: i64,
 }
 
 impl From<SummaryRow> for CarSummary {
@@ -72,19 +73,21 @@ impl From<SummaryRow> for CarSummary {
             mileage_km: row.mileage_km,
             condition: Condition::parse(&row.condition).unwrap_or_default(),
             status: Status::parse(&row.status).unwrap_or_default(),
-            // Cards load the thumbnail; the details page loads the full photo.
-            image: row
+            // Cards load a card-sized copy; the details page the larger ones.
+            picture: row
                 .photo
                 .as_deref()
-                .map(|name| media_url(&crate::media::thumbnail_name(name)))
-                .or(row.image_url),
+                .map(|name| crate::media::card_picture(name, media_url)),
+            image: row.photo.as_deref().map(media_url).or(row.image_url),
+            photo_count: u32::try_from(row.photo_count).unwrap_or(0),
         }
     }
 }
 
 pub(super) const CAR_COLUMNS: &str = "c.id, c.seller_id, u.username AS seller_username, c.make, c.model, c.year, c.price_cents, \
      c.mileage_km, c.condition, c.description, c.photo, c.image_url, c.status, c.created_at, c.updated_at";
-pub(super) const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url";
+pub(super) const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url, \
+     (SELECT count(*) FROM car_photos p WHERE p.car_id = c.id) AS photo_count";
 
 /// Row shapes that carry the car's id.
 pub(super) trait HasId {

@@ -151,6 +151,10 @@ pub struct Photo {
     pub name: String,
     pub label: Option<PhotoLabel>,
     pub caption: String,
+    /// Its shape in pixels, upright; 0 x 0 until its sizes are made (photos stored before
+    /// sizes existed) or when they cannot be.
+    pub width: u32,
+    pub height: u32,
 }
 
 /// A listing as the marketplace grid shows it.
@@ -166,6 +170,10 @@ pub struct CarSummary {
     pub status: Status,
     /// Where the photo can be loaded from: an uploaded photo, else the image URL.
     pub image: Option<String>,
+    /// The cover's card-sized copies, when it is an uploaded photo.
+    pub picture: Option<crate::ui::Picture>,
+    /// How many photos the listing has.
+    pub photo_count: u32,
 }
 
 impl CarSummary {

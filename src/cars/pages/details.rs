@@ -1,6 +1,7 @@
 //! A listing's details page.
 
 use super::*;
+use crate::cars::gallery::Gallery;
 
 #[component]
 pub fn CarDetailsPage() -> impl IntoView {
@@ -43,24 +44,32 @@ pub fn CarDetailsPage() -> impl IntoView {
                                 <span>{title.clone()}</span>
                             </nav>
                             <article class="details">
-                                <div class="details-photo">
-                                    {match car.image() {
-                                        Some(src) => {
-                                            // The largest thing on the page: fetched ahead of the app's bundle.
-                                            view! {
-                                                <img
-                                                    src=src
-                                                    alt=alt
-                                                    width="640"
-                                                    height="400"
-                                                    fetchpriority="high"
-                                                />
-                                            }
-                                                .into_any()
-                                        }
-                                        None => view! { <PhotoPlaceholder /> }.into_any(),
-                                    }}
-                                </div>
+                                {if view.photos.is_empty() {
+                                    view! {
+                                        <div class="details-photo">
+                                            {match car.image() {
+                                                Some(src) => {
+                                                    // The largest thing on the page: fetched ahead of the app's bundle.
+                                                    view! {
+                                                        <img
+                                                            src=src
+                                                            alt=alt
+                                                            width="640"
+                                                            height="400"
+                                                            fetchpriority="high"
+                                                        />
+                                                    }
+                                                        .into_any()
+                                                }
+                                                None => view! { <PhotoPlaceholder /> }.into_any(),
+                                            }}
+                                        </div>
+                                    }
+                                        .into_any()
+                                } else {
+                                    view! { <Gallery photos=view.photos.clone() title=title.clone() /> }
+                                        .into_any()
+                                }}
                                 <div class="details-info">
                                     <h1>{title.clone()}</h1>
                                     <p class="details-price">{format_price(car.price_cents)}</p>

@@ -1,6 +1,11 @@
 //! A seller's pages: sell, edit, delete, and my listings.
 
 use super::*;
+use crate::cars::{
+    gallery::label_name,
+    model::{PhotoLabel, MAX_CAPTION, MAX_PHOTOS, MAX_PHOTO_MB},
+    rpc::{ManagedPhoto, PhotosMessage},
+};
 
 #[component]
 pub fn DeleteCarPage() -> impl IntoView {
@@ -116,9 +121,12 @@ pub fn EditCarPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match state.await {
                     Err(error) => page_error(error),
-                    Ok(state) => {
+                    Ok(mut state) => {
                         let id = id.get_untracked().unwrap_or_default();
                         let title = state.title.clone().unwrap_or_default();
+                        // The photos are managed outside the form (and its island's props).
+                        let photos = std::mem::take(&mut state.photos);
+                        let message = state.photos_message.take();
                         view! {
                             <section class="form-page">
                                 <nav class="breadcrumbs" aria-label="Breadcrumb">
@@ -132,6 +140,7 @@ pub fn EditCarPage() -> impl IntoView {
                                     action=format!("/cars/{id}/edit")
                                     submit_label="Save changes"
                                 />
+                                <PhotoManager id photos message />
                             </section>
                         }
                             .into_any()
@@ -208,5 +217,172 @@ pub fn MyListingsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// A listing's photos on its edit page: each with its own form (what it shows, a caption,
+/// Move up / Move down / Make cover / Remove), and a form to add several at once. Plain
+/// forms: they work without JavaScript.
+#[component]
+fn PhotoManager(
+    id: i64,
+    photos: Vec<ManagedPhoto>,
+    message: Option<PhotosMessage>,
+) -> impl IntoView {
+    let count = photos.len();
+    let room = MAX_PHOTOS.saturating_sub(count);
+    let message = message.map(|message| {
+        view! {
+            <p class=if message.error { "alert" } else { "notice" } role="status">
+                {message.text}
+            </p>
+        }
+    });
+    let items = photos
+        .into_iter()
+        .enumerate()
+        .map(|(at, photo)| {
+            let pid = photo.id;
+            let position = at + 1;
+            let heading = format!("photo-{pid}-heading");
+            let labelled_by = heading.clone();
+            let label_id = format!("photo-{pid}-label");
+            let caption_id = format!("photo-{pid}-caption");
+            let chosen = photo.label;
+            view! {
+                <li class="managed-photo" id=format!("photo-{pid}")>
+                    <img
+                        src=photo.thumbnail
+                        alt=format!("Photo {position}")
+                        width="160"
+                        height="120"
+                        loading="lazy"
+                    />
+                    <form
+                        method="post"
+                        action=format!("/cars/{id}/photos/{pid}")
+                        class="photo-form"
+                        aria-labelledby=labelled_by
+                    >
+                        <p class="photo-form-title" id=heading>
+                            <strong>{format!("Photo {position} of {count}")}</strong>
+                            {(position == 1).then(|| view! { <span class="badge">"Cover"</span> })}
+                        </p>
+                        <div class="field-row compact">
+                            <div class="field">
+                                <label for=label_id.clone()>"What it shows"</label>
+                                <select id=label_id name="label">
+                                    <option value="" selected=chosen.is_none()>
+                                        "Not said"
+                                    </option>
+                                    {PhotoLabel::ALL
+                                        .into_iter()
+                                        .map(|label| {
+                                            view! {
+                                                <option
+                                                    value=label.as_str()
+                                                    selected=chosen == Some(label)
+                                                >
+                                                    {label_name(label)}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            </div>
+                            <div class="field">
+                                <label for=caption_id.clone()>"Caption"</label>
+                                <input
+                                    id=caption_id
+                                    name="caption"
+                                    type="text"
+                                    maxlength=MAX_CAPTION
+                                    value=photo.caption
+                                    placeholder="e.g. scratch on the rear bumper"
+                                />
+                            </div>
+                        </div>
+                        <div class="photo-buttons">
+                            <button type="submit" name="action" value="save" class="button button-outline">
+                                "Save"
+                            </button>
+                            <button
+                                type="submit"
+                                name="action"
+                                value="up"
+                                class="button button-outline"
+                                disabled=position == 1
+                            >
+                                "Move up"
+                            </button>
+                            <button
+                                type="submit"
+                                name="action"
+                                value="down"
+                                class="button button-outline"
+                                disabled=position == count
+                            >
+                                "Move down"
+                            </button>
+                            <button
+                                type="submit"
+                                name="action"
+                                value="cover"
+                                class="button button-outline"
+                                disabled=position == 1
+                            >
+                                "Make cover"
+                            </button>
+                            <button type="submit" name="action" value="remove" class="button button-danger">
+                                "Remove"
+                            </button>
+                        </div>
+                    </form>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="car-form photo-manager" id="photos" aria-labelledby="photos-heading">
+            <h2 id="photos-heading">"Photos"</h2>
+            <p class="hint">
+                {format!(
+                    "The first photo is the cover, shown on cards. A listing has at most {MAX_PHOTOS} photos; this one has {count}.",
+                )}
+            </p>
+            {message}
+            {(count > 0).then(|| view! { <ol class="managed-photos">{items}</ol> })}
+            {(room > 0)
+                .then(|| {
+                    view! {
+                        <form
+                            method="post"
+                            action=format!("/cars/{id}/photos")
+                            enctype="multipart/form-data"
+                            class="add-photos"
+                        >
+                            <div class="field">
+                                <label for="add-photos">"Add photos"</label>
+                                <input
+                                    id="add-photos"
+                                    name="photos"
+                                    type="file"
+                                    multiple
+                                    accept="image/jpeg,image/png,image/webp"
+                                    aria-describedby="add-photos-hint"
+                                />
+                                <p class="hint" id="add-photos-hint">
+                                    {format!(
+                                        "JPEG, PNG or WebP, up to {MAX_PHOTO_MB} MB each; {room} more can be added.",
+                                    )}
+                                </p>
+                            </div>
+                            <button type="submit" class="button button-primary">
+                                "Add photos"
+                            </button>
+                        </form>
+                    }
+                })}
+        </section>
     }
 }

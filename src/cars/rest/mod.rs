@@ -12,16 +12,17 @@ use schema::{
 
 use super::{
     db,
+    forms::{read_photo_form, PhotoForm, PhotoFormError},
     model::{
         page_count, parse_caption, Car, CarFilters, CarForm, Condition, OrderTerm, Photo,
-        PhotoLabel, Status, MAX_PAGE, MAX_PHOTOS, MAX_RESULTS, PAGE_SIZE,
+        PhotoLabel, Status, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
     },
     service,
 };
 use crate::{
     auth::rest::{ApiUser, MaybeUser},
     error::{AppError, FieldErrors},
-    http::multipart::{read_file, ReadError},
+    http::multipart::ReadError,
     rest::{
         base_url, media_type, read_json, too_large_file, ApiError, ApiForm, ApiResult, Detail,
         FieldErrorsBody, FileField, Scalar,
@@ -83,8 +84,12 @@ pub struct ApiPhoto {
     pub position: i64,
     /// Absolute URL of the photo (at most 2560 pixels on its longest side).
     pub url: String,
-    /// Absolute URL of a copy at most 640 pixels on its longest side.
+    /// Absolute URL of a copy 640 pixels wide (the photo itself when it is not wider).
     pub thumbnail_url: String,
+    /// The photo's width and height in pixels, upright; null while its sizes are being
+    /// made (photos stored before sizes existed) or when they cannot be.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
     pub label: Option<PhotoLabel>,
     pub caption: String,
 }
@@ -97,8 +102,10 @@ impl ApiPhoto {
             url: format!("{base}{}", db::media_url(&photo.name)),
             thumbnail_url: format!(
                 "{base}{}",
-                db::media_url(&crate::media::thumbnail_name(&photo.name))
+                crate::media::picture(&photo.name, photo.width, photo.height, db::media_url).src
             ),
+            width: (photo.width > 0).then_some(photo.width),
+            height: (photo.height > 0).then_some(photo.height),
             label: photo.label,
             caption: photo.caption,
         }
@@ -409,7 +416,7 @@ pub async fn create(
     // The hourly listing limit is known before the body is read and its photo decoded.
     service::check_listing_limit(&state, &user)?;
     let (draft, photo) = read_car(request, &state, &user, CarForm::default()).await?;
-    let car = service::create_listing(&state, &user, &draft, photo.as_ref()).await?;
+    let car = service::create_listing(&state, &user, &draft, photo.as_slice()).await?;
     let car = api_car(&state, &base, car).await?;
     Ok((StatusCode::CREATED, Json(car)).into_response())
 }
@@ -661,7 +668,7 @@ pub async fn add_photos(
             "Multipart form parse error: the body could not be read.".into(),
         ))
     };
-    let mut multipart = Multipart::from_request(request, &())
+    let multipart = Multipart::from_request(request, &())
         .await
         .map_err(|_| malformed())?;
     // Known before anything is decoded: how many more this listing takes.
@@ -670,28 +677,17 @@ pub async fn add_photos(
         .remove(&id)
         .map_or(0, |photos| photos.len());
     let limit = state.config.max_upload_bytes;
-    let (mut checked, mut problems) = (Vec::new(), Vec::new());
-    while let Some(mut field) = multipart.next_field().await.map_err(|_| malformed())? {
-        if field.name() != Some("photos") {
-            continue;
-        }
-        let upload = read_file(&mut field, limit)
-            .await
-            .map_err(|error| match error {
-                ReadError::TooLarge(name) => too_large_file(name, limit),
-                ReadError::Malformed => malformed(),
-            })?;
-        if upload.bytes.is_empty() {
-            continue;
-        }
-        if had + checked.len() + problems.len() >= MAX_PHOTOS {
-            return Err(AppError::Conflict(db::room_message(had)).into());
-        }
-        match service::check_photo(&state, &user, upload).await? {
-            Ok(photo) => checked.push(photo),
-            Err(message) => problems.push(message),
-        }
-    }
+    let PhotoForm {
+        photos: checked,
+        problems,
+        ..
+    } = read_photo_form(&state, &user, multipart, "photos", had)
+        .await
+        .map_err(|error| match error {
+            PhotoFormError::Read(ReadError::TooLarge(name)) => too_large_file(name, limit),
+            PhotoFormError::Read(ReadError::Malformed) => malformed(),
+            PhotoFormError::App(error) => error.into(),
+        })?;
     if !problems.is_empty() {
         return Err(AppError::field("photos", problems.join(" ")).into());
     }

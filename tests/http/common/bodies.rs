@@ -58,3 +58,17 @@ pub fn png() -> Vec<u8> {
         .unwrap();
     out.into_inner()
 }
+
+/// A 1600 x 1200 camera-like JPEG: wide enough for every smaller size.
+pub fn camera_photo() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(1600, 1200, |x, y| {
+        image::Rgb([
+            (x / 7 % 256) as u8,
+            (y / 5 % 256) as u8,
+            ((x + y) / 11 % 256) as u8,
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}

@@ -242,7 +242,7 @@ impl Storage {
             .unwrap()
     }
 
-    /// How many photo files (originals and thumbnails) the store holds.
+    /// How many photo files (photos and their sizes) the store holds.
     pub async fn media_files(&self) -> usize {
         match (&self.s3_prefix, s3_target()) {
             (Some(prefix), Some((endpoint, bucket))) => {
@@ -254,6 +254,18 @@ impl Storage {
             _ => std::fs::read_dir(&self.media_dir)
                 .map(|d| d.count())
                 .unwrap_or(0),
+        }
+    }
+
+    /// Removes one file from the photo store, as if it had never been written.
+    pub async fn delete_media(&self, name: &str) {
+        match (&self.s3_prefix, s3_target()) {
+            (Some(prefix), Some((endpoint, bucket))) => {
+                use object_store::ObjectStore;
+                let path = object_store::path::Path::from(prefix.as_str()).child(name);
+                test_bucket(&endpoint, &bucket).delete(&path).await.unwrap();
+            }
+            _ => std::fs::remove_file(self.media_dir.join(name)).unwrap(),
         }
     }
 

@@ -10,7 +10,9 @@ use crate::{
     media::MediaStore,
 };
 use chrono::{Datelike, Duration, Utc};
-use image::{Rgb, RgbImage};
+mod draw;
+
+use draw::View;
 
 pub const DEMO_PASSWORD: &str = "autonexus-demo";
 pub const DEMO_SELLERS: [&str; 5] = ["alice", "bob", "carol", "dmitri", "priya"];
@@ -297,8 +299,13 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                 }
 
                 let mut rng = Rng(0x5eed_cafe_f00d_beef);
+                // The photos' own sequence: the listings are the same with or without them.
+                let mut photo_rng = Rng(0x9a11_e2f0_70c0_1d5e);
                 let this_year = now.year();
                 let mut rows = Vec::with_capacity(LISTINGS);
+                // Every photo name saved, and each listing's photos with what they show.
+                let mut saved = Vec::new();
+                let mut more_photos = Vec::new();
                 for n in 0..LISTINGS {
                     let (make, models) = CATALOGUE[n % CATALOGUE.len()];
                     let (model, new_price, body) = models[rng.below(models.len() as u64) as usize];
@@ -341,18 +348,36 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                         description,
                         image_url: None,
                     };
-                    let photo = &photos[variant(body, colour)];
-                    let name = match media.save(photo).await {
-                        Ok(name) => name,
-                        Err(error) => {
-                            delete_photos(media, &rows).await;
-                            return Err(error.into());
+                    // 3 to 7 photos: the outside, then inside and details, and for one
+                    // listing in four a close-up of its damage.
+                    let count = 3 + photo_rng.below(4) as usize;
+                    let mut views = VIEWS[..count].to_vec();
+                    if photo_rng.below(4) == 0 {
+                        views.push(View::Damage);
+                    }
+                    let mut names = Vec::with_capacity(views.len());
+                    for view in views {
+                        let key = match view {
+                            View::Side => variant(body, colour),
+                            View::Interior => colour % 3,
+                            View::Engine => 0,
+                            _ => colour,
+                        };
+                        match media.save(&photos[&(view, key)]).await {
+                            Ok(name) => names.push((name, view)),
+                            Err(error) => {
+                                delete_photos(media, &saved).await;
+                                return Err(error.into());
+                            }
                         }
-                    };
+                    }
+                    saved.extend(names.iter().map(|(name, _)| name.clone()));
+                    let cover = names.first().map(|(name, _)| name.clone());
+                    more_photos.extend(names);
                     rows.push(NewCar {
                         seller_id: seller_ids[n % seller_ids.len()],
                         draft,
-                        photo: Some(name),
+                        photo: cover,
                         status,
                         listed: Stamp(now - Duration::minutes((LISTINGS - n) as i64 * 97)),
                     });
@@ -362,25 +387,16 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                 let result = bind_new_cars!(sqlx::query(&sql), &rows)
                     .execute(&mut *tx)
                     .await;
-                // Every demo photo is drawn at one size; its sizes are made.
                 let result = match result {
-                    Ok(_) => {
-                        sqlx::query(
-                            "UPDATE car_photos SET width = $1, height = $2 WHERE width IS NULL",
-                        )
-                        .bind(i64::from(photos[0].width))
-                        .bind(i64::from(photos[0].height))
-                        .execute(&mut *tx)
-                        .await
-                    }
+                    Ok(_) => add_demo_photos(&mut tx, &more_photos, now).await,
                     Err(error) => Err(error),
                 };
                 let result = match result {
-                    Ok(_) => tx.commit().await,
+                    Ok(()) => tx.commit().await,
                     Err(error) => Err(error),
                 };
                 if let Err(error) = result {
-                    delete_photos(media, &rows).await;
+                    delete_photos(media, &saved).await;
                     return Err(error.into());
                 }
             }
@@ -396,9 +412,99 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
 
 /// The photos saved for listings that were not written: the demo data leaves nothing
 /// behind when it fails.
-async fn delete_photos(media: &MediaStore, rows: &[NewCar]) {
-    for name in rows.iter().filter_map(|car| car.photo.as_ref()) {
+async fn delete_photos(media: &MediaStore, names: &[String]) {
+    for name in names {
         media.delete(name).await;
+    }
+}
+
+/// Each listing's photos after its first (which the listing's row added), with what each
+/// shows; every demo photo is drawn at one size, whose sizes are made.
+async fn add_demo_photos<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    photos: &[(String, View)],
+    now: chrono::DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'e> &'e mut <DB as sqlx::Database>::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Stamp: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> (i64, Option<String>): sqlx::FromRow<'r, DB::Row>,
+{
+    let cars: Vec<(i64, Option<String>)> = sqlx::query_as("SELECT id, photo FROM cars")
+        .fetch_all(&mut **tx)
+        .await?;
+    let car_of: std::collections::HashMap<String, i64> = cars
+        .into_iter()
+        .filter_map(|(id, photo)| photo.map(|photo| (photo, id)))
+        .collect();
+    let (mut car, mut position) = (0_i64, 0_i32);
+    let mut rows = Vec::new();
+    for (name, view) in photos {
+        if let Some(id) = car_of.get(name) {
+            // A listing's cover: its row is there already.
+            (car, position) = (*id, 1);
+        } else {
+            position += 1;
+            rows.push((car, position, name.as_str(), *view));
+        }
+    }
+    for chunk in rows.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO car_photos (car_id, position, name, label, caption, created_at) VALUES ",
+        );
+        for (i, _) in chunk.iter().enumerate() {
+            let p = i * 6;
+            let _ = std::fmt::Write::write_fmt(
+                &mut sql,
+                format_args!(
+                    "{}(${}, ${}, ${}, ${}, ${}, ${})",
+                    if i > 0 { ", " } else { "" },
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6
+                ),
+            );
+        }
+        let mut query = sqlx::query(&sql);
+        for (car, position, name, view) in chunk {
+            let (label, caption) = what_it_shows(*view);
+            query = query
+                .bind(*car)
+                .bind(*position)
+                .bind(*name)
+                .bind(label)
+                .bind(caption)
+                .bind(Stamp(now));
+        }
+        query.execute(&mut **tx).await?;
+    }
+    let (width, height) = (640_i64, 400_i64);
+    sqlx::query("UPDATE car_photos SET width = $1, height = $2, label = COALESCE(label, $3)")
+        .bind(width)
+        .bind(height)
+        .bind("exterior")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A demo photo's label and caption.
+fn what_it_shows(view: View) -> (&'static str, &'static str) {
+    match view {
+        View::Side | View::Front | View::Rear => ("exterior", ""),
+        View::Interior => ("interior", ""),
+        View::Wheel => ("wheels", ""),
+        View::Engine => ("engine", ""),
+        View::Damage => ("damage", "Scratch on the rear door"),
     }
 }
 
@@ -406,131 +512,46 @@ fn variant(body: Body, colour: usize) -> usize {
     (body as usize) * COLOURS.len() + colour
 }
 
-/// One JPEG per body style and colour.
-fn render_photos() -> Vec<crate::media::CheckedPhoto> {
-    let mut out = Vec::new();
+/// The outside first, then inside and the details: a listing shows the first 3 to 6.
+const VIEWS: [View; 6] = [
+    View::Side,
+    View::Front,
+    View::Rear,
+    View::Interior,
+    View::Wheel,
+    View::Engine,
+];
+
+/// Every demo photo, drawn once and put through the upload's own pipeline (so the sizes
+/// pages load are made too), by what it shows and its variant: the body style and colour
+/// from the side, the colour from the front, rear, wheel and damage, the trim inside.
+fn render_photos() -> std::collections::HashMap<(View, usize), crate::media::CheckedPhoto> {
+    let mut drawn = Vec::new();
     for body in [Body::Sedan, Body::Suv, Body::Hatch] {
-        for (_, colour) in COLOURS {
-            let img = draw_car(body, *colour);
+        for (colour, (_, rgb)) in COLOURS.iter().enumerate() {
+            drawn.push(((View::Side, variant(body, colour)), draw::side(body, *rgb)));
+        }
+    }
+    for (colour, (_, rgb)) in COLOURS.iter().enumerate() {
+        for view in [View::Front, View::Rear, View::Wheel, View::Damage] {
+            drawn.push(((view, colour), draw::draw(view, Body::Sedan, *rgb, 0)));
+        }
+    }
+    for trim in 0..3 {
+        drawn.push(((View::Interior, trim), draw::interior(trim)));
+    }
+    drawn.push(((View::Engine, 0), draw::engine()));
+    drawn
+        .into_iter()
+        .map(|(key, img)| {
             let mut bytes = std::io::Cursor::new(Vec::new());
             img.write_to(&mut bytes, image::ImageFormat::Jpeg)
                 .expect("encoding a JPEG in memory cannot fail");
-            // Through the upload's own pipeline, so the sizes pages load are made too.
-            out.push(
-                crate::media::check_photo(bytes.into_inner())
-                    .expect("a drawn JPEG is a photo the pipeline reads"),
-            );
-        }
-    }
-    out
-}
-
-/// A simple side view of a car on a showroom floor, 640x400 (16:10).
-fn draw_car(body: Body, colour: [u8; 3]) -> RgbImage {
-    const W: u32 = 640;
-    const H: u32 = 400;
-    let mut img = RgbImage::new(W, H);
-    let floor = 300;
-    for y in 0..H {
-        for x in 0..W {
-            let px = if y < floor {
-                let t = y as f32 / floor as f32;
-                Rgb([
-                    (226.0 - 30.0 * t) as u8,
-                    (232.0 - 26.0 * t) as u8,
-                    (240.0 - 20.0 * t) as u8,
-                ])
-            } else {
-                let t = (y - floor) as f32 / (H - floor) as f32;
-                Rgb([
-                    (150.0 - 40.0 * t) as u8,
-                    (154.0 - 40.0 * t) as u8,
-                    (160.0 - 40.0 * t) as u8,
-                ])
-            };
-            img.put_pixel(x, y, px);
-        }
-    }
-    let shade = |c: [u8; 3], f: f32| {
-        Rgb([
-            (c[0] as f32 * f) as u8,
-            (c[1] as f32 * f) as u8,
-            (c[2] as f32 * f) as u8,
-        ])
-    };
-    let (left, right, sill, shoulder, roof, cabin_l, cabin_r) = match body {
-        Body::Sedan => (90, 550, 285, 215, 150, 200, 420),
-        Body::Suv => (100, 540, 285, 190, 115, 185, 500),
-        Body::Hatch => (130, 510, 285, 205, 140, 200, 490),
-    };
-    // Shadow under the car.
-    fill_ellipse(
-        &mut img,
-        (left + right) / 2,
-        sill + 12,
-        (right - left) / 2 + 20,
-        14,
-        Rgb([96, 98, 104]),
-    );
-    // Lower body with rounded ends.
-    for y in shoulder..sill {
-        let inset = if y < shoulder + 18 {
-            (shoulder + 18 - y) / 2
-        } else {
-            0
-        };
-        for x in (left + inset)..(right - inset) {
-            let f = 0.75 + 0.35 * (1.0 - (y - shoulder) as f32 / (sill - shoulder) as f32);
-            img.put_pixel(x, y, shade(colour, f.min(1.1)));
-        }
-    }
-    // Cabin: a trapezoid with windows.
-    for y in roof..shoulder {
-        let t = (y - roof) as f32 / (shoulder - roof) as f32;
-        let l = cabin_l as f32 - 45.0 * t;
-        let r = cabin_r as f32 + 35.0 * t;
-        for x in (l as u32)..(r as u32) {
-            let window = y > roof + 10
-                && (x as f32) > l + 12.0
-                && (x as f32) < r - 12.0
-                && !(((cabin_l + cabin_r) / 2)..((cabin_l + cabin_r) / 2 + 10)).contains(&x);
-            let px = if window {
-                Rgb([70, 96, 124])
-            } else {
-                shade(colour, 0.9)
-            };
-            img.put_pixel(x, y, px);
-        }
-    }
-    // Lights and wheels.
-    fill_ellipse(
-        &mut img,
-        right - 10,
-        shoulder + 22,
-        10,
-        7,
-        Rgb([255, 226, 150]),
-    );
-    fill_ellipse(&mut img, left + 8, shoulder + 22, 8, 7, Rgb([200, 40, 40]));
-    for cx in [left + 85, right - 85] {
-        fill_ellipse(&mut img, cx, sill, 42, 42, Rgb([28, 28, 30]));
-        fill_ellipse(&mut img, cx, sill, 22, 22, Rgb([190, 194, 200]));
-        fill_ellipse(&mut img, cx, sill, 6, 6, Rgb([90, 92, 96]));
-    }
-    img
-}
-
-fn fill_ellipse(img: &mut RgbImage, cx: u32, cy: u32, rx: u32, ry: u32, colour: Rgb<u8>) {
-    let (w, h) = img.dimensions();
-    for y in cy.saturating_sub(ry)..(cy + ry).min(h) {
-        for x in cx.saturating_sub(rx)..(cx + rx).min(w) {
-            let dx = (x as f32 - cx as f32) / rx as f32;
-            let dy = (y as f32 - cy as f32) / ry as f32;
-            if dx * dx + dy * dy <= 1.0 {
-                img.put_pixel(x, y, colour);
-            }
-        }
-    }
+            let photo = crate::media::check_photo(bytes.into_inner())
+                .expect("a drawn JPEG is a photo the pipeline reads");
+            (key, photo)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ test('a seller lists a car with a photo and finds it on its page, in the marketp
   await expect(page.locator('.details-price')).toHaveText('$15,999.50');
   await expect(page.getByRole('cell', { name: '84,000 km' })).toBeVisible();
   await expect(page.locator('.seller')).toHaveText(seller);
-  const photo = page.getByRole('img', { name: `${title}, side view` });
+  // The gallery's one photo, named by the car and its place.
+  const photo = page.getByRole('img', { name: `${title}, photo 1 of 1` });
   await expect(photo).toBeVisible();
   const src = await photo.getAttribute('src');
   expect(src).toMatch(/^\/media\/[0-9a-f]+\.jpg$/); // re-encoded: no EXIF survives

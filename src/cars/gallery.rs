@@ -170,9 +170,14 @@ pub fn Gallery(photos: Vec<GalleryPhoto>, #[prop(into)] title: String) -> impl I
             <div class="gallery-track" tabindex="0" aria-label="Photos, one at a time">
                 {slides}
             </div>
-            {thumbnails.map(|thumbnails| {
-                view! { <ol class="gallery-thumbs" aria-label="All photos">{thumbnails}</ol> }
-            })}
+            {thumbnails
+                .map(|thumbnails| {
+                    view! {
+                        <ol class="gallery-thumbs" aria-label="All photos">
+                            {thumbnails}
+                        </ol>
+                    }
+                })}
             {jumps}
         </GalleryControls>
     }
@@ -215,8 +220,13 @@ fn GalleryControls(count: usize, children: Children) -> impl IntoView {
         };
         let position = position.clamp(1, count.max(1));
         let width = track.client_width();
-        // The strip scrolls smoothly (CSS), and the page stays where it is.
+        // The strip scrolls smoothly (CSS); the page moves only as far as needed to show
+        // it whole (a jump from the links below it).
         track.set_scroll_left(width * (position as i32 - 1));
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        options.set_inline(web_sys::ScrollLogicalPosition::Nearest);
+        track.scroll_into_view_with_scroll_into_view_options(&options);
     };
     #[cfg(feature = "hydrate")]
     let current = move || -> usize {

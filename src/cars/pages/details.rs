@@ -67,10 +67,11 @@ pub fn CarDetailsPage() -> impl IntoView {
                                     }
                                         .into_any()
                                 } else {
-                                    view! { <Gallery photos=view.photos.clone() title=title.clone() /> }
+                                    view! {
+                                        <Gallery photos=view.photos.clone() title=title.clone() />
+                                    }
                                         .into_any()
-                                }}
-                                <div class="details-info">
+                                }} <div class="details-info">
                                     <h1>{title.clone()}</h1>
                                     <p class="details-price">{format_price(car.price_cents)}</p>
                                     {(car.status != crate::cars::model::Status::Available)

@@ -124,9 +124,9 @@ pub fn EditCarPage() -> impl IntoView {
                     Ok(mut state) => {
                         let id = id.get_untracked().unwrap_or_default();
                         let title = state.title.clone().unwrap_or_default();
-                        // The photos are managed outside the form (and its island's props).
                         let photos = std::mem::take(&mut state.photos);
                         let message = state.photos_message.take();
+                        // The photos are managed outside the form (and its island's props).
                         view! {
                             <section class="form-page">
                                 <nav class="breadcrumbs" aria-label="Breadcrumb">
@@ -279,10 +279,7 @@ fn PhotoManager(
                                         .into_iter()
                                         .map(|label| {
                                             view! {
-                                                <option
-                                                    value=label.as_str()
-                                                    selected=chosen == Some(label)
-                                                >
+                                                <option value=label.as_str() selected=chosen == Some(label)>
                                                     {label_name(label)}
                                                 </option>
                                             }
@@ -303,7 +300,12 @@ fn PhotoManager(
                             </div>
                         </div>
                         <div class="photo-buttons">
-                            <button type="submit" name="action" value="save" class="button button-outline">
+                            <button
+                                type="submit"
+                                name="action"
+                                value="save"
+                                class="button button-outline"
+                            >
                                 "Save"
                             </button>
                             <button
@@ -333,7 +335,12 @@ fn PhotoManager(
                             >
                                 "Make cover"
                             </button>
-                            <button type="submit" name="action" value="remove" class="button button-danger">
+                            <button
+                                type="submit"
+                                name="action"
+                                value="remove"
+                                class="button button-danger"
+                            >
                                 "Remove"
                             </button>
                         </div>
@@ -362,7 +369,7 @@ fn PhotoManager(
                             class="add-photos"
                         >
                             <div class="field">
-                                <label for="add-photos">"Add photos"</label>
+                                <label for="add-photos">"Photos to add"</label>
                                 <input
                                     id="add-photos"
                                     name="photos"

@@ -1,0 +1,104 @@
+import { test, expect, type Page } from '@playwright/test';
+import { jsEnabled, open, PHOTO, register, uniqueWord } from './helpers';
+
+/** The listing's photo ids in order, as the API shows them. */
+async function photoIds(page: Page, id: number): Promise<number[]> {
+  const car = await (await page.request.get(`/api/cars/${id}/`)).json();
+  return car.photos.map((photo: { id: number }) => photo.id);
+}
+
+/** The edit page's form for the photo now at `position` of `count`. */
+function photoItem(page: Page, position: number, count: number) {
+  return page.getByRole('listitem').filter({ hasText: `Photo ${position} of ${count}` });
+}
+
+test('a seller sells with two photos, adds one, orders them with buttons, labels the damage, and buyers see them in that order', async ({ page }, info) => {
+  await register(page, info);
+  const model = uniqueWord('Gallery');
+  const title = `2018 Volvo ${model}`;
+  await open(page, '/sell', info);
+  await page.getByLabel('Make').fill('Volvo');
+  await page.getByLabel('Model').fill(model);
+  await page.getByLabel('Year').fill('2018');
+  await page.getByLabel('Price').fill('18500');
+  await page.getByLabel('Mileage (km)').fill('76000');
+  // Several files in one go: the first is the cover.
+  await page.getByLabel('Photo').setInputFiles([PHOTO, PHOTO]);
+  await page.getByRole('button', { name: 'List my car' }).click();
+  await page.waitForURL(/\/cars\/\d+$/);
+  const id = Number(new URL(page.url()).pathname.split('/').pop());
+  await expect(page.getByRole('img', { name: `${title}, photo 2 of 2` })).toBeAttached();
+  const [first, second] = await photoIds(page, id);
+
+  // Add a third from the edit page, in a plain form post.
+  await open(page, `/cars/${id}/edit`, info);
+  await page.getByLabel('Photos to add').setInputFiles([PHOTO]);
+  await page.getByRole('button', { name: 'Add photos' }).click();
+  await expect(page.getByRole('status')).toHaveText('1 photo added.');
+  const third = (await photoIds(page, id))[2];
+
+  // Make the third the cover, then move the (now) second one down.
+  await photoItem(page, 3, 3).getByRole('button', { name: 'Make cover' }).click();
+  await expect(page.getByRole('status')).toHaveText('This photo is the cover now.');
+  expect(await photoIds(page, id)).toEqual([third, first, second]);
+  await photoItem(page, 2, 3).getByRole('button', { name: 'Move down' }).click();
+  await expect(page.getByRole('status')).toHaveText('Photo moved to position 3.');
+  expect(await photoIds(page, id)).toEqual([third, second, first]);
+  // The cover cannot move further up.
+  await expect(photoItem(page, 1, 3).getByRole('button', { name: 'Move up' })).toBeDisabled();
+
+  // Say what the last one shows, then remove the cover.
+  const last = photoItem(page, 3, 3);
+  await last.getByLabel('What it shows').selectOption('damage');
+  await last.getByLabel('Caption').fill('Scratch on the rear bumper');
+  await last.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toHaveText('Photo details saved.');
+  await photoItem(page, 1, 3).getByRole('button', { name: 'Remove' }).click();
+  await expect(page.getByRole('status')).toHaveText('Photo removed.');
+  expect(await photoIds(page, id)).toEqual([second, first]);
+
+  // Buyers: the gallery in that order, and a jump to the damage.
+  await open(page, `/cars/${id}`, info);
+  const gallery = page.getByRole('region', { name: 'Photos' });
+  await expect(gallery.getByText('1 / 2')).toBeAttached();
+  await expect(gallery.getByText('Scratch on the rear bumper')).toBeAttached();
+  await gallery.getByRole('link', { name: 'Damage (1)' }).click();
+  await expect(page.locator('#photo-2')).toBeInViewport({ ratio: 0.9 });
+});
+
+test('the gallery moves from photo to photo by its links, and by the arrow keys with JavaScript', async ({ page }, info) => {
+  await register(page, info);
+  await open(page, '/sell', info);
+  await page.getByLabel('Make').fill('Saab');
+  await page.getByLabel('Model').fill(uniqueWord('Gallery'));
+  await page.getByLabel('Year').fill('2009');
+  await page.getByLabel('Price').fill('4200');
+  await page.getByLabel('Mileage (km)').fill('190000');
+  await page.getByLabel('Photo').setInputFiles([PHOTO, PHOTO, PHOTO]);
+  await page.getByRole('button', { name: 'List my car' }).click();
+  await page.waitForURL(/\/cars\/\d+$/);
+  if (jsEnabled(info)) {
+    await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1, { timeout: 15_000 });
+  }
+  const gallery = page.getByRole('region', { name: 'Photos' });
+  await expect(page.locator('#photo-1')).toBeInViewport({ ratio: 0.9 });
+  await page.locator('#photo-1').getByRole('link', { name: 'Next photo' }).click();
+  await expect(page.locator('#photo-2')).toBeInViewport({ ratio: 0.9 });
+  await expect(page.locator('#photo-2').getByText(/^2 \/ \d+$/)).toBeVisible();
+  await gallery.getByRole('link', { name: /^Photo 3 of \d+/ }).click();
+  await expect(page.locator('#photo-3')).toBeInViewport({ ratio: 0.9 });
+
+  const fullScreen = gallery.getByRole('button', { name: 'Full screen' });
+  if (jsEnabled(info)) {
+    // Keys: back to 2, then Home to the first.
+    await page.locator('#photo-3').getByRole('link', { name: 'Previous photo' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await expect(page.locator('#photo-2')).toBeInViewport({ ratio: 0.9 });
+    await page.keyboard.press('Home');
+    await expect(page.locator('#photo-1')).toBeInViewport({ ratio: 0.9 });
+    await expect(fullScreen).toBeVisible();
+  } else {
+    // Without JavaScript there is no button that would do nothing.
+    await expect(fullScreen).toBeHidden();
+  }
+});

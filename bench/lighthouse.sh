@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Lighthouse (mobile preset, simulated throttling) on the marketplace, a car's details page
-# and the sell page (signed in), against the release server with demo data, in Debian's
+# Lighthouse (mobile preset, simulated throttling) on the marketplace, a car's details page,
+# a details page with a 12-photo gallery and the sell page (signed in), against the release server with demo data, in Debian's
 # Chromium. Prints the four category scores per page and writes bench/results/lighthouse-<time>.md.
 #   bench/lighthouse.sh
 # Needs: the release build (./dev.sh run or cargo leptos build --release), Node.js, chromium.
@@ -30,6 +30,16 @@ for _ in $(seq 1 150); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && 
 curl -fsS -o /dev/null -c "$work/cookies" -X POST "$base/rpc/auth/login" -d 'username=alice&password=autonexus-demo'
 cookie=$(awk '$6 ~ /autonexus_session/ {print $6 "=" $7}' "$work/cookies")
 car=$(curl -fsS "$base/api/cars/?page_size=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["id"])')
+# A listing with a 12-photo gallery (issue 24's budget page): a demo photo, sent 12 times.
+token=$(curl -fsS -H 'Content-Type: application/json' -d '{"username": "alice", "password": "autonexus-demo"}' \
+  "$base/api/auth/token/" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+curl -fsS -o "$work/photo.jpg" "$(curl -fsS "$base/api/cars/$car/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["photos"][0]["url"])')"
+gallery=$(curl -fsS -H "Authorization: Token $token" -H 'Content-Type: application/json' \
+  -d '{"make": "Volvo", "model": "XC60", "year": 2019, "price": "24500", "mileage": 60000, "condition": "used", "description": "Twelve photos."}' \
+  "$base/api/cars/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+files=()
+for _ in $(seq 1 12); do files+=(-F "photos=@$work/photo.jpg;type=image/jpeg"); done
+curl -fsS -o /dev/null -H "Authorization: Token $token" "${files[@]}" "$base/api/cars/$gallery/photos/"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$here/results/lighthouse-$stamp.md"
@@ -39,7 +49,7 @@ out="$here/results/lighthouse-$stamp.md"
   echo "| page | performance | accessibility | best practices | SEO | FCP | LCP | TBT | CLS |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$out"
-for page in "/cars" "/cars/$car" "/sell"; do
+for page in "/cars" "/cars/$car" "/cars/$gallery" "/sell"; do
   headers='{}'
   [ "$page" = /sell ] && headers="{\"Cookie\": \"$cookie\"}"
   "$tools/node_modules/.bin/lighthouse" "$base$page" --quiet --output=json --output-path="$work/report.json" \

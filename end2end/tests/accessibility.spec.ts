@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { jsEnabled, open, register, sellDirect, uniqueWord } from './helpers';
+import { jsEnabled, open, PHOTO, register, sellDirect, uniqueWord } from './helpers';
 
 // Every page a buyer or seller visits, checked by axe-core against WCAG 2.1 A and AA
 // (contrast, labels, names, landmarks, headings), with JavaScript on and off.
@@ -29,6 +29,14 @@ test('buyer and seller pages have no WCAG 2.1 AA violations', async ({ page }, i
   const id = await sellDirect(page, { make, model: 'Check', year: '2019', price: '15999', mileage: '42000' });
   await open(page, `/cars/${id}`, info);
   await expectNoViolations(page, 'details (owner)');
+  // With photos: the edit page's photo forms, and the details page's gallery.
+  await open(page, `/cars/${id}/edit`, info);
+  await page.getByLabel('Photos to add').setInputFiles([PHOTO, PHOTO, PHOTO]);
+  await page.getByRole('button', { name: 'Add photos' }).click();
+  await expect(page.getByRole('status')).toHaveText('3 photos added.');
+  await expectNoViolations(page, 'edit page with photos');
+  await open(page, `/cars/${id}`, info);
+  await expectNoViolations(page, 'details with a gallery');
   await open(page, '/sell', info);
   await expectNoViolations(page, 'sell form');
   await open(page, '/my-listings', info);

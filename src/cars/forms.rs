@@ -56,17 +56,20 @@ pub async fn validate(
     }
 }
 
-/// A multipart form whose files are photos: each is checked as it arrives (counted against
-/// the hourly limit, decoded in its turn, the upload freed), so a form of many photos never
-/// holds them all at once.
+/// A multipart form whose files are photos, each checked and put in the store as it
+/// arrives (counted against the hourly limit, decoded in its turn, the upload freed), two
+/// at a time: a form of many photos never holds them all, and the server's two decoding
+/// slots both work for it.
 pub struct PhotoForm {
     pub fields: Vec<(String, String)>,
-    pub photos: Vec<media::CheckedPhoto>,
+    /// The photos stored, in the order they were sent. The caller adds them to a listing,
+    /// or removes them from the store (`service::discard_stored`).
+    pub photos: Vec<super::db::NewPhoto>,
     /// What was wrong with the files that were refused, each naming its file.
     pub problems: Vec<String>,
 }
 
-/// Why a photo form could not be read.
+/// Why a photo form could not be read (nothing it sent is left in the store).
 pub enum PhotoFormError {
     Read(ReadError),
     App(AppError),
@@ -78,6 +81,11 @@ impl From<AppError> for PhotoFormError {
     }
 }
 
+/// Photos checked at once for one form: each of the server's decoding slots.
+const PHOTOS_IN_FLIGHT: usize = media::DECODE_SLOTS;
+
+type Checked = (usize, Result<Result<super::db::NewPhoto, String>, AppError>);
+
 /// Reads a multipart form whose files come in `file_field`, for a listing that has `had`
 /// photos: more than it has room for is refused (409) before they are decoded.
 pub async fn read_photo_form(
@@ -88,34 +96,78 @@ pub async fn read_photo_form(
     had: usize,
 ) -> Result<PhotoForm, PhotoFormError> {
     let limit = state.config.max_upload_bytes;
+    let mut fields = Vec::new();
+    let mut in_flight = tokio::task::JoinSet::<Checked>::new();
+    let mut done: Vec<Checked> = Vec::new();
+    let mut sent = 0;
+    let outcome: Result<(), PhotoFormError> = async {
+        let malformed = |_| PhotoFormError::Read(ReadError::Malformed);
+        while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name != file_field {
+                let text = field.text().await.map_err(malformed)?;
+                fields.push((name, text));
+                continue;
+            }
+            // Room for this one in the listing, and a free hand to check it.
+            if had + sent >= super::model::MAX_PHOTOS {
+                return Err(AppError::Conflict(super::db::room_message(had)).into());
+            }
+            while in_flight.len() >= PHOTOS_IN_FLIGHT {
+                done.extend(in_flight.join_next().await.and_then(Result::ok));
+            }
+            let upload = crate::http::multipart::read_file(&mut field, limit)
+                .await
+                .map_err(PhotoFormError::Read)?;
+            if upload.bytes.is_empty() {
+                continue;
+            }
+            let (state, uploader, at) = (state.clone(), uploader.clone(), sent);
+            sent += 1;
+            in_flight.spawn(async move {
+                let checked = match service::check_photo(&state, &uploader, upload).await {
+                    Ok(Ok(photo)) => service::store_photos(&state, std::slice::from_ref(&photo))
+                        .await
+                        .map(|mut stored| stored.pop().ok_or_else(|| "not stored".to_owned())),
+                    Ok(Err(message)) => Ok(Err(message)),
+                    Err(error) => Err(error),
+                };
+                (at, checked)
+            });
+        }
+        Ok(())
+    }
+    .await;
+    // Every photo sent is answered for, whatever happened to the form.
+    while let Some(joined) = in_flight.join_next().await {
+        match joined {
+            Ok(checked) => done.push(checked),
+            Err(error) => tracing::error!(%error, "a photo check task failed"),
+        }
+    }
+    done.sort_by_key(|(at, _)| *at);
     let mut form = PhotoForm {
-        fields: Vec::new(),
+        fields,
         photos: Vec::new(),
         problems: Vec::new(),
     };
-    let malformed = |_| PhotoFormError::Read(ReadError::Malformed);
-    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name != file_field {
-            let text = field.text().await.map_err(malformed)?;
-            form.fields.push((name, text));
-            continue;
-        }
-        let upload = crate::http::multipart::read_file(&mut field, limit)
-            .await
-            .map_err(PhotoFormError::Read)?;
-        if upload.bytes.is_empty() {
-            continue;
-        }
-        if had + form.photos.len() + form.problems.len() >= super::model::MAX_PHOTOS {
-            return Err(AppError::Conflict(super::db::room_message(had)).into());
-        }
-        match service::check_photo(state, uploader, upload).await? {
-            Ok(photo) => form.photos.push(photo),
-            Err(message) => form.problems.push(message),
+    let mut failed = outcome.err();
+    for (_, checked) in done {
+        match checked {
+            Ok(Ok(photo)) => form.photos.push(photo),
+            Ok(Err(message)) => form.problems.push(message),
+            Err(error) => {
+                failed.get_or_insert(PhotoFormError::App(error));
+            }
         }
     }
-    Ok(form)
+    match failed {
+        Some(error) => {
+            service::discard_stored(state, &form.photos).await;
+            Err(error)
+        }
+        None => Ok(form),
+    }
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -256,7 +308,10 @@ pub async fn create_car(
     }
     let draft = match draft {
         Some(draft) if errors.is_empty() => draft,
-        _ => return post.reject(AppError::Validation(errors), form).await,
+        _ => {
+            service::discard_stored(&state, &read.photos).await;
+            return post.reject(AppError::Validation(errors), form).await;
+        }
     };
     match service::create_listing(&state, &user, &draft, &read.photos).await {
         Ok(car) => Redirect::to(&format!("/cars/{}", car.id)).into_response(),

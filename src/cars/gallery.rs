@@ -167,7 +167,7 @@ pub fn Gallery(photos: Vec<GalleryPhoto>, #[prop(into)] title: String) -> impl I
     });
     view! {
         <GalleryControls count>
-            <div class="gallery-track" tabindex="0" aria-label="Photos, one at a time">
+            <div class="gallery-track" role="group" tabindex="0" aria-label="Photos, one at a time">
                 {slides}
             </div>
             {thumbnails

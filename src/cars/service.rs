@@ -49,46 +49,48 @@ pub fn check_listing_limit(state: &AppState, seller: &User) -> Result<(), AppErr
         .map_err(too_many_listings)
 }
 
-/// Stores the first photo (if any), then the listing, then its other photos; if the row
-/// fails the photo goes too, and if the other photos cannot be added the listing goes
-/// with them: nothing half-stored. Returns the listing as stored.
+/// Stores the listing with photos already put in the store (the first is the cover); if
+/// the listing cannot be stored whole, it goes and so do the photos: nothing half-stored.
+/// Returns the listing as stored.
 pub async fn create_listing(
     state: &AppState,
     seller: &User,
     draft: &CarDraft,
-    photos: &[CheckedPhoto],
+    photos: &[db::NewPhoto],
 ) -> Result<Car, AppError> {
-    state
-        .limiter
-        .take(
-            &listing_limit_key(seller),
-            state.config.limits.listings_per_seller,
-        )
-        .map_err(too_many_listings)?;
+    if let Err(wait) = state.limiter.take(
+        &listing_limit_key(seller),
+        state.config.limits.listings_per_seller,
+    ) {
+        discard_stored(state, photos).await;
+        return Err(too_many_listings(wait));
+    }
     let (cover, others) = match photos.split_first() {
         Some((cover, others)) => (Some(cover), others),
         None => (None, &[][..]),
     };
-    let photo_name = store_photo(state, cover).await?;
     let car = match db::insert_car(
         &state.db,
         &state.new_cars,
         seller,
         draft,
-        photo_name.as_deref(),
+        cover.map(|photo| photo.name.as_str()),
     )
     .await
     {
         Ok(car) => car,
         Err(error) => {
-            discard_photo(state, photo_name).await;
+            discard_stored(state, photos).await;
             return Err(error);
         }
     };
-    record_size(state, photo_name.as_deref(), cover).await;
+    if let Some(cover) = cover {
+        record_size(state, cover).await;
+    }
     if !others.is_empty() {
-        if let Err(error) = add_photos(state, car.id, others).await {
+        if let Err(error) = db::add_photos(&state.db, car.id, others).await {
             delete_listing(state, car.id).await?;
+            discard_stored(state, others).await;
             return Err(error);
         }
     }
@@ -109,10 +111,13 @@ pub async fn update_listing(
     draft: &CarDraft,
     photo: Option<&CheckedPhoto>,
 ) -> Result<(), AppError> {
-    let photo_name = store_photo(state, photo).await?;
+    let stored = store_photos(state, photo.map(std::slice::from_ref).unwrap_or_default()).await?;
+    let photo_name = stored.first().map(|photo| photo.name.clone());
     match db::update_car(&state.db, car_id, draft, photo_name.as_deref()).await {
         Ok(replaced) => {
-            record_size(state, photo_name.as_deref(), photo).await;
+            if let Some(photo) = stored.first() {
+                record_size(state, photo).await;
+            }
             discard_photo(state, replaced).await;
             tracing::info!(car_id, "listing updated");
             Ok(())
@@ -147,13 +152,11 @@ pub async fn check_photo(
         .map_err(|message| Upload::about(file_name.as_deref(), &message)))
 }
 
-/// Stores checked photos and adds them after the listing's last one; if they cannot be
-/// added, the stored files go again.
-pub async fn add_photos(
+/// Puts checked photos in the store; if one cannot be stored, those stored go again.
+pub async fn store_photos(
     state: &AppState,
-    car_id: i64,
     photos: &[CheckedPhoto],
-) -> Result<(), AppError> {
+) -> Result<Vec<db::NewPhoto>, AppError> {
     let mut stored = Vec::with_capacity(photos.len());
     for photo in photos {
         match state.media.save(photo).await {
@@ -163,17 +166,30 @@ pub async fn add_photos(
                 height: photo.height,
             }),
             Err(error) => {
-                for photo in stored {
-                    discard_photo(state, Some(photo.name)).await;
-                }
+                discard_stored(state, &stored).await;
                 return Err(error);
             }
         }
     }
-    if let Err(error) = db::add_photos(&state.db, car_id, &stored).await {
-        for photo in stored {
-            discard_photo(state, Some(photo.name)).await;
-        }
+    Ok(stored)
+}
+
+/// Removes photos from the store that no listing took.
+pub async fn discard_stored(state: &AppState, photos: &[db::NewPhoto]) {
+    for photo in photos {
+        state.media.delete(&photo.name).await;
+    }
+}
+
+/// Adds photos already in the store after the listing's last one; if they cannot be
+/// added, they leave the store again.
+pub async fn add_photos(
+    state: &AppState,
+    car_id: i64,
+    photos: &[db::NewPhoto],
+) -> Result<(), AppError> {
+    if let Err(error) = db::add_photos(&state.db, car_id, photos).await {
+        discard_stored(state, photos).await;
         return Err(error);
     }
     tracing::info!(car_id, added = photos.len(), "photos added");
@@ -204,24 +220,13 @@ pub async fn delete_listing(state: &AppState, car_id: i64) -> Result<(), AppErro
     Ok(())
 }
 
-async fn store_photo(
-    state: &AppState,
-    photo: Option<&CheckedPhoto>,
-) -> Result<Option<String>, AppError> {
-    match photo {
-        Some(photo) => state.media.save(photo).await.map(Some),
-        None => Ok(None),
-    }
-}
-
 /// Records the shape of a photo the listing row now names (its photo 1, added by the row's
 /// trigger without it). Should this fail, the photo is only shown without its sizes until
 /// the background task ([`make_missing_sizes`]) makes them again: logged, not an error.
-async fn record_size(state: &AppState, name: Option<&str>, photo: Option<&CheckedPhoto>) {
-    if let (Some(name), Some(photo)) = (name, photo) {
-        if let Err(error) = db::set_photo_size(&state.db, name, photo.width, photo.height).await {
-            tracing::warn!(%error, name, "could not record a photo's size");
-        }
+async fn record_size(state: &AppState, photo: &db::NewPhoto) {
+    if let Err(error) = db::set_photo_size(&state.db, &photo.name, photo.width, photo.height).await
+    {
+        tracing::warn!(%error, name = photo.name, "could not record a photo's size");
     }
 }
 

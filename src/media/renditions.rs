@@ -164,10 +164,18 @@ pub fn encode_fallback(
             .map_err(failed)?;
     } else {
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-            .encode_image(&img.to_rgb8())
+            .encode_image(&*rgb8(img))
             .map_err(failed)?;
     }
     Ok(out.into_inner())
+}
+
+/// The photo's pixels as 8-bit RGB, copied only when they are not already.
+fn rgb8(img: &image::DynamicImage) -> std::borrow::Cow<'_, image::RgbImage> {
+    match img {
+        image::DynamicImage::ImageRgb8(pixels) => std::borrow::Cow::Borrowed(pixels),
+        other => std::borrow::Cow::Owned(other.to_rgb8()),
+    }
 }
 
 /// Lossy WebP (with its transparency when it has one).
@@ -179,7 +187,7 @@ fn encode_webp(img: &image::DynamicImage, alpha: bool) -> Vec<u8> {
             .encode(WEBP_QUALITY)
             .to_vec()
     } else {
-        let pixels = img.to_rgb8();
+        let pixels = rgb8(img);
         webp::Encoder::from_rgb(&pixels, width, height)
             .encode(WEBP_QUALITY)
             .to_vec()

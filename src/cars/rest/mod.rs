@@ -416,7 +416,8 @@ pub async fn create(
     // The hourly listing limit is known before the body is read and its photo decoded.
     service::check_listing_limit(&state, &user)?;
     let (draft, photo) = read_car(request, &state, &user, CarForm::default()).await?;
-    let car = service::create_listing(&state, &user, &draft, photo.as_slice()).await?;
+    let stored = service::store_photos(&state, photo.as_slice()).await?;
+    let car = service::create_listing(&state, &user, &draft, &stored).await?;
     let car = api_car(&state, &base, car).await?;
     Ok((StatusCode::CREATED, Json(car)).into_response())
 }
@@ -678,7 +679,7 @@ pub async fn add_photos(
         .map_or(0, |photos| photos.len());
     let limit = state.config.max_upload_bytes;
     let PhotoForm {
-        photos: checked,
+        photos: stored,
         problems,
         ..
     } = read_photo_form(&state, &user, multipart, "photos", had)
@@ -689,16 +690,18 @@ pub async fn add_photos(
             PhotoFormError::App(error) => error.into(),
         })?;
     if !problems.is_empty() {
+        // The batch is kept whole or not at all.
+        service::discard_stored(&state, &stored).await;
         return Err(AppError::field("photos", problems.join(" ")).into());
     }
-    if checked.is_empty() {
+    if stored.is_empty() {
         return Err(AppError::field(
             "photos",
             "Choose at least one photo (JPEG, PNG or WebP), sent in a `photos` field.",
         )
         .into());
     }
-    service::add_photos(&state, id, &checked).await?;
+    service::add_photos(&state, id, &stored).await?;
     Ok((StatusCode::CREATED, Json(load(&state, &headers, id).await?)).into_response())
 }
 

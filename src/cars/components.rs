@@ -50,27 +50,7 @@ pub fn CarCard(car: CarSummary, #[prop(optional)] eager: bool) -> impl IntoView 
                 {(car.photo_count > 1)
                     .then(|| {
                         let count = car.photo_count;
-                        view! {
-                            <span class="photo-count">
-                                <svg viewBox="0 0 16 16" aria-hidden="true" width="14" height="14">
-                                    <path
-                                        d="M2 4h3l1.5-2h3L11 4h3v9H2z"
-                                        fill="none"
-                                        stroke="currentColor"
-                                        stroke-width="1.5"
-                                    />
-                                    <circle
-                                        cx="8"
-                                        cy="8.5"
-                                        r="2.5"
-                                        fill="none"
-                                        stroke="currentColor"
-                                        stroke-width="1.5"
-                                    />
-                                </svg>
-                                {format!("{count} photos")}
-                            </span>
-                        }
+                        view! { <span class="photo-count">{format!("{count} photos")}</span> }
                     })}
             </div>
             <div class="car-body">

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct Picture {
     /// The size a browser that reads neither `srcset` loads.
     pub src: String,
-    /// `url 320w, url 640w, …` in the photo's own format (JPEG, or PNG when it is transparent).
+    /// `url 320w, url 640w, …` in the photo's own format (JPEG, or PNG when it is transparent);
+    /// empty when `src` alone is offered in that format.
     pub srcset: String,
     /// The same widths in WebP; empty when there are none.
     pub webp_srcset: String,
@@ -43,8 +44,8 @@ pub fn PictureImg(
                 })}
             <img
                 src=src
-                srcset=srcset
-                sizes=sizes
+                srcset=(!srcset.is_empty()).then(|| srcset.clone())
+                sizes=(!srcset.is_empty()).then_some(sizes)
                 alt=alt
                 width=width
                 height=height

@@ -1,5 +1,5 @@
 //! The demo listings' photos, drawn: a car from the side, front and rear, its interior,
-//! a wheel, the engine bay and a scratch, each 640 x 400 (16:10), in the car's colour.
+//! a wheel, the engine bay and a scratch, each drawn at 640 x 400 (16:10), in the car's colour.
 
 use super::Body;
 use image::{Rgb, RgbImage};

@@ -487,7 +487,7 @@ where
         }
         query.execute(&mut **tx).await?;
     }
-    let (width, height) = (640_i64, 400_i64);
+    let (width, height) = (i64::from(DEMO_PHOTO_SIZE.0), i64::from(DEMO_PHOTO_SIZE.1));
     sqlx::query("UPDATE car_photos SET width = $1, height = $2, label = COALESCE(label, $3)")
         .bind(width)
         .bind(height)
@@ -511,6 +511,9 @@ fn what_it_shows(view: View) -> (&'static str, &'static str) {
 fn variant(body: Body, colour: usize) -> usize {
     (body as usize) * COLOURS.len() + colour
 }
+
+/// The size demo photos are stored at.
+const DEMO_PHOTO_SIZE: (u32, u32) = (960, 600);
 
 /// The outside first, then inside and the details: a listing shows the first 3 to 6.
 const VIEWS: [View; 6] = [
@@ -544,6 +547,14 @@ fn render_photos() -> std::collections::HashMap<(View, usize), crate::media::Che
     drawn
         .into_iter()
         .map(|(key, img)| {
+            // Drawn at 640 x 400, kept at 960 x 600: wider than a card's 640 size, so the
+            // demo's cards get the small WebP copies real photos have.
+            let img = image::imageops::resize(
+                &img,
+                DEMO_PHOTO_SIZE.0,
+                DEMO_PHOTO_SIZE.1,
+                image::imageops::FilterType::Triangle,
+            );
             let mut bytes = std::io::Cursor::new(Vec::new());
             img.write_to(&mut bytes, image::ImageFormat::Jpeg)
                 .expect("encoding a JPEG in memory cannot fail");

@@ -114,7 +114,11 @@ pub async fn read_photo_form(
                 return Err(AppError::Conflict(super::db::room_message(had)).into());
             }
             while in_flight.len() >= PHOTOS_IN_FLIGHT {
-                done.extend(in_flight.join_next().await.and_then(Result::ok));
+                match in_flight.join_next().await {
+                    Some(Ok(checked)) => done.push(checked),
+                    Some(Err(error)) => tracing::error!(%error, "a photo check task failed"),
+                    None => break,
+                }
             }
             let upload = crate::http::multipart::read_file(&mut field, limit)
                 .await

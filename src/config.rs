@@ -26,6 +26,11 @@ pub struct Config {
     pub session_max_age_secs: i64,
     /// How often expired sessions are deleted. `SESSION_CLEANUP_SECS`, default one hour.
     pub session_cleanup_secs: i64,
+    /// Photos uploaded ahead (with JavaScript, while a form is filled in) that no listing
+    /// took are deleted this long after the upload. `UPLOAD_KEEP_SECS`, default one day.
+    pub upload_keep_secs: i64,
+    /// How often such photos are looked for. `UPLOAD_SWEEP_SECS`, default ten minutes.
+    pub upload_sweep_secs: i64,
     /// Rate limits (`REGISTRATIONS_PER_HOUR`, `LISTINGS_PER_HOUR`, `PHOTOS_PER_HOUR` override three).
     pub limits: Limits,
     /// `TRUST_PROXY=1`: the server is only reachable through a reverse proxy, so the client
@@ -170,6 +175,8 @@ impl Config {
             session_idle_secs: seconds("SESSION_IDLE_SECS", 14 * 24 * 3600)?,
             session_max_age_secs: seconds("SESSION_MAX_AGE_SECS", 30 * 24 * 3600)?,
             session_cleanup_secs: seconds("SESSION_CLEANUP_SECS", 3600)?,
+            upload_keep_secs: seconds("UPLOAD_KEEP_SECS", 24 * 3600)?,
+            upload_sweep_secs: seconds("UPLOAD_SWEEP_SECS", 600)?,
             header_timeout_secs: seconds("HEADER_TIMEOUT_SECS", 10)?,
             max_connections: match text("MAX_CONNECTIONS") {
                 None => None,

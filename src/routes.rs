@@ -86,8 +86,11 @@ pub async fn build(
     let many_photos = DefaultBodyLimit::max(
         cars::model::MAX_PHOTOS * state.config.max_upload_bytes + 1024 * 1024,
     );
+    // Photos uploaded ahead by the forms' island, and not taken by a listing, go after a day.
+    cars::service::start_upload_sweep(&state);
     let forms = Router::new()
         .route("/cars/{id}/edit", post(cars::forms::update_car))
+        .route("/photo-uploads", post(cars::uploads::upload_photo))
         .layer(upload_limit)
         .merge(
             Router::new()

@@ -151,8 +151,10 @@ pub fn SellCarForm(
         current_year,
         photo_url,
         title,
+        uploads,
         ..
     } = state;
+    let uploads = super::uploader::Uploads::new(uploads);
     // Only an existing listing has a title here.
     let creating = title.is_none();
     let errors = RwSignal::new(initial_errors);
@@ -221,6 +223,16 @@ pub fn SellCarForm(
                     found.insert("photo".into(), too_large.join(" "));
                 }
             }
+            let busy = uploads.busy();
+            if busy > 0 {
+                found.insert(
+                    "photo".into(),
+                    match busy {
+                        1 => "Wait for the last photo to finish uploading.".to_owned(),
+                        n => format!("Wait for {n} photos to finish uploading."),
+                    },
+                );
+            }
             if !found.is_empty() {
                 ev.prevent_default();
                 let first = found.keys().next().cloned();
@@ -250,12 +262,29 @@ pub fn SellCarForm(
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let file = ev
+            let Some(input) = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-                .and_then(|input| input.files())
-                .and_then(|files| files.get(0));
-            if let Some(file) = file {
+            else {
+                return;
+            };
+            if creating {
+                // Each photo uploads now; the form will send only their ids.
+                if let Some(files) = input.files() {
+                    let left_out = uploads.add_files(&files, super::model::MAX_PHOTOS);
+                    errors.update(|errors| match left_out {
+                        Some(message) => {
+                            errors.insert("photo".into(), message);
+                        }
+                        None => {
+                            errors.remove("photo");
+                        }
+                    });
+                }
+                input.set_value("");
+                return;
+            }
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
                 if let Ok(url) = web_sys::Url::create_object_url_with_blob(&file) {
                     preview.set(Some(url));
                 }
@@ -474,6 +503,7 @@ pub fn SellCarForm(
                         .then_some(". Choose a file only to replace the cover photo.")}
                 </p>
                 <FieldError id="car-photo-error" message=error_for("photo") />
+                {creating.then(|| view! { <super::uploader::UploadList uploads /> })}
                 {move || {
                     preview
                         .get()

@@ -193,12 +193,23 @@ struct Post<'a> {
 impl Post<'_> {
     /// Browsers go back to the form (errors kept in the session); other clients get a status.
     async fn reject(&self, error: AppError, form: CarForm) -> Response {
+        self.reject_with_uploads(error, form, Vec::new()).await
+    }
+
+    /// As [`Post::reject`], and the form's page shows the photos uploaded ahead again.
+    async fn reject_with_uploads(
+        &self,
+        error: AppError,
+        form: CarForm,
+        uploads: Vec<i64>,
+    ) -> Response {
         match error {
             AppError::Validation(errors) if self.html => {
                 let flash = flash::Flash {
                     car_id: self.car_id,
                     form,
                     errors,
+                    uploads,
                 };
                 match flash::put(self.session, flash).await {
                     Ok(()) => Redirect::to(&self.back).into_response(),
@@ -298,6 +309,12 @@ pub async fn create_car(
         }
         Err(PhotoFormError::App(error)) => return post.reject(error, CarForm::default()).await,
     };
+    // Photos uploaded ahead (with JavaScript) come as ids, in the seller's order.
+    let Some(uploads) = super::uploads::uploaded_ids(&read.fields) else {
+        service::discard_stored(&state, &read.photos).await;
+        let error = AppError::BadRequest("The form could not be read. Please try again.".into());
+        return post.reject(error, CarForm::default()).await;
+    };
     let mut form = CarForm::default();
     for (name, value) in read.fields {
         form.set(&name, value);
@@ -309,15 +326,33 @@ pub async fn create_car(
         .ok();
     if !read.problems.is_empty() {
         errors.insert("photo".into(), read.problems.join(" "));
+    } else if uploads.len() + read.photos.len() > super::model::MAX_PHOTOS {
+        errors.insert("photo".into(), super::db::room_message(0));
     }
     let draft = match draft {
         Some(draft) if errors.is_empty() => draft,
         _ => {
             service::discard_stored(&state, &read.photos).await;
-            return post.reject(AppError::Validation(errors), form).await;
+            return post
+                .reject_with_uploads(AppError::Validation(errors), form, uploads)
+                .await;
         }
     };
-    match service::create_listing(&state, &user, &draft, &read.photos).await {
+    let photos = match super::db::claim_uploads(&state.db, user.id, &uploads).await {
+        Ok(mut claimed) => {
+            claimed.extend(read.photos);
+            claimed
+        }
+        Err(error) => {
+            service::discard_stored(&state, &read.photos).await;
+            let error = match error {
+                AppError::Conflict(message) => AppError::field("photo", message),
+                other => other,
+            };
+            return post.reject_with_uploads(error, form, uploads).await;
+        }
+    };
+    match service::create_listing(&state, &user, &draft, &photos).await {
         Ok(car) => Redirect::to(&format!("/cars/{}", car.id)).into_response(),
         Err(error) => post.reject(error, form).await,
     }
@@ -443,13 +478,34 @@ pub async fn add_photos(
             return photos_answer(&session, id, "photos", photos_error(error.to_string())).await
         }
     };
-    if read.photos.is_empty() && read.problems.is_empty() {
+    // Photos uploaded ahead (with JavaScript) come as ids, in the seller's order, first.
+    let Some(uploads) = super::uploads::uploaded_ids(&read.fields) else {
+        service::discard_stored(&state, &read.photos).await;
+        let text = "The form could not be read. Please try again.";
+        return photos_answer(&session, id, "photos", photos_error(text)).await;
+    };
+    if read.photos.is_empty() && read.problems.is_empty() && uploads.is_empty() {
         let text = "Choose at least one photo (JPEG, PNG or WebP) to add.";
         return photos_answer(&session, id, "photos", photos_error(text)).await;
     }
-    let added = read.photos.len();
+    let photos = match super::db::claim_uploads(&state.db, user.id, &uploads).await {
+        Ok(mut claimed) => {
+            claimed.extend(read.photos);
+            claimed
+        }
+        Err(error) => {
+            service::discard_stored(&state, &read.photos).await;
+            return match error {
+                AppError::Internal(_) => error.into_response(),
+                error => {
+                    photos_answer(&session, id, "photos", photos_error(error.to_string())).await
+                }
+            };
+        }
+    };
+    let added = photos.len();
     if added > 0 {
-        if let Err(error) = service::add_photos(&state, id, &read.photos).await {
+        if let Err(error) = service::add_photos(&state, id, &photos).await {
             return match error {
                 AppError::Internal(_) => error.into_response(),
                 error => {

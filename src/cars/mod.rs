@@ -12,3 +12,6 @@ pub mod rest;
 pub mod rpc;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod uploader;
+#[cfg(feature = "ssr")]
+pub mod uploads;

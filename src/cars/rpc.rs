@@ -28,6 +28,15 @@ pub struct CarFormState {
     pub photos: Vec<ManagedPhoto>,
     /// What became of the last change to the photos made without JavaScript.
     pub photos_message: Option<PhotosMessage>,
+    /// Photos uploaded ahead for a form that came back with errors, still waiting.
+    pub uploads: Vec<UploadedPhoto>,
+}
+
+/// A photo uploaded ahead, waiting for the form to be sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UploadedPhoto {
+    pub id: i64,
+    pub thumbnail: String,
 }
 
 /// One of a listing's photos, as its seller manages it.
@@ -62,6 +71,9 @@ pub mod flash {
         pub car_id: Option<i64>,
         pub form: CarForm,
         pub errors: FieldErrors,
+        /// The photos the form had uploaded ahead (ids), to show again.
+        #[serde(default)]
+        pub uploads: Vec<i64>,
     }
 
     /// The most a flash may add to a session, in bytes of JSON. The session row is read
@@ -75,6 +87,7 @@ pub mod flash {
             form: flash.form.truncated(),
             ..flash
         };
+        flash.uploads.truncate(super::super::model::MAX_PHOTOS);
         if serde_json::to_vec(&flash).map_or(true, |json| json.len() > MAX_BYTES) {
             flash.form = CarForm::default();
         }
@@ -169,10 +182,16 @@ pub async fn get_car(id: i64) -> Result<CarView, AppError> {
 /// The URL of a photo's smallest size (320 pixels wide, WebP), or of the photo itself.
 #[cfg(feature = "ssr")]
 fn small_photo(photo: &super::model::Photo) -> String {
-    let name = if photo.width > 320 {
-        crate::media::renditions::rendition_name(&photo.name, 320, true)
+    small_photo_url(&photo.name, photo.width)
+}
+
+/// The URL of the smallest size of the photo stored as `name`, `width` pixels wide.
+#[cfg(feature = "ssr")]
+pub fn small_photo_url(name: &str, width: u32) -> String {
+    let name = if width > 320 {
+        crate::media::renditions::rendition_name(name, 320, true)
     } else {
-        photo.name.clone()
+        name.to_owned()
     };
     super::db::media_url(&name)
 }
@@ -252,6 +271,14 @@ pub async fn load_car_form(id: Option<i64>) -> Result<CarFormState, AppError> {
             if let Some(flash) = flash::take(&session, id).await {
                 result.form = flash.form;
                 result.errors = flash.errors;
+                result.uploads = super::db::waiting_uploads(&state.db, user.id, &flash.uploads)
+                    .await?
+                    .into_iter()
+                    .map(|upload| UploadedPhoto {
+                        id: upload.id,
+                        thumbnail: small_photo_url(&upload.photo.name, upload.photo.width),
+                    })
+                    .collect();
             }
             Ok(result)
         }

@@ -196,6 +196,66 @@ pub async fn add_photos(
     Ok(())
 }
 
+/// Checks a photo uploaded ahead (with JavaScript, while a form is being filled in), puts
+/// it in the store and keeps it waiting for a listing; returns its id and what was stored.
+/// The inner error is the user's message, naming the file.
+pub async fn upload_photo(
+    state: &AppState,
+    uploader: &User,
+    upload: Upload,
+) -> Result<Result<db::Upload, String>, AppError> {
+    let photo = match check_photo(state, uploader, upload).await? {
+        Ok(photo) => photo,
+        Err(message) => return Ok(Err(message)),
+    };
+    let mut stored = store_photos(state, std::slice::from_ref(&photo)).await?;
+    let Some(photo) = stored.pop() else {
+        return Err(AppError::internal("storing an upload", "no photo stored"));
+    };
+    match db::insert_upload(&state.db, uploader.id, &photo).await {
+        Ok(id) => Ok(Ok(db::Upload { id, photo })),
+        Err(error) => {
+            discard_stored(state, std::slice::from_ref(&photo)).await;
+            Err(error)
+        }
+    }
+}
+
+/// Deletes the photos uploaded ahead that no listing took within `UPLOAD_KEEP_SECS`, from
+/// the database and then from the store; returns how many. Safe with several app servers:
+/// each photo is returned to one of them only, and never to one that a listing took.
+pub async fn sweep_uploads(state: &AppState) -> Result<usize, AppError> {
+    let keep = chrono::Duration::seconds(state.config.upload_keep_secs);
+    let before = crate::db::Stamp(chrono::Utc::now() - keep);
+    let names = db::sweep_uploads(&state.db, before).await?;
+    for name in &names {
+        state.media.delete(name).await;
+    }
+    if !names.is_empty() {
+        tracing::info!(
+            deleted = names.len(),
+            "deleted photos uploaded but never added"
+        );
+    }
+    Ok(names.len())
+}
+
+/// Sweeps for unused uploads now and then every `UPLOAD_SWEEP_SECS`, until the server stops.
+pub fn start_upload_sweep(state: &AppState) {
+    let state = state.clone();
+    let every = std::time::Duration::from_secs(state.config.upload_sweep_secs.unsigned_abs());
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = sweep_uploads(&state).await {
+                tracing::warn!(%error, "could not delete unused uploaded photos");
+            }
+        }
+    });
+}
+
 /// Removes one of the listing's photos, from the listing and then from the store.
 pub async fn remove_photo(state: &AppState, car_id: i64, photo_id: i64) -> Result<(), AppError> {
     let name = db::remove_photo(&state.db, car_id, photo_id).await?;

@@ -6,6 +6,7 @@ mod photos;
 mod read;
 mod rows;
 mod search;
+mod uploads;
 mod write;
 
 pub use list::*;
@@ -14,6 +15,7 @@ pub use photos::*;
 pub use read::*;
 pub use rows::*;
 pub use search::*;
+pub use uploads::*;
 pub use write::*;
 
 use super::model::{

@@ -3,7 +3,7 @@
 use super::*;
 use crate::cars::{
     gallery::label_name,
-    model::{PhotoLabel, MAX_CAPTION, MAX_PHOTOS, MAX_PHOTO_MB},
+    model::{PhotoLabel, MAX_CAPTION, MAX_PHOTOS},
     rpc::{ManagedPhoto, PhotosMessage},
 };
 
@@ -360,36 +360,7 @@ fn PhotoManager(
             {message}
             {(count > 0).then(|| view! { <ol class="managed-photos">{items}</ol> })}
             {(room > 0)
-                .then(|| {
-                    view! {
-                        <form
-                            method="post"
-                            action=format!("/cars/{id}/photos")
-                            enctype="multipart/form-data"
-                            class="add-photos"
-                        >
-                            <div class="field">
-                                <label for="add-photos">"Photos to add"</label>
-                                <input
-                                    id="add-photos"
-                                    name="photos"
-                                    type="file"
-                                    multiple
-                                    accept="image/jpeg,image/png,image/webp"
-                                    aria-describedby="add-photos-hint"
-                                />
-                                <p class="hint" id="add-photos-hint">
-                                    {format!(
-                                        "JPEG, PNG or WebP, up to {MAX_PHOTO_MB} MB each; {room} more can be added.",
-                                    )}
-                                </p>
-                            </div>
-                            <button type="submit" class="button button-primary">
-                                "Add photos"
-                            </button>
-                        </form>
-                    }
-                })}
+                .then(|| view! { <crate::cars::uploader::AddPhotosForm car_id=id room /> })}
         </section>
     }
 }

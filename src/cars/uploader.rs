@@ -1,0 +1,505 @@
+//! Photos uploaded as soon as they are chosen, for the forms' islands (JavaScript on): each
+//! goes to `POST /photo-uploads` on its own, with a progress bar and a preview; the seller
+//! puts them in order by drag and drop or by buttons (keyboard and touch) while they
+//! upload; the form then sends only their ids (`uploaded` fields, in order). A photo that
+//! fails says why next to it; the others carry on.
+//!
+//! Without JavaScript none of this runs: the forms send the files themselves.
+
+use super::{model::MAX_PHOTO_MB, rpc::UploadedPhoto};
+use leptos::prelude::*;
+
+/// Where one chosen photo is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UploadState {
+    Uploading,
+    /// Stored, waiting for the form: its id.
+    Done(i64),
+    /// Not stored: why, for the seller.
+    Failed(String),
+}
+
+/// One chosen photo in the list.
+#[derive(Clone)]
+pub struct UploadEntry {
+    key: u32,
+    name: String,
+    preview: String,
+    /// Percent sent.
+    progress: RwSignal<u32>,
+    state: RwSignal<UploadState>,
+}
+
+/// The chosen photos of one form, in the seller's order.
+#[derive(Clone, Copy)]
+pub struct Uploads {
+    entries: RwSignal<Vec<UploadEntry>>,
+    /// The next photo's key (chosen in the browser only).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    next_key: StoredValue<u32>,
+    dragging: RwSignal<Option<u32>>,
+    /// Said to screen readers after each change.
+    announce: RwSignal<String>,
+}
+
+impl Uploads {
+    /// The photos a form had uploaded before it came back with errors.
+    pub fn new(waiting: Vec<UploadedPhoto>) -> Self {
+        let entries: Vec<UploadEntry> = waiting
+            .into_iter()
+            .enumerate()
+            .map(|(at, photo)| UploadEntry {
+                key: at as u32,
+                name: format!("Uploaded photo {}", at + 1),
+                preview: photo.thumbnail,
+                progress: RwSignal::new(100),
+                state: RwSignal::new(UploadState::Done(photo.id)),
+            })
+            .collect();
+        Uploads {
+            next_key: StoredValue::new(entries.len() as u32),
+            entries: RwSignal::new(entries),
+            dragging: RwSignal::new(None),
+            announce: RwSignal::new(String::new()),
+        }
+    }
+
+    /// Photos still on their way.
+    pub fn busy(&self) -> usize {
+        self.entries.with(|entries| {
+            entries
+                .iter()
+                .filter(|e| e.state.get() == UploadState::Uploading)
+                .count()
+        })
+    }
+
+    /// Photos that are, or will be, part of the listing (not failed).
+    pub fn kept(&self) -> usize {
+        self.entries.with(|entries| {
+            entries
+                .iter()
+                .filter(|e| !matches!(e.state.get(), UploadState::Failed(_)))
+                .count()
+        })
+    }
+
+    fn position(&self, key: u32) -> Option<usize> {
+        self.entries
+            .with(|entries| entries.iter().position(|e| e.key == key))
+    }
+
+    /// Moves photo `key` to index `to` and says where it is now.
+    fn move_to(&self, key: u32, to: usize) {
+        let mut said = None;
+        self.entries.update(|entries| {
+            if let Some(from) = entries.iter().position(|e| e.key == key) {
+                let to = to.min(entries.len() - 1);
+                if from != to {
+                    let entry = entries.remove(from);
+                    said = Some(format!(
+                        "{} is photo {} of {} now.",
+                        entry.name,
+                        to + 1,
+                        entries.len() + 1
+                    ));
+                    entries.insert(to, entry);
+                }
+            }
+        });
+        if let Some(text) = said {
+            self.announce.set(text);
+        }
+    }
+
+    fn remove(&self, key: u32) {
+        let mut said = None;
+        self.entries.update(|entries| {
+            if let Some(at) = entries.iter().position(|e| e.key == key) {
+                let entry = entries.remove(at);
+                said = Some(format!("{} removed.", entry.name));
+            }
+        });
+        if let Some(text) = said {
+            self.announce.set(text);
+        }
+    }
+
+    /// Starts uploading each of `files` while the form has room for it (`room` photos in
+    /// all); says what was left out, if any was.
+    #[cfg(feature = "hydrate")]
+    pub fn add_files(&self, files: &web_sys::FileList, room: usize) -> Option<String> {
+        let free = room.saturating_sub(self.kept());
+        let (mut started, mut left_out) = (0, 0);
+        for file in (0..files.length()).filter_map(|i| files.get(i)) {
+            if started >= free {
+                left_out += 1;
+                continue;
+            }
+            started += 1;
+            let key = self.next_key.get_value();
+            self.next_key.set_value(key + 1);
+            let entry = UploadEntry {
+                key,
+                name: file.name(),
+                preview: web_sys::Url::create_object_url_with_blob(&file).unwrap_or_default(),
+                progress: RwSignal::new(0),
+                state: RwSignal::new(UploadState::Uploading),
+            };
+            if file.size() > (MAX_PHOTO_MB * 1024 * 1024) as f64 {
+                entry.state.set(UploadState::Failed(format!(
+                    "{}: the photo must be at most {MAX_PHOTO_MB} MB.",
+                    file.name()
+                )));
+            } else {
+                send(&file, entry.progress, entry.state);
+            }
+            self.entries.update(|entries| entries.push(entry));
+        }
+        self.announce.set(match started {
+            0 => String::new(),
+            1 => "1 photo uploading.".into(),
+            n => format!("{n} photos uploading."),
+        });
+        (left_out > 0).then(|| {
+            format!(
+                "A listing has at most {} photos: {left_out} of the chosen photos {} left out.",
+                super::model::MAX_PHOTOS,
+                if left_out == 1 { "was" } else { "were" }
+            )
+        })
+    }
+}
+
+/// What the upload's answer means for the seller (`status` 0: no answer came).
+pub fn answer(status: u16, body: &str, file_name: &str) -> UploadState {
+    if status == 201 {
+        let id = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|json| json.get("id").and_then(serde_json::Value::as_i64));
+        if let Some(id) = id {
+            return UploadState::Done(id);
+        }
+    }
+    let text = body.trim();
+    let readable = !text.is_empty() && text.len() <= 400 && !text.starts_with('<');
+    UploadState::Failed(match status {
+        0 => format!("{file_name}: the upload stopped. Check your connection, then remove it and choose it again."),
+        _ if readable => text.to_owned(),
+        401 => "Please log in again to upload photos.".to_owned(),
+        413 => format!("{file_name}: the photo must be at most {MAX_PHOTO_MB} MB."),
+        _ => format!("{file_name}: the photo could not be uploaded. Please try again."),
+    })
+}
+
+/// Sends one photo, reporting progress and the outcome into the signals.
+#[cfg(feature = "hydrate")]
+fn send(file: &web_sys::File, progress: RwSignal<u32>, state: RwSignal<UploadState>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let name = file.name();
+    let failed = move |name: &str| state.set(answer(0, "", name));
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
+        return failed(&name);
+    };
+    let Ok(data) = web_sys::FormData::new() else {
+        return failed(&name);
+    };
+    if data
+        .append_with_blob_and_filename("photo", file, &name)
+        .is_err()
+        || xhr.open("POST", "/photo-uploads").is_err()
+    {
+        return failed(&name);
+    }
+    let _ = xhr.set_request_header("Accept", "application/json");
+    if let Ok(upload) = xhr.upload() {
+        let on_progress =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
+                if ev.length_computable() && ev.total() > 0.0 {
+                    // The last percent is the server's work: 100 once it answers.
+                    let sent = (ev.loaded() / ev.total() * 99.0).round() as u32;
+                    progress.set(sent.min(99));
+                }
+            });
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        // Lives as long as the page: one small closure per photo.
+        on_progress.forget();
+    }
+    let answered = xhr.clone();
+    let on_end = Closure::once_into_js(move || {
+        let status = answered.status().unwrap_or(0);
+        let body = answered.response_text().ok().flatten().unwrap_or_default();
+        progress.set(100);
+        state.set(answer(status, &body, &name));
+    });
+    xhr.set_onloadend(Some(on_end.unchecked_ref()));
+    if xhr.send_with_opt_form_data(Some(&data)).is_err() {
+        state.set(answer(0, "", &file.name()));
+    }
+}
+
+/// The chosen photos: hidden `uploaded` fields for the form (the stored ones, in order),
+/// and a list where each can be moved, made the cover or removed.
+#[component]
+pub fn UploadList(uploads: Uploads) -> impl IntoView {
+    let entries = uploads.entries;
+    let fields = move || {
+        entries
+            .get()
+            .into_iter()
+            .filter_map(|entry| match entry.state.get() {
+                UploadState::Done(id) => {
+                    Some(view! { <input type="hidden" name="uploaded" value=id /> })
+                }
+                _ => None,
+            })
+            .collect_view()
+    };
+    view! {
+        {fields}
+        <p class="visually-hidden" role="status">
+            {move || uploads.announce.get()}
+        </p>
+        <Show when=move || entries.with(|e| !e.is_empty())>
+            <ol class="uploads" aria-label="Chosen photos">
+                <For each=move || entries.get() key=|entry| entry.key let:entry>
+                    <UploadItem uploads entry />
+                </For>
+            </ol>
+        </Show>
+    }
+}
+
+#[component]
+fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
+    let UploadEntry {
+        key,
+        name,
+        preview,
+        progress,
+        state,
+    } = entry;
+    let position = Memo::new(move |_| uploads.position(key).unwrap_or(0));
+    let count = Memo::new(move |_| uploads.entries.with(Vec::len));
+    // After a move, the pressed button keeps the focus (or its pair, at either end).
+    let move_by = move |to: usize, button: &'static str| {
+        uploads.move_to(key, to);
+        #[cfg(feature = "hydrate")]
+        request_animation_frame(move || {
+            use wasm_bindgen::JsCast;
+            let at = uploads.position(key).unwrap_or(0);
+            let last = uploads.entries.with(Vec::len).saturating_sub(1);
+            let button = match button {
+                "up" if at == 0 => "down",
+                "down" if at == last => "up",
+                other => other,
+            };
+            if let Some(el) = document()
+                .get_element_by_id(&format!("upload-{key}-{button}"))
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = button;
+    };
+    let label = name.clone();
+    let status = move || match state.get() {
+        UploadState::Uploading => {
+            let label = format!("Uploading {label}");
+            view! {
+                <div class="upload-progress">
+                    <progress max="100" value=move || progress.get() aria-label=label></progress>
+                    <span aria-hidden="true">{move || format!("{}%", progress.get())}</span>
+                </div>
+            }
+            .into_any()
+        }
+        UploadState::Done(_) => view! { <p class="upload-done">"Uploaded"</p> }.into_any(),
+        UploadState::Failed(why) => view! {
+            <p class="field-error" role="alert">
+                {why}
+            </p>
+        }
+        .into_any(),
+    };
+    view! {
+        <li
+            class="upload"
+            class:dragging=move || uploads.dragging.get() == Some(key)
+            class:failed=move || matches!(state.get(), UploadState::Failed(_))
+            draggable="true"
+            on:dragstart=move |ev| {
+                uploads.dragging.set(Some(key));
+                #[cfg(feature = "hydrate")]
+                if let Some(data) = ev.data_transfer() {
+                    let _ = data.set_data("text/plain", &key.to_string());
+                    data.set_effect_allowed("move");
+                }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = ev;
+            }
+            on:dragover=move |ev| {
+                if uploads.dragging.get_untracked().is_some() {
+                    ev.prevent_default();
+                }
+            }
+            on:drop=move |ev| {
+                ev.prevent_default();
+                if let Some(from) = uploads.dragging.get_untracked() {
+                    if let Some(to) = uploads.position(key) {
+                        uploads.move_to(from, to);
+                    }
+                }
+                uploads.dragging.set(None);
+            }
+            on:dragend=move |_| uploads.dragging.set(None)
+        >
+            <img src=preview alt="" width="120" height="90" />
+            <div class="upload-info">
+                <p class="photo-form-title">
+                    <strong>{move || format!("Photo {} of {}", position.get() + 1, count.get())}</strong>
+                    <span class="upload-name">{name}</span>
+                    {move || (position.get() == 0).then(|| view! { <span class="badge">"Cover"</span> })}
+                </p>
+                {status}
+                <div class="photo-buttons">
+                    <button
+                        type="button"
+                        id=format!("upload-{key}-up")
+                        class="button button-outline"
+                        disabled=move || position.get() == 0
+                        on:click=move |_| move_by(position.get_untracked().saturating_sub(1), "up")
+                    >
+                        "Move up"
+                    </button>
+                    <button
+                        type="button"
+                        id=format!("upload-{key}-down")
+                        class="button button-outline"
+                        disabled=move || position.get() + 1 >= count.get()
+                        on:click=move |_| move_by(position.get_untracked() + 1, "down")
+                    >
+                        "Move down"
+                    </button>
+                    <button
+                        type="button"
+                        id=format!("upload-{key}-cover")
+                        class="button button-outline"
+                        disabled=move || position.get() == 0
+                        on:click=move |_| move_by(0, "cover")
+                    >
+                        "Make cover"
+                    </button>
+                    <button
+                        type="button"
+                        class="button button-danger"
+                        on:click=move |_| uploads.remove(key)
+                    >
+                        "Remove"
+                    </button>
+                </div>
+            </div>
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{answer, UploadState};
+
+    #[test]
+    fn an_upload_answer_becomes_the_photo_id_or_a_reason_naming_the_file() {
+        assert_eq!(
+            answer(201, r#"{"id":42,"thumbnail_url":"/media/a.jpg"}"#, "a.jpg"),
+            UploadState::Done(42)
+        );
+        assert_eq!(
+            answer(400, "a.heic: this file type is not supported", "a.heic"),
+            UploadState::Failed("a.heic: this file type is not supported".into())
+        );
+        assert_eq!(
+            answer(413, "", "big.jpg"),
+            UploadState::Failed("big.jpg: the photo must be at most 15 MB.".into())
+        );
+        let UploadState::Failed(why) = answer(502, "<html>Bad gateway</html>", "a.jpg") else {
+            panic!("a proxy's error page is a failure");
+        };
+        assert!(why.starts_with("a.jpg: the photo could not be uploaded"));
+        let UploadState::Failed(why) = answer(0, "", "a.jpg") else {
+            panic!("no answer is a failure");
+        };
+        assert!(why.contains("upload stopped"));
+        assert!(matches!(answer(201, "{}", "a.jpg"), UploadState::Failed(_)));
+    }
+}
+
+/// The edit page's "Add photos" form. Without JavaScript it sends the chosen files; with
+/// it, each uploads as soon as it is chosen and the form sends their ids in order.
+#[island]
+pub fn AddPhotosForm(car_id: i64, room: usize) -> impl IntoView {
+    let uploads = Uploads::new(Vec::new());
+    let problem = RwSignal::new(None::<String>);
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                if let Some(files) = input.files() {
+                    problem.set(uploads.add_files(&files, room));
+                }
+                input.set_value("");
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let busy = uploads.busy();
+        if busy > 0 {
+            ev.prevent_default();
+            problem.set(Some(match busy {
+                1 => "Wait for the last photo to finish uploading.".to_owned(),
+                n => format!("Wait for {n} photos to finish uploading."),
+            }));
+        }
+    };
+    view! {
+        <form
+            method="post"
+            action=format!("/cars/{car_id}/photos")
+            enctype="multipart/form-data"
+            class="add-photos"
+            on:submit=on_submit
+        >
+            <div class="field">
+                <label for="add-photos">"Photos to add"</label>
+                <input
+                    id="add-photos"
+                    name="photos"
+                    type="file"
+                    multiple
+                    accept="image/jpeg,image/png,image/webp"
+                    aria-describedby="add-photos-hint add-photos-error"
+                    on:change=on_change
+                />
+                <p class="hint" id="add-photos-hint">
+                    {format!(
+                        "JPEG, PNG or WebP, up to {MAX_PHOTO_MB} MB each; {room} more can be added.",
+                    )}
+                </p>
+                <p class="field-error" id="add-photos-error" role="alert">
+                    {move || problem.get()}
+                </p>
+                <UploadList uploads />
+            </div>
+            <button type="submit" class="button button-primary">
+                "Add photos"
+            </button>
+        </form>
+    }
+}

@@ -1,5 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
-import { jsEnabled, open, PHOTO, register, uniqueWord } from './helpers';
+import { readFileSync } from 'node:fs';
+import { jsEnabled, NOT_AN_IMAGE, open, PHOTO, register, uniqueWord } from './helpers';
 
 /** The listing's photo ids in order, as the API shows them. */
 async function photoIds(page: Page, id: number): Promise<number[]> {
@@ -101,4 +102,91 @@ test('the gallery moves from photo to photo by its links, and by the arrow keys 
     // Without JavaScript there is no button that would do nothing.
     await expect(fullScreen).toBeHidden();
   }
+});
+
+/** The listing's photo widths in order, as the API shows them. */
+async function photoWidths(page: Page, id: number): Promise<number[]> {
+  const car = await (await page.request.get(`/api/cars/${id}/`)).json();
+  return car.photos.map((photo: { width: number }) => photo.width);
+}
+
+test('with JavaScript each photo uploads as soon as it is chosen, with progress; the seller orders them before saving', async ({ page }, info) => {
+  test.skip(!jsEnabled(info), 'uploading ahead is what JavaScript adds; the plain form is tested above');
+  await register(page, info);
+  // Three photos told apart by their width (screenshots of the page, cut to size).
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const shot = async (width: number) => page.screenshot({ clip: { x: 0, y: 0, width, height: 300 } });
+  const files = [
+    { name: 'front.png', mimeType: 'image/png', buffer: await shot(400) },
+    { name: 'side.png', mimeType: 'image/png', buffer: await shot(500) },
+    { name: 'rear.png', mimeType: 'image/png', buffer: await shot(600) },
+    { name: 'IMG_2231.HEIC', mimeType: 'image/heic', buffer: readFileSync(NOT_AN_IMAGE) },
+  ];
+  const model = uniqueWord('Upload');
+  await open(page, '/sell', info);
+  await page.getByLabel('Make').fill('Volvo');
+  await page.getByLabel('Model').fill(model);
+  await page.getByLabel('Year').fill('2018');
+  await page.getByLabel('Price').fill('18500');
+  await page.getByLabel('Mileage (km)').fill('76000');
+  // A slow connection: each upload waits a moment before it goes.
+  await page.route('**/photo-uploads', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await route.continue();
+  });
+
+  await page.getByLabel('Photo').setInputFiles(files);
+  const list = page.getByRole('list', { name: 'Chosen photos' });
+  const item = (name: string) => list.getByRole('listitem').filter({ hasText: name });
+  await expect(list.getByRole('progressbar', { name: 'Uploading front.png' })).toBeVisible();
+  for (const name of ['front.png', 'side.png', 'rear.png']) {
+    await expect(item(name).getByText('Uploaded')).toBeVisible();
+  }
+  // The file that is not a photo says why, next to it; the others carried on.
+  await expect(item('IMG_2231.HEIC').getByRole('alert')).toHaveText(
+    'IMG_2231.HEIC: this file type is not supported — use JPEG, PNG or WebP.',
+  );
+  await item('IMG_2231.HEIC').getByRole('button', { name: 'Remove' }).click();
+  await expect(list.getByRole('listitem')).toHaveCount(3);
+
+  // Order them: rear becomes the cover, front moves down, side is removed.
+  await item('rear.png').getByRole('button', { name: 'Make cover' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'rear.png is photo 1 of 3 now.' })).toBeAttached();
+  await expect(item('rear.png').getByText('Cover')).toBeVisible();
+  await item('front.png').getByRole('button', { name: 'Move down' }).click();
+  await expect(item('front.png').getByText('Photo 3 of 3')).toBeVisible();
+  await item('side.png').getByRole('button', { name: 'Remove' }).click();
+  await expect(list.getByRole('listitem')).toHaveCount(2);
+  // Drag and drop: front onto the cover's place.
+  await item('front.png').dragTo(item('rear.png'));
+  await expect(item('front.png').getByText('Photo 1 of 2')).toBeVisible();
+  await item('front.png').getByRole('button', { name: 'Move down' }).click();
+  await expect(item('rear.png').getByText('Photo 1 of 2')).toBeVisible();
+
+  await page.getByRole('button', { name: 'List my car' }).click();
+  await page.waitForURL(/\/cars\/\d+$/);
+  const id = Number(new URL(page.url()).pathname.split('/').pop());
+  expect(await photoWidths(page, id)).toEqual([600, 400]);
+  await expect(page.getByRole('img', { name: `2018 Volvo ${model}, photo 2 of 2` })).toBeAttached();
+});
+
+test('with JavaScript the form waits for photos still uploading, then goes by itself', async ({ page }, info) => {
+  test.skip(!jsEnabled(info), 'uploading ahead is what JavaScript adds');
+  await register(page, info);
+  await open(page, '/sell', info);
+  await page.getByLabel('Make').fill('Saab');
+  await page.getByLabel('Model').fill(uniqueWord('Wait'));
+  await page.getByLabel('Year').fill('2009');
+  await page.getByLabel('Price').fill('4200');
+  await page.getByLabel('Mileage (km)').fill('190000');
+  await page.route('**/photo-uploads', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await route.continue();
+  });
+  await page.getByLabel('Photo').setInputFiles([PHOTO]);
+  await page.getByRole('button', { name: 'List my car' }).click();
+  await expect(page.getByRole('button', { name: 'Saving…' })).toBeVisible();
+  await page.waitForURL(/\/cars\/\d+$/);
+  const id = Number(new URL(page.url()).pathname.split('/').pop());
+  expect(await photoWidths(page, id)).toHaveLength(1);
 });

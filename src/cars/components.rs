@@ -223,16 +223,6 @@ pub fn SellCarForm(
                     found.insert("photo".into(), too_large.join(" "));
                 }
             }
-            let busy = uploads.busy();
-            if busy > 0 {
-                found.insert(
-                    "photo".into(),
-                    match busy {
-                        1 => "Wait for the last photo to finish uploading.".to_owned(),
-                        n => format!("Wait for {n} photos to finish uploading."),
-                    },
-                );
-            }
             if !found.is_empty() {
                 ev.prevent_default();
                 let first = found.keys().next().cloned();
@@ -253,6 +243,11 @@ pub fn SellCarForm(
             }
             errors.set(crate::error::FieldErrors::new());
             submitting.set(true);
+            if uploads.busy() > 0 {
+                // Held until the photos are up; then it goes by itself.
+                ev.prevent_default();
+                uploads.send_when_done();
+            }
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, current_year);
@@ -293,6 +288,18 @@ pub fn SellCarForm(
         #[cfg(not(feature = "hydrate"))]
         let _ = ev;
     };
+
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    uploads.when_done(move |failed| {
+        submitting.set(false);
+        if failed > 0 {
+            errors.update(|errors| {
+                errors.insert("photo".into(), super::uploader::not_uploaded(failed));
+            });
+        } else {
+            super::uploader::send_form(form_ref);
+        }
+    });
 
     let summary = move || {
         let count = errors.with(|e| e.len());
@@ -335,6 +342,7 @@ pub fn SellCarForm(
             method="post"
             enctype="multipart/form-data"
             action=action
+            node_ref=form_ref
             on:submit=on_submit
             novalidate
         >

@@ -40,6 +40,8 @@ pub struct Uploads {
     dragging: RwSignal<Option<u32>>,
     /// Said to screen readers after each change.
     announce: RwSignal<String>,
+    /// The form was sent while photos were still uploading: it goes once they are done.
+    waiting_to_send: RwSignal<bool>,
 }
 
 impl Uploads {
@@ -61,7 +63,37 @@ impl Uploads {
             entries: RwSignal::new(entries),
             dragging: RwSignal::new(None),
             announce: RwSignal::new(String::new()),
+            waiting_to_send: RwSignal::new(false),
         }
+    }
+
+    /// Photos that could not be uploaded (listed with the reason, not sent).
+    pub fn failed(&self) -> usize {
+        self.entries.with(|entries| {
+            entries
+                .iter()
+                .filter(|e| matches!(e.state.get(), UploadState::Failed(_)))
+                .count()
+        })
+    }
+
+    /// Called when the form is sent while photos are still uploading: it is held, and
+    /// [`Uploads::when_done`]'s action runs once they are all done.
+    pub fn send_when_done(&self) {
+        self.waiting_to_send.set(true);
+        self.announce
+            .set("The form will be sent when the photos have uploaded.".into());
+    }
+
+    /// What to do once the photos a held form waits for are done; it is given how many
+    /// failed (the seller may want to see why before the form goes).
+    pub fn when_done(self, then: impl Fn(usize) + 'static) {
+        Effect::new(move |_| {
+            if self.waiting_to_send.get() && self.busy() == 0 {
+                self.waiting_to_send.set(false);
+                then(self.failed());
+            }
+        });
     }
 
     /// Photos still on their way.
@@ -169,6 +201,26 @@ impl Uploads {
             )
         })
     }
+}
+
+/// Sends a form held for its uploads, as its submit button would (its submit handler runs).
+pub fn send_form(form: NodeRef<leptos::html::Form>) {
+    #[cfg(feature = "hydrate")]
+    if let Some(form) = form.get_untracked() {
+        let _ = form.request_submit();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = form;
+}
+
+/// "1 photo could not be uploaded: …", when a held form is not sent because of it.
+pub fn not_uploaded(failed: usize) -> String {
+    let photos = if failed == 1 {
+        "1 photo".to_owned()
+    } else {
+        format!("{failed} photos")
+    };
+    format!("{photos} could not be uploaded (the reason is next to each): remove or choose again, then send the form.")
 }
 
 /// What the upload's answer means for the seller (`status` 0: no answer came).
@@ -458,22 +510,31 @@ pub fn AddPhotosForm(car_id: i64, room: usize) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = ev;
     };
+    let form = NodeRef::<leptos::html::Form>::new();
+    let sending = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        let busy = uploads.busy();
-        if busy > 0 {
+        if uploads.busy() > 0 {
+            // Held until the photos are up; then it goes by itself.
             ev.prevent_default();
-            problem.set(Some(match busy {
-                1 => "Wait for the last photo to finish uploading.".to_owned(),
-                n => format!("Wait for {n} photos to finish uploading."),
-            }));
+            sending.set(true);
+            uploads.send_when_done();
         }
     };
+    uploads.when_done(move |failed| {
+        sending.set(false);
+        if failed > 0 {
+            problem.set(Some(not_uploaded(failed)));
+        } else {
+            send_form(form);
+        }
+    });
     view! {
         <form
             method="post"
             action=format!("/cars/{car_id}/photos")
             enctype="multipart/form-data"
             class="add-photos"
+            node_ref=form
             on:submit=on_submit
         >
             <div class="field">
@@ -497,9 +558,22 @@ pub fn AddPhotosForm(car_id: i64, room: usize) -> impl IntoView {
                 </p>
                 <UploadList uploads />
             </div>
-            <button type="submit" class="button button-primary">
+            <button
+                type="submit"
+                class="button button-primary"
+                aria-disabled=move || sending.get().then_some("true")
+            >
                 "Add photos"
             </button>
+            {move || {
+                sending
+                    .get()
+                    .then(|| {
+                        view! {
+                            <p class="hint">"The photos will be added as soon as they have uploaded."</p>
+                        }
+                    })
+            }}
         </form>
     }
 }

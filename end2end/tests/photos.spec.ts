@@ -57,6 +57,15 @@ test('a seller sells with two photos, adds one, orders them with buttons, labels
   await photoItem(page, 1, 3).getByRole('button', { name: 'Remove' }).click();
   await expect(page.getByRole('status')).toHaveText('Photo removed.');
   expect(await photoIds(page, id)).toEqual([second, first]);
+  if (jsEnabled(info)) {
+    // With JavaScript a photo can also be dragged by its picture onto another's place.
+    await photoItem(page, 2, 2).getByRole('img').dragTo(photoItem(page, 1, 2));
+    await expect.poll(() => photoIds(page, id)).toEqual([first, second]);
+    await expect(page.locator(`#photo-${first}`).getByText('Photo 1 of 2')).toBeVisible();
+    await photoItem(page, 1, 2).getByRole('button', { name: 'Move down' }).click();
+    await expect(page.getByRole('status')).toHaveText('Photo moved to position 2.');
+    expect(await photoIds(page, id)).toEqual([second, first]);
+  }
 
   // Buyers: the gallery in that order, and a jump to the damage.
   await open(page, `/cars/${id}`, info);

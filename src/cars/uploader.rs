@@ -485,6 +485,16 @@ mod tests {
         assert!(why.contains("upload stopped"));
         assert!(matches!(answer(201, "{}", "a.jpg"), UploadState::Failed(_)));
     }
+
+    #[test]
+    fn a_photo_dropped_on_anothers_place_takes_it_and_the_ones_between_move_one_step() {
+        let ids: Vec<String> = ["1", "2", "3", "4"].map(String::from).to_vec();
+        let order = |from, onto| super::dropped_order(&ids, from, onto);
+        assert_eq!(order("4", "1").unwrap(), ["4", "1", "2", "3"]);
+        assert_eq!(order("1", "3").unwrap(), ["2", "3", "1", "4"]);
+        assert_eq!(order("2", "2"), None);
+        assert_eq!(order("9", "2"), None);
+    }
 }
 
 /// The edit page's "Add photos" form. Without JavaScript it sends the chosen files; with
@@ -575,5 +585,134 @@ pub fn AddPhotosForm(car_id: i64, room: usize) -> impl IntoView {
                     })
             }}
         </form>
+    }
+}
+
+/// The edit page's list of a listing's photos. With JavaScript a photo can also be dragged
+/// by its picture onto another's place; the new order is saved (the REST API's `PATCH
+/// /api/cars/{id}/photos/`, on the seller's session) and the page reloads to show it. The
+/// photos' own buttons work either way.
+#[island]
+pub fn PhotoOrder(car_id: i64, children: Children) -> impl IntoView {
+    let dragging = RwSignal::new(None::<String>);
+    let problem = RwSignal::new(None::<String>);
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        let Some(from) = dragging.get_untracked() else {
+            return;
+        };
+        ev.prevent_default();
+        dragging.set(None);
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(target) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("li[data-photo]").ok().flatten())
+            else {
+                return;
+            };
+            let Some(list) = target.parent_element() else {
+                return;
+            };
+            let items = list.children();
+            let ids: Vec<String> = (0..items.length())
+                .filter_map(|i| items.item(i))
+                .filter_map(|item| item.get_attribute("data-photo"))
+                .collect();
+            let Some(order) = dropped_order(
+                &ids,
+                &from,
+                &target.get_attribute("data-photo").unwrap_or_default(),
+            ) else {
+                return;
+            };
+            save_order(car_id, &order, problem);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (from, car_id);
+    };
+    view! {
+        <div
+            class="photo-order"
+            on:dragstart=move |ev| {
+                #[cfg(feature = "hydrate")]
+                {
+                    use wasm_bindgen::JsCast;
+                    let photo = ev
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .and_then(|el| el.closest("li[data-photo]").ok().flatten())
+                        .and_then(|item| item.get_attribute("data-photo"));
+                    if let (Some(photo), Some(data)) = (photo.clone(), ev.data_transfer()) {
+                        let _ = data.set_data("text/plain", &photo);
+                        data.set_effect_allowed("move");
+                    }
+                    dragging.set(photo);
+                }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = ev;
+            }
+            on:dragover=move |ev| {
+                if dragging.get_untracked().is_some() {
+                    ev.prevent_default();
+                }
+            }
+            on:drop=on_drop
+            on:dragend=move |_| dragging.set(None)
+        >
+            {children()}
+            <p class="field-error" role="alert">
+                {move || problem.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The photo ids after `from` is dropped on `onto`'s place (it goes where `onto` was and
+/// the photos between move one step), or `None` when nothing moves.
+pub fn dropped_order(ids: &[String], from: &str, onto: &str) -> Option<Vec<String>> {
+    let at = ids.iter().position(|id| id == from)?;
+    let to = ids.iter().position(|id| id == onto)?;
+    if at == to {
+        return None;
+    }
+    let mut order = ids.to_vec();
+    let moved = order.remove(at);
+    order.insert(to, moved);
+    Some(order)
+}
+
+/// Saves the listing's photo order and reloads the page; says why if it could not.
+#[cfg(feature = "hydrate")]
+fn save_order(car_id: i64, order: &[String], problem: RwSignal<Option<String>>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let failed = move || {
+        problem.set(Some(
+            "The new order could not be saved. Please use the buttons, or reload the page.".into(),
+        ))
+    };
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
+        return failed();
+    };
+    if xhr
+        .open("PATCH", &format!("/api/cars/{car_id}/photos/"))
+        .is_err()
+    {
+        return failed();
+    }
+    let _ = xhr.set_request_header("Content-Type", "application/json");
+    let _ = xhr.set_request_header("Accept", "application/json");
+    let answered = xhr.clone();
+    let on_end = Closure::once_into_js(move || match answered.status() {
+        Ok(200) => {
+            let _ = window().location().reload();
+        }
+        _ => failed(),
+    });
+    xhr.set_onloadend(Some(on_end.unchecked_ref()));
+    let body = format!(r#"{{"order":[{}]}}"#, order.join(","));
+    if xhr.send_with_opt_str(Some(&body)).is_err() {
+        failed();
     }
 }

@@ -250,7 +250,7 @@ fn PhotoManager(
             let caption_id = format!("photo-{pid}-caption");
             let chosen = photo.label;
             view! {
-                <li class="managed-photo" id=format!("photo-{pid}")>
+                <li class="managed-photo" id=format!("photo-{pid}") data-photo=pid>
                     <img
                         src=photo.thumbnail
                         alt=format!("Photo {position}")
@@ -358,7 +358,14 @@ fn PhotoManager(
                 )}
             </p>
             {message}
-            {(count > 0).then(|| view! { <ol class="managed-photos">{items}</ol> })}
+            {(count > 0)
+                .then(|| {
+                    view! {
+                        <crate::cars::uploader::PhotoOrder car_id=id>
+                            <ol class="managed-photos">{items}</ol>
+                        </crate::cars::uploader::PhotoOrder>
+                    }
+                })}
             {(room > 0)
                 .then(|| view! { <crate::cars::uploader::AddPhotosForm car_id=id room /> })}
         </section>

@@ -39,6 +39,10 @@ test('buyer and seller pages have no WCAG 2.1 AA violations', async ({ page }, i
   await expectNoViolations(page, 'details with a gallery');
   await open(page, '/sell', info);
   await expectNoViolations(page, 'sell form');
+  // Photos chosen with JavaScript: each in a list with its upload's state and buttons.
+  await page.getByLabel('Photo').setInputFiles([PHOTO, PHOTO]);
+  await expect(page.getByText('Uploaded', { exact: true })).toHaveCount(2);
+  await expectNoViolations(page, 'sell form with photos uploaded');
   await open(page, '/my-listings', info);
   await expectNoViolations(page, 'my listings');
   await open(page, `/cars?q=${make}`, info);

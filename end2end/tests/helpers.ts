@@ -80,8 +80,8 @@ export interface CarInput {
   description?: string;
 }
 
-/** Fills and submits the sell form; returns the new car's id. */
-export async function sellThroughForm(page: Page, info: TestInfo, car: CarInput, photo = true): Promise<number> {
+/** Opens the sell form and fills in the car's fields (not the photos). */
+export async function fillSellForm(page: Page, info: TestInfo, car: CarInput) {
   await open(page, '/sell', info);
   await page.getByLabel('Make').fill(car.make);
   await page.getByLabel('Model').fill(car.model);
@@ -90,10 +90,20 @@ export async function sellThroughForm(page: Page, info: TestInfo, car: CarInput,
   await page.getByLabel('Mileage (km)').fill(car.mileage);
   await page.getByLabel('Condition').selectOption(car.condition ?? 'used');
   await page.getByLabel('Description').fill(car.description ?? '');
-  if (photo) await page.getByLabel('Photo').setInputFiles(PHOTO);
+}
+
+/** Sends the filled sell form; returns the new car's id once its page is open. */
+export async function submitSellForm(page: Page): Promise<number> {
   await page.getByRole('button', { name: 'List my car' }).click();
   await page.waitForURL(/\/cars\/\d+$/);
   return Number(new URL(page.url()).pathname.split('/').pop());
+}
+
+/** Fills and submits the sell form; returns the new car's id. */
+export async function sellThroughForm(page: Page, info: TestInfo, car: CarInput, photo = true): Promise<number> {
+  await fillSellForm(page, info, car);
+  if (photo) await page.getByLabel('Photo').setInputFiles(PHOTO);
+  return submitSellForm(page);
 }
 
 /** Lists a car through the same multipart endpoint the form posts to (the user's cookies). */

@@ -338,13 +338,9 @@ pub async fn create_car(
                 .await;
         }
     };
-    let photos = match super::db::claim_uploads(&state.db, user.id, &uploads).await {
-        Ok(mut claimed) => {
-            claimed.extend(read.photos);
-            claimed
-        }
+    let photos = match service::form_photos(&state, &user, &uploads, read.photos).await {
+        Ok(photos) => photos,
         Err(error) => {
-            service::discard_stored(&state, &read.photos).await;
             let error = match error {
                 AppError::Conflict(message) => AppError::field("photo", message),
                 other => other,
@@ -488,13 +484,9 @@ pub async fn add_photos(
         let text = "Choose at least one photo (JPEG, PNG or WebP) to add.";
         return photos_answer(&session, id, "photos", photos_error(text)).await;
     }
-    let photos = match super::db::claim_uploads(&state.db, user.id, &uploads).await {
-        Ok(mut claimed) => {
-            claimed.extend(read.photos);
-            claimed
-        }
+    let photos = match service::form_photos(&state, &user, &uploads, read.photos).await {
+        Ok(photos) => photos,
         Err(error) => {
-            service::discard_stored(&state, &read.photos).await;
             return match error {
                 AppError::Internal(_) => error.into_response(),
                 error => {

@@ -221,6 +221,27 @@ pub async fn upload_photo(
     }
 }
 
+/// The photos a form brings, in order: those it uploaded ahead (`uploads`, ids, taken for
+/// it now), then the files it sent (already stored). When the uploads cannot be taken (one
+/// is no longer waiting: `Conflict`), the sent files leave the store again.
+pub async fn form_photos(
+    state: &AppState,
+    owner: &User,
+    uploads: &[i64],
+    sent: Vec<db::NewPhoto>,
+) -> Result<Vec<db::NewPhoto>, AppError> {
+    match db::claim_uploads(&state.db, owner.id, uploads).await {
+        Ok(mut photos) => {
+            photos.extend(sent);
+            Ok(photos)
+        }
+        Err(error) => {
+            discard_stored(state, &sent).await;
+            Err(error)
+        }
+    }
+}
+
 /// Deletes the photos uploaded ahead that no listing took within `UPLOAD_KEEP_SECS`, from
 /// the database and then from the store; returns how many. Safe with several app servers:
 /// each photo is returned to one of them only, and never to one that a listing took.

@@ -309,7 +309,8 @@ pub fn UploadList(uploads: Uploads) -> impl IntoView {
     };
     view! {
         {fields}
-        <p class="visually-hidden" role="status">
+        // A live region without the status role: the page's own status messages keep it.
+        <p class="visually-hidden" aria-live="polite">
             {move || uploads.announce.get()}
         </p>
         <Show when=move || entries.with(|e| !e.is_empty())>

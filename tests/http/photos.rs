@@ -2,7 +2,7 @@
 //! sell form, the edit page's photo forms (add several, move up and down, make cover,
 //! describe, remove), who may use them, and the details page's gallery.
 
-use crate::common::{car_form, png, sell, Server};
+use crate::common::{api_car, car_form, png, sell, Server};
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::Value;
 
@@ -18,16 +18,7 @@ fn with_photos(form: multipart::Form, field: &'static str, count: usize) -> mult
 
 /// The listing's photos as the API shows them: (id, label, caption), in order.
 async fn photos(server: &Server, id: i64) -> Vec<(i64, Value, String)> {
-    let car: Value = server
-        .client()
-        .get(server.url(&format!("/api/cars/{id}/")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    car["photos"]
+    api_car(server, id).await["photos"]
         .as_array()
         .unwrap()
         .iter()

@@ -3,7 +3,7 @@
 //! form sends only their ids (`uploaded` fields) in the seller's order. Who may use an
 //! upload, what a bad file gets, and the sweep that deletes uploads no listing took.
 
-use crate::common::{car_form, sell, Server};
+use crate::common::{api_car, car_form, sell, Server};
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -54,16 +54,7 @@ fn sell_form(ids: &[i64]) -> multipart::Form {
 
 /// The widths of a listing's photos, in order.
 async fn widths(server: &Server, id: i64) -> Vec<i64> {
-    let car: Value = server
-        .client()
-        .get(server.url(&format!("/api/cars/{id}/")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    car["photos"]
+    api_car(server, id).await["photos"]
         .as_array()
         .unwrap()
         .iter()

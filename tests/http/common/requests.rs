@@ -213,6 +213,19 @@ pub fn replace_photo(
 }
 
 /// Lists a car through the sell form and returns its id (from the redirect to its page).
+/// A listing as the API shows it to anyone (`GET /api/cars/{id}/`).
+pub async fn api_car(server: &Server, id: i64) -> Value {
+    server
+        .client()
+        .get(server.url(&format!("/api/cars/{id}/")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn sell(server: &Server, client: &Client, form: multipart::Form) -> i64 {
     let res = client
         .post(server.url("/sell"))

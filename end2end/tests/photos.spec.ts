@@ -144,7 +144,7 @@ test('with JavaScript each photo uploads as soon as it is chosen, with progress;
   // Order them: rear becomes the cover, front moves down, side is removed.
   await item('rear.png').getByRole('button', { name: 'Make cover' }).click();
   await expect(page.getByText('rear.png is photo 1 of 3 now.')).toBeAttached();
-  await expect(item('rear.png').getByText('Cover')).toBeVisible();
+  await expect(item('rear.png').getByText('Cover', { exact: true })).toBeVisible();
   await item('front.png').getByRole('button', { name: 'Move down' }).click();
   await expect(item('front.png').getByText('Photo 3 of 3')).toBeVisible();
   await item('side.png').getByRole('button', { name: 'Remove' }).click();

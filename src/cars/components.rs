@@ -223,6 +223,11 @@ pub fn SellCarForm(
                     found.insert("photo".into(), too_large.join(" "));
                 }
             }
+            // A photo that could not be uploaded is not left behind unnoticed.
+            let failures = uploads.failures();
+            if !failures.is_empty() {
+                found.insert("photo".into(), super::uploader::not_uploaded(&failures));
+            }
             if !found.is_empty() {
                 ev.prevent_default();
                 let first = found.keys().next().cloned();
@@ -290,11 +295,11 @@ pub fn SellCarForm(
     };
 
     let form_ref = NodeRef::<leptos::html::Form>::new();
-    uploads.when_done(move |failed| {
+    uploads.when_done(move |failures| {
         submitting.set(false);
-        if failed > 0 {
+        if !failures.is_empty() {
             errors.update(|errors| {
-                errors.insert("photo".into(), super::uploader::not_uploaded(failed));
+                errors.insert("photo".into(), super::uploader::not_uploaded(&failures));
             });
         } else {
             super::uploader::send_form(form_ref);

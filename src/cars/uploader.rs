@@ -67,13 +67,16 @@ impl Uploads {
         }
     }
 
-    /// Photos that could not be uploaded (listed with the reason, not sent).
-    pub fn failed(&self) -> usize {
+    /// Why each photo that could not be uploaded failed (each is listed with its reason).
+    pub fn failures(&self) -> Vec<String> {
         self.entries.with(|entries| {
             entries
                 .iter()
-                .filter(|e| matches!(e.state.get(), UploadState::Failed(_)))
-                .count()
+                .filter_map(|e| match e.state.get() {
+                    UploadState::Failed(why) => Some(why),
+                    _ => None,
+                })
+                .collect()
         })
     }
 
@@ -85,13 +88,13 @@ impl Uploads {
             .set("The form will be sent when the photos have uploaded.".into());
     }
 
-    /// What to do once the photos a held form waits for are done; it is given how many
-    /// failed (the seller may want to see why before the form goes).
-    pub fn when_done(self, then: impl Fn(usize) + 'static) {
+    /// What to do once the photos a held form waits for are done; it is given the
+    /// failures' reasons (the form does not go while a failed photo is listed).
+    pub fn when_done(self, then: impl Fn(Vec<String>) + 'static) {
         Effect::new(move |_| {
             if self.waiting_to_send.get() && self.busy() == 0 {
                 self.waiting_to_send.set(false);
-                then(self.failed());
+                then(self.failures());
             }
         });
     }
@@ -213,14 +216,15 @@ pub fn send_form(form: NodeRef<leptos::html::Form>) {
     let _ = form;
 }
 
-/// "1 photo could not be uploaded: …", when a held form is not sent because of it.
-pub fn not_uploaded(failed: usize) -> String {
-    let photos = if failed == 1 {
-        "1 photo".to_owned()
+/// Why the form is not sent while photos that failed are listed: each one's reason, and
+/// what to do.
+pub fn not_uploaded(failures: &[String]) -> String {
+    let what = if failures.len() == 1 {
+        "Remove it (or choose it again), then send the form."
     } else {
-        format!("{failed} photos")
+        "Remove them (or choose them again), then send the form."
     };
-    format!("{photos} could not be uploaded (the reason is next to each): remove or choose again, then send the form.")
+    format!("{} {what}", failures.join(" "))
 }
 
 /// What the upload's answer means for the seller (`status` 0: no answer came).
@@ -412,9 +416,13 @@ fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
             <img src=preview alt="" width="120" height="90" />
             <div class="upload-info">
                 <p class="photo-form-title">
-                    <strong>{move || format!("Photo {} of {}", position.get() + 1, count.get())}</strong>
+                    <strong>
+                        {move || format!("Photo {} of {}", position.get() + 1, count.get())}
+                    </strong>
                     <span class="upload-name">{name}</span>
-                    {move || (position.get() == 0).then(|| view! { <span class="badge">"Cover"</span> })}
+                    {move || {
+                        (position.get() == 0).then(|| view! { <span class="badge">"Cover"</span> })
+                    }}
                 </p>
                 {status}
                 <div class="photo-buttons">
@@ -431,7 +439,7 @@ fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
                         type="button"
                         id=format!("upload-{key}-down")
                         class="button button-outline"
-                        disabled=move || position.get() + 1 >= count.get()
+                        disabled=move || { position.get() + 1 == count.get() }
                         on:click=move |_| move_by(position.get_untracked() + 1, "down")
                     >
                         "Move down"
@@ -524,17 +532,21 @@ pub fn AddPhotosForm(car_id: i64, room: usize) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     let sending = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        if uploads.busy() > 0 {
+        let failures = uploads.failures();
+        if !failures.is_empty() {
+            ev.prevent_default();
+            problem.set(Some(not_uploaded(&failures)));
+        } else if uploads.busy() > 0 {
             // Held until the photos are up; then it goes by itself.
             ev.prevent_default();
             sending.set(true);
             uploads.send_when_done();
         }
     };
-    uploads.when_done(move |failed| {
+    uploads.when_done(move |failures| {
         sending.set(false);
-        if failed > 0 {
-            problem.set(Some(not_uploaded(failed)));
+        if !failures.is_empty() {
+            problem.set(Some(not_uploaded(&failures)));
         } else {
             send_form(form);
         }
@@ -581,7 +593,9 @@ pub fn AddPhotosForm(car_id: i64, room: usize) -> impl IntoView {
                     .get()
                     .then(|| {
                         view! {
-                            <p class="hint">"The photos will be added as soon as they have uploaded."</p>
+                            <p class="hint">
+                                "The photos will be added as soon as they have uploaded."
+                            </p>
                         }
                     })
             }}

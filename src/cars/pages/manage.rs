@@ -366,8 +366,7 @@ fn PhotoManager(
                         </crate::cars::uploader::PhotoOrder>
                     }
                 })}
-            {(room > 0)
-                .then(|| view! { <crate::cars::uploader::AddPhotosForm car_id=id room /> })}
+            {(room > 0).then(|| view! { <crate::cars::uploader::AddPhotosForm car_id=id room /> })}
         </section>
     }
 }

@@ -134,6 +134,8 @@ test('with JavaScript each photo uploads as soon as it is chosen, with progress;
   for (const name of ['front.png', 'side.png', 'rear.png']) {
     await expect(item(name).getByText('Uploaded', { exact: true })).toBeVisible();
   }
+  // Each shows a preview of the chosen file (the page's policy lets it load).
+  await expect(item('side.png').locator('img')).toHaveJSProperty('naturalWidth', 500);
   // The file that is not a photo says why, next to it; the others carried on.
   await expect(item('IMG_2231.HEIC').getByRole('alert')).toHaveText(
     'IMG_2231.HEIC: this file type is not supported — use JPEG, PNG or WebP.',

@@ -11,11 +11,12 @@ use axum::{
 /// The Content-Security-Policy of a rendered page: scripts only from our origin and
 /// with this response's nonce (Leptos puts it on its hydration and data scripts),
 /// WebAssembly allowed to compile, photos from anywhere over http(s) (listings may
-/// link an image URL), no plugins, no framing, forms only to us.
+/// link an image URL) and from `blob:` (the sell form's previews of the seller's chosen
+/// files, made by our script), no plugins, no framing, forms only to us.
 pub fn page_policy(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self' 'nonce-{nonce}'; img-src 'self' https: http: data:; connect-src 'self'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' https: http: data: blob:; connect-src 'self'; \
          font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }

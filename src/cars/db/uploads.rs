@@ -55,18 +55,10 @@ pub async fn insert_upload(db: &Db, owner: i64, photo: &NewPhoto) -> Result<i64,
         write
             | pool
             | async {
+                // The write comes first: on SQLite a transaction that reads first and
+                // then writes cannot wait for the lock (another connection's commit in
+                // between, such as a session's, makes it fail at once as "locked").
                 let mut tx = pool.begin().await?;
-                let waiting: i64 =
-                    sqlx::query_scalar("SELECT count(*) FROM uploaded_photos WHERE owner_id = $1")
-                        .bind(owner)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if usize::try_from(waiting).unwrap_or(usize::MAX) >= MAX_WAITING_UPLOADS {
-                    return Ok(Err(AppError::Conflict(format!(
-                        "You have {MAX_WAITING_UPLOADS} photos waiting to be added to a \
-                         listing: save your listing first, or wait a day for them to go."
-                    ))));
-                }
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO uploaded_photos (owner_id, name, width, height, created_at) \
                      VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -78,6 +70,18 @@ pub async fn insert_upload(db: &Db, owner: i64, photo: &NewPhoto) -> Result<i64,
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
+                let waiting: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM uploaded_photos WHERE owner_id = $1")
+                        .bind(owner)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if usize::try_from(waiting).unwrap_or(usize::MAX) > MAX_WAITING_UPLOADS {
+                    tx.rollback().await?;
+                    return Ok(Err(AppError::Conflict(format!(
+                        "You have {MAX_WAITING_UPLOADS} photos waiting to be added to a \
+                         listing: save your listing first, or wait a day for them to go."
+                    ))));
+                }
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(Ok(id))
             }

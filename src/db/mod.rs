@@ -132,6 +132,18 @@ impl Db {
         Ok(Db::Postgres { pool })
     }
 
+    /// How a write transaction begins. On SQLite `BEGIN IMMEDIATE` takes the write lock
+    /// at once: a transaction begun plainly takes it only at its first write, and if it
+    /// read before that and another connection (the session store's) committed in
+    /// between, SQLite cannot let it wait and fails it as "database is locked". On
+    /// PostgreSQL the transactions lock the rows they change (`FOR UPDATE`).
+    pub fn begin_write(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => "BEGIN IMMEDIATE",
+            Db::Postgres { .. } => "BEGIN",
+        }
+    }
+
     pub fn engine_name(&self) -> &'static str {
         match self {
             Db::Sqlite { .. } => "sqlite",

@@ -284,7 +284,7 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
         write
             | pool
             | {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(db.begin_write()).await?;
                 let now = Utc::now();
                 let mut seller_ids = Vec::new();
                 for (i, name) in DEMO_SELLERS.iter().enumerate() {

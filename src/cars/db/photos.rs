@@ -93,7 +93,7 @@ pub async fn add_photos(db: &Db, car: i64, names: &[NewPhoto]) -> Result<(), App
         write
             | pool
             | async {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(db.begin_write()).await?;
                 let found: Option<i64> = sqlx::query_scalar(&lock)
                     .bind(car)
                     .fetch_optional(&mut *tx)
@@ -161,7 +161,7 @@ pub async fn remove_photo(db: &Db, car: i64, photo: i64) -> Result<String, AppEr
         write
             | pool
             | async {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(db.begin_write()).await?;
                 let found: Option<i64> = sqlx::query_scalar(&lock)
                     .bind(car)
                     .fetch_optional(&mut *tx)
@@ -217,7 +217,7 @@ pub async fn arrange_photos(
         write
             | pool
             | async {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(db.begin_write()).await?;
                 let found: Option<i64> = sqlx::query_scalar(&lock)
                     .bind(car)
                     .fetch_optional(&mut *tx)
@@ -329,4 +329,72 @@ pub async fn unsized_photos(db: &Db, limit: i64) -> Result<Vec<String>, AppError
             .fetch_all(pool)
             .await
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A change to a listing's photos reads before it writes. While another connection
+    /// (the session store's) holds the write lock, it waits its turn, and then goes through
+    /// rather than failing as "database is locked".
+    #[tokio::test]
+    async fn a_photo_change_waits_for_another_connections_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("locks.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        let Db::Sqlite { pool, .. } = &db else {
+            unreachable!("a SQLite URL")
+        };
+        sqlx::query(
+            "INSERT INTO users (username, password_hash, created_at) VALUES ('ann', 'x', '2026')",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        let car: i64 = sqlx::query_scalar(
+            "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, \
+             created_at, updated_at) VALUES (1, 'Audi', 'A4', 2018, 100, 1, '2026', '2026') \
+             RETURNING id",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+
+        let mut other = pool.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE users SET password_hash = 'y'")
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        let adding = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let photo = NewPhoto {
+                    name: "a.webp".into(),
+                    width: 640,
+                    height: 480,
+                };
+                add_photos(&db, car, &[photo]).await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!adding.is_finished(), "waits while the other write goes on");
+        sqlx::query("COMMIT").execute(&mut *other).await.unwrap();
+        adding
+            .await
+            .unwrap()
+            .expect("the photo is added after the other write");
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM car_photos WHERE car_id = $1")
+                .bind(car)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        assert_eq!(stored, ["a.webp"]);
+    }
 }

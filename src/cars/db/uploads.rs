@@ -55,10 +55,7 @@ pub async fn insert_upload(db: &Db, owner: i64, photo: &NewPhoto) -> Result<i64,
         write
             | pool
             | async {
-                // The write comes first: on SQLite a transaction that reads first and
-                // then writes cannot wait for the lock (another connection's commit in
-                // between, such as a session's, makes it fail at once as "locked").
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(db.begin_write()).await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO uploaded_photos (owner_id, name, width, height, created_at) \
                      VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -143,7 +140,7 @@ pub async fn claim_uploads(db: &Db, owner: i64, ids: &[i64]) -> Result<Vec<NewPh
         write
             | pool
             | async {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(db.begin_write()).await?;
                 let mut query = sqlx::query_as(&sql).bind(owner);
                 for id in ids {
                     query = query.bind(id);

@@ -221,7 +221,7 @@ pub async fn update_car(
         write
             | pool
             | async {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(db.begin_write()).await?;
                 let old: Option<Option<String>> = sqlx::query_scalar(&select)
                     .bind(id)
                     .fetch_optional(&mut *tx)
@@ -289,7 +289,7 @@ pub async fn delete_car(db: &Db, id: i64) -> Result<Vec<String>, AppError> {
         write
             | pool
             | async {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(db.begin_write()).await?;
                 let cover: Option<Option<String>> = sqlx::query_scalar(&select)
                     .bind(id)
                     .fetch_optional(&mut *tx)

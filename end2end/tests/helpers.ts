@@ -88,7 +88,7 @@ export async function fillSellForm(page: Page, info: TestInfo, car: CarInput) {
   await page.getByLabel('Year').fill(car.year);
   await page.getByLabel('Price').fill(car.price);
   await page.getByLabel('Mileage (km)').fill(car.mileage);
-  await page.getByLabel('Condition').selectOption(car.condition ?? 'used');
+  await page.getByLabel('Condition', { exact: true }).selectOption(car.condition ?? 'used');
   await page.getByLabel('Description').fill(car.description ?? '');
 }
 

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { jsEnabled, NOT_AN_IMAGE, open, register, sellThroughForm, uniqueWord } from './helpers';
+import { fillSellForm, jsEnabled, NOT_AN_IMAGE, open, register, sellThroughForm, submitSellForm, uniqueWord } from './helpers';
 
 test('a seller lists a car with a photo and finds it on its page, in the marketplace and in My listings', async ({ page }, info) => {
   const seller = await register(page, info);
@@ -32,6 +32,43 @@ test('a seller lists a car with a photo and finds it on its page, in the marketp
 
   await open(page, '/my-listings', info);
   await expect(page.getByRole('link', { name: title })).toBeVisible();
+});
+
+test('a seller lists a car with its specification and equipment and buyers see them on its page', async ({ page }, info) => {
+  await register(page, info);
+  const model = uniqueWord('Model');
+  await fillSellForm(page, info, { make: 'Skoda', model, year: '2020', price: '21900', mileage: '45000' });
+  await page.getByLabel('Body type').selectOption({ label: 'Estate' });
+  await page.getByLabel('Fuel').selectOption({ label: 'Diesel' });
+  await page.getByLabel('Gearbox').selectOption({ label: 'Manual' });
+  await page.getByLabel('Drive', { exact: true }).selectOption({ label: 'All-wheel drive' });
+  await page.getByLabel('Colour').selectOption({ label: 'Blue' });
+  await page.getByLabel('Power (kW)').fill('110');
+  await page.getByLabel('Engine size (cc)').fill('1968');
+  await page.getByLabel('Seats', { exact: true }).fill('5');
+  await page.getByLabel('First registration').fill('2020-06');
+  await page.getByRole('checkbox', { name: 'Tow bar' }).check();
+  await page.getByRole('checkbox', { name: 'Apple CarPlay / Android Auto' }).check();
+  await submitSellForm(page);
+
+  const specs = page.getByRole('region', { name: 'Specification' });
+  for (const [label, value] of [
+    ['Body type', 'Estate'],
+    ['Fuel', 'Diesel'],
+    ['Gearbox', 'Manual'],
+    ['Drive', 'All-wheel drive'],
+    ['Colour', 'Blue'],
+    ['Power', '110 kW (150 hp)'],
+    ['Engine size', '1,968 cc'],
+    ['Seats', '5'],
+    ['First registration', 'June 2020'],
+  ]) {
+    await expect(specs.getByRole('row', { name: `${label} ${value}`, exact: true })).toBeVisible();
+  }
+  await expect(specs.getByRole('list', { name: 'Equipment' }).getByRole('listitem')).toHaveText([
+    'Apple CarPlay / Android Auto',
+    'Tow bar',
+  ]);
 });
 
 test('the sell form shows field errors and keeps what was typed', async ({ page }, info) => {

@@ -144,6 +144,8 @@ pub fn SellCarForm(
     state: CarFormState,
     #[prop(into)] action: String,
     #[prop(into)] submit_label: String,
+    /// The specification's fields, rendered on the server (see `specs_view`).
+    children: Children,
 ) -> impl IntoView {
     let CarFormState {
         form,
@@ -471,6 +473,7 @@ pub fn SellCarForm(
                     <FieldError id="car-condition-error" message=error_for("condition") />
                 </div>
             </div>
+            {children()}
             <div class="field">
                 <label for="car-description">"Description"</label>
                 <TextArea

@@ -12,6 +12,7 @@ pub mod rest;
 pub mod rpc;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod specs_view;
 pub mod uploader;
 #[cfg(feature = "ssr")]
 pub mod uploads;

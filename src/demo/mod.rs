@@ -11,6 +11,7 @@ use crate::{
 };
 use chrono::{Datelike, Duration, Utc};
 mod draw;
+mod specs;
 
 use draw::View;
 
@@ -301,6 +302,8 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                 let mut rng = Rng(0x5eed_cafe_f00d_beef);
                 // The photos' own sequence: the listings are the same with or without them.
                 let mut photo_rng = Rng(0x9a11_e2f0_70c0_1d5e);
+                // And the specifications' own, for the same reason.
+                let mut specs_rng = Rng(0x5bec_5eed_0dd5_a11e);
                 let this_year = now.year();
                 let mut rows = Vec::with_capacity(LISTINGS);
                 // Every photo name saved, and each listing's photos with what they show.
@@ -347,6 +350,19 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                         condition,
                         description,
                         image_url: None,
+                        specs: specs::demo_specs(
+                            &mut specs_rng,
+                            &specs::DemoCar {
+                                make,
+                                model,
+                                body,
+                                new_price,
+                                year,
+                                colour: COLOURS[colour].0,
+                                this_year,
+                                this_month: now.month(),
+                            },
+                        ),
                     };
                     // 3 to 7 photos: the outside, then inside and details, and for one
                     // listing in four a close-up of its damage.

@@ -320,29 +320,48 @@ async fn create_follows_the_original_serializer() {
         .map(String::as_str)
         .collect();
     keys.sort();
-    // The original serializer's fields, and `photos` (the gallery, added after it).
+    // The original serializer's fields, `photos` (the gallery, added after it) and the
+    // specification (added after that), unknown for a car listed without one.
     assert_eq!(created["photos"], json!([]));
-    assert_eq!(
-        keys,
-        [
-            "condition",
-            "created_at",
-            "description",
-            "id",
-            "image_url",
-            "make",
-            "mileage",
-            "model",
-            "photos",
-            "price",
-            "primary_image",
-            "seller",
-            "seller_details",
-            "status",
-            "updated_at",
-            "year"
-        ]
-    );
+    assert_eq!(created["body_type"], Value::Null);
+    assert_eq!(created["equipment"], json!([]));
+    let original = [
+        "condition",
+        "created_at",
+        "description",
+        "id",
+        "image_url",
+        "make",
+        "mileage",
+        "model",
+        "photos",
+        "price",
+        "primary_image",
+        "seller",
+        "seller_details",
+        "status",
+        "updated_at",
+        "year",
+    ];
+    let specification = [
+        "battery_kwh",
+        "body_type",
+        "colour",
+        "doors",
+        "drive",
+        "engine_cc",
+        "equipment",
+        "first_registration",
+        "fuel",
+        "power_hp",
+        "power_kw",
+        "previous_owners",
+        "seats",
+        "transmission",
+    ];
+    let mut expected: Vec<&str> = original.into_iter().chain(specification).collect();
+    expected.sort();
+    assert_eq!(keys, expected);
 }
 
 #[tokio::test]

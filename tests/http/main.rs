@@ -6,6 +6,7 @@
 //! - `selling`: the sell and edit forms, status changes and deletion, ownership, bad input, photos
 //! - `photos`: a listing's photos on its pages: several at once, the edit page's photo forms,
 //!   the gallery
+//! - `specs`: a listing's specification on the forms, the details page and the API
 //! - `uploads`: photos uploaded ahead (the forms' island), taken by a form, swept after a day
 //! - `accounts`: registering, logging in and out, session expiry and restarts
 //! - `api_cars`: the REST API's cars (DRF contract, permission matrix, routing and schema)
@@ -31,4 +32,5 @@ mod reliability;
 mod scale_out;
 mod security;
 mod selling;
+mod specs;
 mod uploads;

@@ -19,8 +19,8 @@ pub use uploads::*;
 pub use write::*;
 
 use super::model::{
-    Car, CarDraft, CarFilters, CarPage, CarSummary, Condition, OrderField, OrderTerm, Status,
-    MAX_RESULTS, PAGE_SIZE,
+    BodyType, Car, CarDraft, CarFilters, CarPage, CarSummary, Colour, Condition, Drive, Equipment,
+    Fuel, OrderField, OrderTerm, Specs, Status, Transmission, YearMonth, MAX_RESULTS, PAGE_SIZE,
 };
 use crate::{
     auth::model::User,
@@ -92,13 +92,20 @@ mod tests {
 
     #[test]
     fn listings_added_together_are_numbered_row_after_row() {
+        let numbered = |from: usize| {
+            let numbers: Vec<String> = (from..from + 26).map(|n| format!("${n}")).collect();
+            format!("({})", numbers.join(", "))
+        };
         let sql = insert_cars_sql(2, Params::Numbered);
-        assert!(sql.ends_with(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13), \
-             ($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) RETURNING id"
-        ));
+        assert!(sql.ends_with(&format!(
+            "VALUES {}, {} RETURNING id",
+            numbered(1),
+            numbered(27)
+        )));
+        let columns = sql.split_once(") VALUES").unwrap().0.split(',').count();
+        assert_eq!(columns, 26, "one value for each column");
         let sql = insert_cars_sql(2, Params::InOrder);
-        let row = format!("({})", ["?"; 13].join(", "));
+        let row = format!("({})", ["?"; 26].join(", "));
         assert!(sql.ends_with(&format!("VALUES {row}, {row} RETURNING id")));
     }
 

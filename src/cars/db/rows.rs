@@ -23,6 +23,58 @@ pub(super) struct CarRow {
     pub(super) status: String,
     pub(super) created_at: DateTime<Utc>,
     pub(super) updated_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub(super) specs: SpecsRow,
+}
+
+/// A listing's specification as stored (see the `car_specs` migration).
+#[derive(sqlx::FromRow)]
+pub(super) struct SpecsRow {
+    body_type: Option<String>,
+    fuel: Option<String>,
+    transmission: Option<String>,
+    drive: Option<String>,
+    colour: Option<String>,
+    power_kw: Option<i32>,
+    engine_cc: Option<i32>,
+    battery_wh: Option<i32>,
+    doors: Option<i32>,
+    seats: Option<i32>,
+    previous_owners: Option<i32>,
+    first_registration: Option<String>,
+    equipment: i64,
+}
+
+impl From<SpecsRow> for Specs {
+    fn from(row: SpecsRow) -> Self {
+        // A stored id this build does not know (written by a newer one) reads as unknown.
+        fn choice<T>(id: Option<String>, parse: fn(&str) -> Option<T>) -> Option<T> {
+            id.as_deref().and_then(parse)
+        }
+        Specs {
+            body_type: choice(row.body_type, BodyType::parse),
+            fuel: choice(row.fuel, Fuel::parse),
+            transmission: choice(row.transmission, Transmission::parse),
+            drive: choice(row.drive, Drive::parse),
+            colour: choice(row.colour, Colour::parse),
+            power_kw: row.power_kw,
+            engine_cc: row.engine_cc,
+            battery_wh: row.battery_wh,
+            doors: row.doors,
+            seats: row.seats,
+            previous_owners: row.previous_owners,
+            first_registration: choice(row.first_registration, YearMonth::parse),
+            equipment: Equipment::from_db(row.equipment),
+        }
+    }
+}
+
+/// The specification's columns, in the order [`bind_specs!`](super::bind_specs) binds them.
+macro_rules! specs_columns {
+    () => {
+        "c.body_type, c.fuel, c.transmission, c.drive, c.colour, c.power_kw, c.engine_cc, \
+         c.battery_wh, c.doors, c.seats, c.previous_owners, c.first_registration, c.equipment"
+    };
 }
 
 impl From<CarRow> for Car {
@@ -43,6 +95,7 @@ impl From<CarRow> for Car {
             status: Status::parse(&row.status).unwrap_or_default(),
             created_at: row.created_at,
             updated_at: row.updated_at,
+            specs: row.specs.into(),
         }
     }
 }
@@ -84,8 +137,12 @@ impl From<SummaryRow> for CarSummary {
     }
 }
 
-pub(super) const CAR_COLUMNS: &str = "c.id, c.seller_id, u.username AS seller_username, c.make, c.model, c.year, c.price_cents, \
-     c.mileage_km, c.condition, c.description, c.photo, c.image_url, c.status, c.created_at, c.updated_at";
+pub(super) const CAR_COLUMNS: &str = concat!(
+    "c.id, c.seller_id, u.username AS seller_username, c.make, c.model, c.year, c.price_cents, \
+     c.mileage_km, c.condition, c.description, c.photo, c.image_url, c.status, c.created_at, \
+     c.updated_at, ",
+    specs_columns!()
+);
 pub(super) const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url, \
      (SELECT count(*) FROM car_photos p WHERE p.car_id = c.id) AS photo_count";
 

@@ -46,7 +46,9 @@ pub enum Params {
 pub fn insert_cars_sql(rows: usize, params: Params) -> String {
     let mut sql = String::from(
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, \
-         description, photo, image_url, status, created_at, updated_at) VALUES ",
+         description, photo, image_url, status, created_at, updated_at, body_type, fuel, \
+         transmission, drive, colour, power_kw, engine_cc, battery_wh, doors, seats, \
+         previous_owners, first_registration, equipment) VALUES ",
     );
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -67,10 +69,35 @@ pub fn insert_cars_sql(rows: usize, params: Params) -> String {
     sql
 }
 
-/// The values bound for each [`NewCar`].
-pub(super) const VALUES_PER_CAR: usize = 13;
+/// The values bound for each [`NewCar`]: its own thirteen, then its specification's.
+pub(super) const VALUES_PER_CAR: usize = 13 + SPECS_VALUES;
 
-/// Binds each [`NewCar`]'s thirteen values, in the order [`insert_cars_sql`] lists them.
+/// The values [`bind_specs!`] binds.
+pub(super) const SPECS_VALUES: usize = 13;
+
+/// Binds a [`Specs`](crate::cars::model::Specs)' values, in the order of [`SPECS_COLUMNS`].
+macro_rules! bind_specs {
+    ($query:expr, $specs:expr) => {{
+        let specs = $specs;
+        $query
+            .bind(specs.body_type.map(|c| c.as_str()))
+            .bind(specs.fuel.map(|c| c.as_str()))
+            .bind(specs.transmission.map(|c| c.as_str()))
+            .bind(specs.drive.map(|c| c.as_str()))
+            .bind(specs.colour.map(|c| c.as_str()))
+            .bind(specs.power_kw)
+            .bind(specs.engine_cc)
+            .bind(specs.battery_wh)
+            .bind(specs.doors)
+            .bind(specs.seats)
+            .bind(specs.previous_owners)
+            .bind(specs.first_registration.map(|month| month.to_string()))
+            .bind(specs.equipment.to_db())
+    }};
+}
+pub(crate) use bind_specs;
+
+/// Binds each [`NewCar`]'s values, in the order [`insert_cars_sql`] lists them.
 macro_rules! bind_new_cars {
     ($query:expr, $rows:expr) => {{
         let mut query = $query;
@@ -90,6 +117,7 @@ macro_rules! bind_new_cars {
                 // The listing's time is both its created and updated time.
                 .bind(car.listed)
                 .bind(car.listed);
+            query = $crate::cars::db::bind_specs!(query, &car.draft.specs);
         }
         query
     }};
@@ -171,27 +199,35 @@ pub async fn insert_car(
         status,
         created_at: listed.0,
         updated_at: listed.0,
+        specs: draft.specs,
     })
 }
 
-/// The column updates of an edit, binding `$1`..`$10` (the photo is `$9`: kept when null).
+/// The column updates of an edit, binding `$1`..`$23` (the photo is `$9`: kept when null;
+/// the specification from `$11`).
 pub(super) const UPDATE_CAR_SET: &str = "make = $1, model = $2, year = $3, price_cents = $4, mileage_km = $5, \
-     condition = $6, description = $7, image_url = $8, photo = COALESCE($9, cars.photo), updated_at = $10";
+     condition = $6, description = $7, image_url = $8, photo = COALESCE($9, cars.photo), updated_at = $10, \
+     body_type = $11, fuel = $12, transmission = $13, drive = $14, colour = $15, power_kw = $16, \
+     engine_cc = $17, battery_wh = $18, doors = $19, seats = $20, previous_owners = $21, \
+     first_registration = $22, equipment = $23";
 
 macro_rules! bind_car_update {
     ($query:expr, $car:expr, $photo:expr, $id:expr) => {
-        $query
-            .bind(&$car.make)
-            .bind(&$car.model)
-            .bind($car.year)
-            .bind($car.price_cents)
-            .bind($car.mileage_km)
-            .bind($car.condition.as_str())
-            .bind(&$car.description)
-            .bind(&$car.image_url)
-            .bind($photo)
-            .bind(Stamp::now())
-            .bind($id)
+        bind_specs!(
+            $query
+                .bind(&$car.make)
+                .bind(&$car.model)
+                .bind($car.year)
+                .bind($car.price_cents)
+                .bind($car.mileage_km)
+                .bind($car.condition.as_str())
+                .bind(&$car.description)
+                .bind(&$car.image_url)
+                .bind($photo)
+                .bind(Stamp::now()),
+            &$car.specs
+        )
+        .bind($id)
     };
 }
 
@@ -215,7 +251,7 @@ pub async fn update_car(
     photo: Option<&str>,
 ) -> Result<Option<String>, AppError> {
     let select = format!("SELECT photo FROM cars WHERE id = $1{}", row_lock(db));
-    let update = format!("UPDATE cars SET {UPDATE_CAR_SET} WHERE id = $11");
+    let update = format!("UPDATE cars SET {UPDATE_CAR_SET} WHERE id = $24");
     let replaced: Option<Option<String>> = on_db!(
         db,
         write

@@ -2,11 +2,13 @@
 
 mod filters;
 mod format;
+mod specs;
 mod types;
 mod validate;
 
 pub use filters::*;
 pub use format::*;
+pub use specs::*;
 pub use types::*;
 pub use validate::*;
 
@@ -141,6 +143,7 @@ mod tests {
             condition: "mint".into(),
             description: "".into(),
             image_url: "javascript:x".into(),
+            specs: SpecsForm::default(),
         };
         let errors = form.validate(2026).unwrap_err();
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
@@ -161,6 +164,7 @@ mod tests {
             condition: "".into(),
             description: "Clean".into(),
             image_url: "".into(),
+            specs: SpecsForm::default(),
         };
         let draft = form.validate(2026).unwrap();
         assert_eq!(
@@ -173,7 +177,8 @@ mod tests {
                 mileage_km: 84_000,
                 condition: Condition::Used,
                 description: "Clean".into(),
-                image_url: None
+                image_url: None,
+                specs: Specs::default(),
             }
         );
     }

@@ -201,6 +201,7 @@ pub struct Car {
     pub status: Status,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub specs: Specs,
 }
 
 impl Car {
@@ -224,4 +225,5 @@ pub struct CarDraft {
     pub condition: Condition,
     pub description: String,
     pub image_url: Option<String>,
+    pub specs: Specs,
 }

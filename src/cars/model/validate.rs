@@ -13,6 +13,8 @@ pub struct CarForm {
     pub condition: String,
     pub description: String,
     pub image_url: String,
+    /// The specification: body, fuel, figures, equipment.
+    pub specs: SpecsForm,
 }
 
 impl CarForm {
@@ -41,6 +43,7 @@ impl CarForm {
             condition: car.condition.as_str().to_owned(),
             description: car.description.clone(),
             image_url: car.image_url.clone().unwrap_or_default(),
+            specs: SpecsForm::from_specs(&car.specs),
         }
     }
 
@@ -55,7 +58,9 @@ impl CarForm {
             "condition" => self.condition = value,
             "description" => self.description = value,
             "image_url" => self.image_url = value,
-            _ => {}
+            _ => {
+                self.specs.set(name, value);
+            }
         }
     }
 
@@ -79,6 +84,7 @@ impl CarForm {
         ] {
             cut(field, max);
         }
+        self.specs.truncate();
         self
     }
 
@@ -124,6 +130,9 @@ impl CarForm {
             "image_url",
             image_url.as_ref().map(|_| ()).map_err(Clone::clone),
         );
+        let specs = self
+            .specs
+            .validate(year.as_ref().ok().copied(), current_year, &mut errors);
 
         match (
             make,
@@ -134,6 +143,7 @@ impl CarForm {
             condition,
             description,
             image_url,
+            specs,
         ) {
             (
                 Ok(make),
@@ -144,6 +154,7 @@ impl CarForm {
                 Ok(condition),
                 Ok(description),
                 Ok(image_url),
+                Some(specs),
             ) => Ok(CarDraft {
                 make,
                 model,
@@ -153,6 +164,7 @@ impl CarForm {
                 condition,
                 description,
                 image_url,
+                specs,
             }),
             _ => Err(errors),
         }

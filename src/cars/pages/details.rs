@@ -1,7 +1,7 @@
 //! A listing's details page.
 
 use super::*;
-use crate::cars::gallery::Gallery;
+use crate::cars::{gallery::Gallery, specs_view::SpecsTable};
 
 #[component]
 pub fn CarDetailsPage() -> impl IntoView {
@@ -152,7 +152,7 @@ pub fn CarDetailsPage() -> impl IntoView {
                                         view! { <p class="description">{description}</p> }
                                             .into_any()
                                     }}
-                                </section>
+                                </section> <SpecsTable specs=car.specs.clone() />
                             </article>
                         }
                             .into_any()

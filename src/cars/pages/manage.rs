@@ -5,6 +5,7 @@ use crate::cars::{
     gallery::label_name,
     model::{PhotoLabel, MAX_CAPTION, MAX_PHOTOS},
     rpc::{ManagedPhoto, PhotosMessage},
+    specs_view::SpecsFields,
 };
 
 #[component]
@@ -90,7 +91,13 @@ pub fn SellCarPage() -> impl IntoView {
                                 <p class="muted">
                                     "Tell buyers about your car. Listings go live straight away and you can edit them at any time."
                                 </p>
-                                <SellCarForm state action="/sell" submit_label="List my car" />
+                                <SellCarForm
+                                    state=state.clone()
+                                    action="/sell"
+                                    submit_label="List my car"
+                                >
+                                    <SpecsFields form=state.form.specs errors=state.errors />
+                                </SellCarForm>
                             </section>
                         }
                             .into_any()
@@ -136,10 +143,12 @@ pub fn EditCarPage() -> impl IntoView {
                                 </nav>
                                 <h1>{format!("Edit {title}")}</h1>
                                 <SellCarForm
-                                    state
+                                    state=state.clone()
                                     action=format!("/cars/{id}/edit")
                                     submit_label="Save changes"
-                                />
+                                >
+                                    <SpecsFields form=state.form.specs errors=state.errors />
+                                </SellCarForm>
                                 <PhotoManager id photos message />
                             </section>
                         }

@@ -14,8 +14,9 @@ use super::{
     db,
     forms::{read_photo_form, PhotoForm, PhotoFormError},
     model::{
-        page_count, parse_caption, Car, CarFilters, CarForm, Condition, OrderTerm, Photo,
-        PhotoLabel, Status, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
+        horsepower, page_count, parse_caption, BodyType, Car, CarFilters, CarForm, Colour,
+        Condition, Drive, EquipmentItem, Fuel, OrderTerm, Photo, PhotoLabel, Specs, Status,
+        Transmission, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
     },
     service,
 };
@@ -74,6 +75,56 @@ pub struct ApiCar {
     pub updated_at: DateTime<Utc>,
     /// The listing's photos in order: the first is the cover (`primary_image`).
     pub photos: Vec<ApiPhoto>,
+    #[serde(flatten)]
+    pub specs: ApiSpecs,
+}
+
+/// A listing's specification; null where the seller has not given it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiSpecs {
+    pub body_type: Option<BodyType>,
+    pub fuel: Option<Fuel>,
+    pub transmission: Option<Transmission>,
+    pub drive: Option<Drive>,
+    /// Exterior colour.
+    pub colour: Option<Colour>,
+    /// Power in kilowatts.
+    pub power_kw: Option<i32>,
+    /// The same power in metric horsepower, rounded.
+    pub power_hp: Option<i32>,
+    /// Engine size in cubic centimetres (none for electric cars).
+    pub engine_cc: Option<i32>,
+    /// Battery capacity in kWh, to a tenth (electric and plug-in hybrid cars).
+    pub battery_kwh: Option<f64>,
+    pub doors: Option<i32>,
+    pub seats: Option<i32>,
+    pub previous_owners: Option<i32>,
+    /// Month of first registration, `YYYY-MM`.
+    #[schema(example = "2019-04")]
+    pub first_registration: Option<String>,
+    /// Equipment items, in catalogue order.
+    pub equipment: Vec<EquipmentItem>,
+}
+
+impl From<Specs> for ApiSpecs {
+    fn from(specs: Specs) -> Self {
+        ApiSpecs {
+            body_type: specs.body_type,
+            fuel: specs.fuel,
+            transmission: specs.transmission,
+            drive: specs.drive,
+            colour: specs.colour,
+            power_kw: specs.power_kw,
+            power_hp: specs.power_kw.map(horsepower),
+            engine_cc: specs.engine_cc,
+            battery_kwh: specs.battery_wh.map(|wh| f64::from(wh / 100) / 10.0),
+            doors: specs.doors,
+            seats: specs.seats,
+            previous_owners: specs.previous_owners,
+            first_registration: specs.first_registration.map(|month| month.to_string()),
+            equipment: specs.equipment.items().collect(),
+        }
+    }
 }
 
 /// One of a listing's photos.
@@ -137,6 +188,7 @@ impl ApiCar {
                 .into_iter()
                 .map(|photo| ApiPhoto::new(photo, base))
                 .collect(),
+            specs: car.specs.into(),
         }
     }
 }

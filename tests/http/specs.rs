@@ -1,0 +1,197 @@
+//! A listing's specification (body, fuel, gearbox, drive, colour, figures, equipment):
+//! entered on the sell and edit forms, shown on the details page and in the API, kept by
+//! API edits that do not send it, and refused field by field when it is wrong.
+
+use crate::common::{api_car, call, car_form, my_cars, sell, Server};
+use reqwest::{multipart, Method, StatusCode};
+use serde_json::{json, Value};
+
+/// The sell form for a 2021 plug-in hybrid SUV with its specification.
+fn hybrid_suv() -> multipart::Form {
+    [
+        ("body_type", "suv"),
+        ("fuel", "plug_in_hybrid"),
+        ("transmission", "automatic"),
+        ("drive", "all_wheel"),
+        ("colour", "grey"),
+        ("power_kw", "225"),
+        ("engine_cc", "1,998"),
+        ("battery_kwh", "18.7"),
+        ("doors", "5"),
+        ("seats", "7"),
+        ("previous_owners", "1"),
+        ("first_registration", "2021-03"),
+        ("equipment", "tow_bar"),
+        ("equipment", "heated_seats"),
+    ]
+    .into_iter()
+    .fold(
+        car_form("Volvo", "XC90", "2021", "41500", "52000"),
+        |form, (name, value)| form.text(name, value),
+    )
+}
+
+#[tokio::test]
+async fn a_seller_lists_a_car_with_its_specification_and_buyers_see_it() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let id = sell(&server, &alice, hybrid_suv()).await;
+
+    let html = server
+        .page_text(&server.client(), &format!("/cars/{id}"))
+        .await;
+    for shown in [
+        "Specification",
+        "SUV",
+        "Plug-in hybrid",
+        "Automatic",
+        "All-wheel drive",
+        "Grey",
+        "225 kW (306 hp)",
+        "1,998 cc",
+        "18.7 kWh",
+        "March 2021",
+        "Equipment",
+        "Heated seats",
+        "Tow bar",
+    ] {
+        assert!(html.contains(shown), "{shown} is not on the details page");
+    }
+    assert!(
+        !html.contains("Sunroof"),
+        "only the chosen equipment is listed"
+    );
+
+    let car = api_car(&server, id).await;
+    let expected = json!({
+        "body_type": "suv", "fuel": "plug_in_hybrid", "transmission": "automatic",
+        "drive": "all_wheel", "colour": "grey", "power_kw": 225, "power_hp": 306,
+        "engine_cc": 1998, "battery_kwh": 18.7, "doors": 5, "seats": 7,
+        "previous_owners": 1, "first_registration": "2021-03",
+        "equipment": ["heated_seats", "tow_bar"],
+    });
+    for (field, value) in expected.as_object().unwrap() {
+        assert_eq!(&car[field], value, "{field}");
+    }
+
+    // The edit form shows the specification as stored, and saves what is sent back.
+    let form = server.page_text(&alice, &format!("/cars/{id}/edit")).await;
+    assert!(
+        form.contains(r#"value="1998""#),
+        "the engine size is filled in"
+    );
+    assert!(form.contains(r#"value="2021-03""#));
+    let res = alice
+        .post(server.url(&format!("/cars/{id}/edit")))
+        .multipart(
+            car_form("Volvo", "XC90", "2021", "39900", "52000")
+                .text("body_type", "suv")
+                .text("fuel", "electric")
+                .text("battery_kwh", "107")
+                .text("equipment", "heat_pump"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let car = api_car(&server, id).await;
+    assert_eq!(car["fuel"], "electric");
+    assert_eq!(car["battery_kwh"], 107.0);
+    assert_eq!(car["engine_cc"], Value::Null, "left empty on the form");
+    assert_eq!(car["equipment"], json!(["heat_pump"]));
+
+    // An API edit that does not send the specification keeps it.
+    let token = call(
+        &server,
+        Method::POST,
+        "/api/auth/token/",
+        None,
+        Some(json!({ "username": "alice", "password": "correct-horse-battery" })),
+    )
+    .await;
+    let token = token.body["token"].as_str().unwrap().to_owned();
+    let reply = call(
+        &server,
+        Method::PATCH,
+        &format!("/api/cars/{id}/"),
+        Some(&token),
+        Some(json!({ "price": "38500.00" })),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["price"], "38500.00");
+    assert_eq!(reply.body["fuel"], "electric");
+    assert_eq!(reply.body["equipment"], json!(["heat_pump"]));
+}
+
+#[tokio::test]
+async fn a_car_without_a_specification_still_shows_and_reads_as_unknown() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let id = sell(
+        &server,
+        &alice,
+        car_form("Honda", "Civic", "2018", "14500", "60000"),
+    )
+    .await;
+    let html = server
+        .page_text(&server.client(), &format!("/cars/{id}"))
+        .await;
+    assert!(html.contains("2018 Honda Civic"));
+    assert!(
+        !html.contains("specs-heading"),
+        "no empty specification table"
+    );
+    let car = api_car(&server, id).await;
+    assert_eq!(car["body_type"], Value::Null);
+    assert_eq!(car["power_kw"], Value::Null);
+    assert_eq!(car["equipment"], json!([]));
+}
+
+#[tokio::test]
+async fn each_bad_specification_field_gets_its_own_message_and_nothing_is_stored() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let form = [
+        ("body_type", "spaceship"),
+        ("fuel", "electric"),
+        ("engine_cc", "1600"),
+        ("power_kw", "0"),
+        ("doors", "12"),
+        ("first_registration", "2099-01"),
+        ("equipment", "jet_pack"),
+    ]
+    .into_iter()
+    .fold(
+        car_form("Tesla", "Model 3", "2020", "25000", "60000"),
+        |form, (name, value)| form.text(name, value),
+    );
+    let res = alice
+        .post(server.url("/sell"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    for field in [
+        "body_type",
+        "engine_cc",
+        "power_kw",
+        "doors",
+        "first_registration",
+        "equipment",
+    ] {
+        assert!(
+            body["errors"][field]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{field}: {body}"
+        );
+    }
+    assert!(body["errors"]["engine_cc"]
+        .as_str()
+        .unwrap()
+        .contains("electric"));
+    assert!(my_cars(&server, &alice).await.is_empty(), "nothing stored");
+}

@@ -341,6 +341,20 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                         NOTES[rng.below(NOTES.len() as u64) as usize],
                         NOTES[rng.below(NOTES.len() as u64) as usize]
                     );
+                    let specs = specs::demo_specs(
+                        &mut specs_rng,
+                        &specs::DemoCar {
+                            make,
+                            model,
+                            body,
+                            new_price,
+                            year,
+                            colour: COLOURS[colour].0,
+                            description: &description,
+                            this_year,
+                            this_month: now.month(),
+                        },
+                    );
                     let draft = CarDraft {
                         make: make.into(),
                         model: model.into(),
@@ -350,19 +364,7 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                         condition,
                         description,
                         image_url: None,
-                        specs: specs::demo_specs(
-                            &mut specs_rng,
-                            &specs::DemoCar {
-                                make,
-                                model,
-                                body,
-                                new_price,
-                                year,
-                                colour: COLOURS[colour].0,
-                                this_year,
-                                this_month: now.month(),
-                            },
-                        ),
+                        specs,
                     };
                     // 3 to 7 photos: the outside, then inside and details, and for one
                     // listing in four a close-up of its damage.

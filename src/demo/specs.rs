@@ -87,6 +87,7 @@ pub struct DemoCar<'a> {
     pub new_price: i64,
     pub year: i32,
     pub colour: &'a str,
+    pub description: &'a str,
     pub this_year: i32,
     pub this_month: u32,
 }
@@ -121,6 +122,7 @@ pub fn demo_specs(rng: &mut Rng, car: &DemoCar) -> Specs {
     };
     let drive = match (car.make, body_type) {
         ("Subaru", _) => Drive::AllWheel,
+        (_, BodyType::Suv) if car.new_price >= 45_000 => Drive::AllWheel,
         ("BMW" | "Mercedes-Benz", _) | (_, BodyType::Coupe | BodyType::Convertible) => {
             if chance(rng, 70) {
                 Drive::Rear
@@ -134,7 +136,7 @@ pub fn demo_specs(rng: &mut Rng, car: &DemoCar) -> Specs {
         _ => Drive::Front,
     };
     // Power grows with the price of the model, give or take 15%.
-    let base_kw = 60.0 + car.new_price as f64 / 400.0;
+    let base_kw = car.new_price as f64 / 260.0;
     let power_kw = (base_kw * (0.85 + rng.below(30) as f64 / 100.0)).round() as i32;
     let engine_cc = (fuel != Fuel::Electric).then(|| {
         let cc = if fuel == Fuel::Diesel {
@@ -160,7 +162,9 @@ pub fn demo_specs(rng: &mut Rng, car: &DemoCar) -> Specs {
         {
             (5, 7)
         }
-        BodyType::Hatchback if matches!(car.model, "500" | "Cooper") && chance(rng, 40) => (3, 4),
+        BodyType::Hatchback if car.model == "500" || (car.model == "Cooper" && chance(rng, 60)) => {
+            (3, 4)
+        }
         _ => (5, 5),
     };
     let age = car.this_year - car.year;
@@ -183,7 +187,7 @@ pub fn demo_specs(rng: &mut Rng, car: &DemoCar) -> Specs {
     // 0 for a budget car, 100 for a premium one.
     let premium = ((car.new_price - 20_000) * 100 / 40_000).clamp(0, 100) as u64;
     let roomy = matches!(body_type, BodyType::Suv | BodyType::Estate | BodyType::Mpv);
-    let equipment: Equipment = EQUIPMENT
+    let mut equipment: Equipment = EQUIPMENT
         .iter()
         .filter(|(item, since, budget, best)| {
             let fits = match item {
@@ -197,6 +201,16 @@ pub fn demo_specs(rng: &mut Rng, car: &DemoCar) -> Specs {
         })
         .map(|(item, ..)| *item)
         .collect();
+    // What the description says the car has, it has.
+    for (words, item) in [
+        ("Heated seats", Item::HeatedSeats),
+        ("reversing camera", Item::ReversingCamera),
+        ("Apple CarPlay", Item::CarplayAndroidAuto),
+    ] {
+        if car.description.contains(words) {
+            equipment.insert(item);
+        }
+    }
     Specs {
         body_type: Some(body_type),
         fuel: Some(fuel),
@@ -233,6 +247,7 @@ mod tests {
             new_price,
             year,
             colour: "silver",
+            description: "Heated seats, reversing camera and Apple CarPlay.",
             this_year: 2026,
             this_month: 3,
         }
@@ -254,7 +269,7 @@ mod tests {
             let car = &cars[n % cars.len()];
             let specs = demo_specs(&mut rng, car);
             let mut errors = FieldErrors::new();
-            let again = SpecsForm::from_specs(&specs).validate(Some(car.year), 2026, &mut errors);
+            let again = SpecsForm::from_specs(&specs).validate(2026, &mut errors);
             assert_eq!(again.as_ref(), Some(&specs), "{errors:?}");
             petrol += usize::from(specs.fuel == Some(Fuel::Petrol));
             electric += usize::from(specs.fuel == Some(Fuel::Electric));
@@ -263,6 +278,14 @@ mod tests {
                 "911" => loaded += items,
                 "Panda" => bare += items,
                 _ => {}
+            }
+            assert!(
+                specs.equipment.has(Item::HeatedSeats),
+                "as its description says"
+            );
+            if car.model == "Panda" {
+                let kw = specs.power_kw.unwrap();
+                assert!((45..=70).contains(&kw), "a Panda with {kw} kW");
             }
             if car.model == "Leaf" {
                 assert_eq!(specs.engine_cc, None);

@@ -188,7 +188,9 @@ pub fn token_from_headers(headers: &HeaderMap) -> ApiResult<Option<String>> {
 pub enum Scalar {
     Text(String),
     Null,
-    /// A boolean, list or object where a plain value was expected.
+    /// A JSON list of strings (a form sends a list as the same name repeated).
+    List(Vec<String>),
+    /// A boolean, object, or list of other things, where a plain value was expected.
     Invalid,
 }
 
@@ -198,6 +200,8 @@ pub struct ApiForm {
     pub fields: Vec<(String, Scalar)>,
     /// The uploaded file of a multipart body (see [`FileField`]).
     pub file: Option<Upload>,
+    /// Sent as JSON, which has lists of its own (a form repeats a list's name instead).
+    pub json: bool,
 }
 
 /// The one file field a multipart body may carry, and its size cap.
@@ -215,6 +219,15 @@ impl ApiForm {
             .rev()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value)
+    }
+
+    /// Every value sent for `name`, in order: a list field sent as a form repeats its name.
+    pub fn all(&self, name: &str) -> Vec<&Scalar> {
+        self.fields
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value)
+            .collect()
     }
 
     /// A required text field, or the field error DRF would give.
@@ -249,7 +262,10 @@ impl ApiForm {
                 let fields = url::form_urlencoded::parse(&bytes)
                     .map(|(k, v)| (k.into_owned(), Scalar::Text(v.into_owned())))
                     .collect();
-                Ok(ApiForm { fields, file: None })
+                Ok(ApiForm {
+                    fields,
+                    ..ApiForm::default()
+                })
             }
             "multipart/form-data" => {
                 let multipart = Multipart::from_request(request, &()).await.map_err(|_| {
@@ -278,6 +294,7 @@ impl ApiForm {
                         .map(|(k, v)| (k, Scalar::Text(v)))
                         .collect(),
                     file: submission.file,
+                    json: false,
                 })
             }
             "" => {
@@ -311,12 +328,24 @@ impl ApiForm {
                     Value::String(text) => Scalar::Text(text),
                     Value::Number(number) => Scalar::Text(number_text(&number)),
                     Value::Null => Scalar::Null,
-                    Value::Bool(_) | Value::Array(_) | Value::Object(_) => Scalar::Invalid,
+                    Value::Array(items) => items
+                        .into_iter()
+                        .map(|item| match item {
+                            Value::String(text) => Some(text),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<String>>>()
+                        .map_or(Scalar::Invalid, Scalar::List),
+                    Value::Bool(_) | Value::Object(_) => Scalar::Invalid,
                 };
                 (key, scalar)
             })
             .collect();
-        Ok(ApiForm { fields, file: None })
+        Ok(ApiForm {
+            fields,
+            file: None,
+            json: true,
+        })
     }
 }
 

@@ -2,7 +2,9 @@
 //! entered on the sell and edit forms, shown on the details page and in the API, kept by
 //! API edits that do not send it, and refused field by field when it is wrong.
 
-use crate::common::{api_car, call, car_form, my_cars, sell, Server};
+use crate::common::{
+    api_car, api_token, call, car_form, create_by_token, my_cars, plain_client, sell, Server,
+};
 use reqwest::{multipart, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -194,4 +196,144 @@ async fn each_bad_specification_field_gets_its_own_message_and_nothing_is_stored
         .unwrap()
         .contains("electric"));
     assert!(my_cars(&server, &alice).await.is_empty(), "nothing stored");
+}
+
+#[tokio::test]
+async fn the_api_takes_the_specification_as_json_and_as_a_form() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let created = create_by_token(
+        &server,
+        &token,
+        json!({
+            "make": "Nissan", "model": "Leaf", "year": 2019, "price": "14990", "mileage": 41000,
+            "body_type": "hatchback", "fuel": "electric", "transmission": "automatic",
+            "power_kw": 110.0, "battery_kwh": 39.99, "doors": "5", "engine_cc": null,
+            "first_registration": "2019-07", "equipment": ["heat_pump", "navigation", "heat_pump"],
+        }),
+    )
+    .await;
+    assert_eq!(created["fuel"], "electric");
+    assert_eq!(created["power_kw"], 110);
+    assert_eq!(created["battery_kwh"], 40.0, "rounded to a tenth of a kWh");
+    assert_eq!(created["doors"], 5);
+    assert_eq!(created["engine_cc"], Value::Null);
+    assert_eq!(created["equipment"], json!(["navigation", "heat_pump"]));
+    let id = created["id"].as_i64().unwrap();
+
+    // A PATCH that sends the equipment replaces it; one that does not keeps it.
+    let path = format!("/api/cars/{id}/");
+    let patch = |body: Value| call(&server, Method::PATCH, &path, Some(&token), Some(body));
+    let reply = patch(json!({ "equipment": ["tow_bar"], "colour": "RED" })).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["equipment"], json!(["tow_bar"]));
+    assert_eq!(
+        reply.body["colour"], "red",
+        "ids are read whatever their case"
+    );
+    let reply = patch(json!({ "equipment": null, "seats": null })).await;
+    assert_eq!(reply.body["equipment"], json!([]));
+    assert_eq!(reply.body["doors"], 5);
+
+    // A form repeats the field once per item.
+    let res = plain_client()
+        .patch(server.url(&path))
+        .header("Authorization", format!("Token {token}"))
+        .form(&[
+            ("equipment", "leather"),
+            ("equipment", "sunroof"),
+            ("drive", "front"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let car: Value = res.json().await.unwrap();
+    assert_eq!(car["equipment"], json!(["leather", "sunroof"]));
+    assert_eq!(car["drive"], "front");
+}
+
+#[tokio::test]
+async fn the_api_refuses_a_bad_specification_naming_each_field_and_stores_nothing() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let base =
+        json!({ "make": "Nissan", "model": "Leaf", "year": 2019, "price": "14990", "mileage": 1 });
+    let cases = [
+        (
+            json!({ "body_type": "spaceship" }),
+            "body_type",
+            "Choose a body type",
+        ),
+        (json!({ "fuel": "coal" }), "fuel", "Choose a fuel"),
+        (json!({ "power_kw": 0 }), "power_kw", "1 to 2,000"),
+        (json!({ "power_kw": true }), "power_kw", "A valid integer"),
+        (json!({ "seats": 21 }), "seats", "1 to 20"),
+        (
+            json!({ "battery_kwh": 50 }),
+            "battery_kwh",
+            "electric and plug-in",
+        ),
+        (
+            json!({ "fuel": "electric", "engine_cc": 1600 }),
+            "engine_cc",
+            "no engine size",
+        ),
+        (
+            json!({ "first_registration": "2019-13" }),
+            "first_registration",
+            "2019-04",
+        ),
+        (
+            json!({ "first_registration": "2999-01" }),
+            "first_registration",
+            "from 1886",
+        ),
+        (
+            json!({ "equipment": ["jet_pack"] }),
+            "equipment",
+            "jet_pack",
+        ),
+        (
+            json!({ "equipment": "tow_bar" }),
+            "equipment",
+            "list of equipment",
+        ),
+        (
+            json!({ "equipment": [1, 2] }),
+            "equipment",
+            "list of equipment",
+        ),
+    ];
+    for (fields, field, message) in cases {
+        let mut body = base.clone();
+        body.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        let reply = call(
+            &server,
+            Method::POST,
+            "/api/cars/",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{field}: {}",
+            reply.body
+        );
+        let said = reply.body[field][0].as_str().unwrap_or_default();
+        assert!(said.contains(message), "{field}: {said}");
+    }
+    let mine = call(
+        &server,
+        Method::GET,
+        "/api/cars/my_listings/",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(mine.body, json!([]), "nothing was stored");
 }

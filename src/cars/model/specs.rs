@@ -392,28 +392,36 @@ fn parse_count(raw: &str, min: i32, max: i32, what: &str) -> Result<Option<i32>,
     }
 }
 
-/// A battery capacity in kWh ("77.4", "58", "13,8") to watt-hours, to a tenth of a kWh.
+/// A battery capacity in kWh ("77.4", "58", "13,8") to watt-hours, rounded to a tenth of
+/// a kWh; from 1 to 300 kWh.
 fn parse_battery(raw: &str) -> Result<Option<i32>, String> {
     let value = raw.trim().trim_end_matches("kWh").trim().replace(',', ".");
     if value.is_empty() {
         return Ok(None);
     }
     let bad =
-        || "Enter the battery capacity in kWh, for example 58 or 77.4 (up to 300).".to_owned();
-    let (whole, tenth) = value.split_once('.').unwrap_or((&value, ""));
+        || "Enter the battery capacity in kWh, from 1 to 300, for example 58 or 77.4.".to_owned();
+    let (whole, fraction) = value.split_once('.').unwrap_or((&value, ""));
     if whole.is_empty()
         || whole.len() > 3
-        || tenth.len() > 1
+        || fraction.len() > 20
         || !whole
             .chars()
-            .chain(tenth.chars())
+            .chain(fraction.chars())
             .all(|c| c.is_ascii_digit())
     {
         return Err(bad());
     }
-    let wh = whole.parse::<i32>().map_err(|_| bad())? * 1000
-        + tenth.parse::<i32>().unwrap_or_default() * 100;
-    if wh == 0 || wh > MAX_BATTERY_WH {
+    let digit = |at: usize| {
+        fraction
+            .as_bytes()
+            .get(at)
+            .map_or(0, |d| i32::from(d - b'0'))
+    };
+    let tenths =
+        whole.parse::<i32>().map_err(|_| bad())? * 10 + digit(0) + i32::from(digit(1) >= 5);
+    let wh = tenths * 100;
+    if !(1_000..=MAX_BATTERY_WH).contains(&wh) {
         return Err(bad());
     }
     Ok(Some(wh))
@@ -557,15 +565,9 @@ impl SpecsForm {
         self.equipment.retain(|id| id.len() <= 40);
     }
 
-    /// Validates the specification, with the model `year` when it is known (a car is first
-    /// registered at the earliest the year before its model year) and the current year.
+    /// Validates the specification (a first registration is at the latest in `current_year`).
     /// Errors go into `errors` under each field's name.
-    pub fn validate(
-        &self,
-        year: Option<i32>,
-        current_year: i32,
-        errors: &mut FieldErrors,
-    ) -> Option<Specs> {
+    pub fn validate(&self, current_year: i32, errors: &mut FieldErrors) -> Option<Specs> {
         let before = errors.len();
         let mut check = |field: &str, result: Result<(), String>| {
             if let Err(message) = result {
@@ -638,7 +640,7 @@ impl SpecsForm {
         );
         let first_registration = field!(
             "first_registration",
-            parse_first_registration(&self.first_registration, year, current_year)
+            parse_first_registration(&self.first_registration, current_year)
         );
         let mut equipment = Equipment::default();
         let mut unknown = Vec::new();
@@ -675,26 +677,16 @@ impl SpecsForm {
     }
 }
 
-fn parse_first_registration(
-    raw: &str,
-    year: Option<i32>,
-    current_year: i32,
-) -> Result<Option<YearMonth>, String> {
+fn parse_first_registration(raw: &str, current_year: i32) -> Result<Option<YearMonth>, String> {
     if raw.trim().is_empty() {
         return Ok(None);
     }
     let month = YearMonth::parse(raw).ok_or_else(|| {
         "Enter the month of first registration as year and month, for example 2019-04.".to_owned()
     })?;
-    let earliest = year.map_or(MIN_YEAR, |year| year - 1);
-    if month.year > current_year {
+    if !(MIN_YEAR..=current_year).contains(&month.year) {
         return Err(format!(
-            "First registration cannot be later than {current_year}."
-        ));
-    }
-    if month.year < earliest {
-        return Err(format!(
-            "First registration cannot be before {earliest} (the year before the model year)."
+            "Enter a first registration from {MIN_YEAR} to {current_year}."
         ));
     }
     Ok(Some(month))
@@ -796,7 +788,11 @@ mod tests {
         assert_eq!(parse_battery("77.4"), Ok(Some(77_400)));
         assert_eq!(parse_battery("13,8 kWh"), Ok(Some(13_800)));
         assert_eq!(parse_battery(""), Ok(None));
-        for bad in ["0", "301", "77.45", "-5", "lots", ".5"] {
+        // Rounded to a tenth of a kWh, as capacities are stated.
+        assert_eq!(parse_battery("77.45"), Ok(Some(77_500)));
+        assert_eq!(parse_battery("299.96"), Ok(Some(300_000)));
+        assert_eq!(parse_battery("1"), Ok(Some(1_000)));
+        for bad in ["0", "0.9", "300.05", "301", "-5", "lots", ".5", "1e2"] {
             assert!(parse_battery(bad).is_err(), "{bad}");
         }
         assert_eq!(format_battery(77_400), "77.4 kWh");
@@ -831,7 +827,7 @@ mod tests {
             ("equipment", "heated_seats"),
         ]);
         let mut errors = FieldErrors::new();
-        let specs = typed.validate(Some(2021), 2026, &mut errors).unwrap();
+        let specs = typed.validate(2026, &mut errors).unwrap();
         assert!(errors.is_empty());
         assert_eq!(specs.body_type, Some(BodyType::Suv));
         assert_eq!(specs.engine_cc, Some(1998));
@@ -839,10 +835,10 @@ mod tests {
         assert!(specs.equipment.has(EquipmentItem::TowBar));
         let again = SpecsForm::from_specs(&specs);
         assert_eq!(again.engine_cc, "1998");
-        assert_eq!(again.validate(Some(2021), 2026, &mut errors), Some(specs));
+        assert_eq!(again.validate(2026, &mut errors), Some(specs));
         // An empty form is a valid, empty specification.
         assert_eq!(
-            SpecsForm::default().validate(None, 2026, &mut errors),
+            SpecsForm::default().validate(2026, &mut errors),
             Some(Specs::default())
         );
     }
@@ -856,11 +852,11 @@ mod tests {
             ("power_kw", "0"),
             ("doors", "12"),
             ("previous_owners", "-1"),
-            ("first_registration", "2012-05"),
+            ("first_registration", "1885-05"),
             ("equipment", "jet_pack"),
         ]);
         let mut errors = FieldErrors::new();
-        assert_eq!(typed.validate(Some(2018), 2026, &mut errors), None);
+        assert_eq!(typed.validate(2026, &mut errors), None);
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
         assert_eq!(
             fields,
@@ -879,12 +875,12 @@ mod tests {
         // A battery on a petrol car is refused; on an electric one it is its capacity.
         let mut errors = FieldErrors::new();
         let petrol = form(&[("fuel", "petrol"), ("battery_kwh", "50")]);
-        assert_eq!(petrol.validate(None, 2026, &mut errors), None);
+        assert_eq!(petrol.validate(2026, &mut errors), None);
         assert!(errors.contains_key("battery_kwh"));
         // Registered in the future, or long before the model year: refused.
         let mut errors = FieldErrors::new();
         let future = form(&[("first_registration", "2027-01")]);
-        assert_eq!(future.validate(None, 2026, &mut errors), None);
+        assert_eq!(future.validate(2026, &mut errors), None);
         assert!(errors["first_registration"].contains("2026"));
     }
 }

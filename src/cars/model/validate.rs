@@ -130,9 +130,7 @@ impl CarForm {
             "image_url",
             image_url.as_ref().map(|_| ()).map_err(Clone::clone),
         );
-        let specs = self
-            .specs
-            .validate(year.as_ref().ok().copied(), current_year, &mut errors);
+        let specs = self.specs.validate(current_year, &mut errors);
 
         match (
             make,

@@ -15,8 +15,8 @@ use super::{
     forms::{read_photo_form, PhotoForm, PhotoFormError},
     model::{
         horsepower, page_count, parse_caption, BodyType, Car, CarFilters, CarForm, Colour,
-        Condition, Drive, EquipmentItem, Fuel, OrderTerm, Photo, PhotoLabel, Specs, Status,
-        Transmission, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
+        Condition, Drive, EquipmentItem, Fuel, OrderTerm, Photo, PhotoLabel, Specs, SpecsForm,
+        Status, Transmission, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
     },
     service,
 };
@@ -412,19 +412,53 @@ async fn read_car(
     let input = ApiForm::read(request, Some(photo)).await?;
     let mut form = base;
     let mut type_errors = FieldErrors::new();
-    for name in CarForm::FIELDS {
+    let scalars = SpecsForm::FIELDS
+        .into_iter()
+        .filter(|name| *name != "equipment");
+    for name in CarForm::FIELDS.into_iter().chain(scalars) {
         match input.get(name) {
             Some(Scalar::Text(text)) => form.set(name, text.clone()),
             Some(Scalar::Null) => form.set(name, String::new()),
-            Some(Scalar::Invalid) => {
+            Some(Scalar::Invalid | Scalar::List(_)) => {
                 let message = match name {
-                    "year" | "mileage" => "A valid integer is required.",
-                    "price" => "A valid number is required.",
+                    "year" | "mileage" | "power_kw" | "engine_cc" | "doors" | "seats"
+                    | "previous_owners" => "A valid integer is required.",
+                    "price" | "battery_kwh" => "A valid number is required.",
                     _ => "Not a valid string.",
                 };
                 type_errors.insert(name.into(), message.into());
             }
             None => {}
+        }
+    }
+    // The equipment, when sent, replaces the listing's: a JSON list, or the name repeated
+    // in a form (an empty value, or null, sends none).
+    let equipment = input.all("equipment");
+    if !equipment.is_empty() {
+        form.specs.equipment.clear();
+        for value in equipment {
+            match value {
+                Scalar::Text(_) if input.json => {
+                    type_errors.insert(
+                        "equipment".into(),
+                        "Expected a list of equipment ids.".into(),
+                    );
+                }
+                Scalar::Text(id) if id.trim().is_empty() => {}
+                Scalar::Text(id) => form.set("equipment", id.clone()),
+                Scalar::List(ids) => {
+                    for id in ids {
+                        form.set("equipment", id.clone());
+                    }
+                }
+                Scalar::Null => {}
+                Scalar::Invalid => {
+                    type_errors.insert(
+                        "equipment".into(),
+                        "Expected a list of equipment ids.".into(),
+                    );
+                }
+            }
         }
     }
     match super::forms::validate(state, uploader, &form, input.file, photo.name).await {
@@ -911,7 +945,7 @@ pub async fn describe_photo(
             );
             None
         }),
-        Some(Scalar::Invalid) => {
+        Some(Scalar::Invalid | Scalar::List(_)) => {
             errors.insert("label".into(), "Not a valid string.".into());
             None
         }
@@ -923,7 +957,7 @@ pub async fn describe_photo(
             errors.insert("caption".into(), message);
             String::new()
         }),
-        Some(Scalar::Invalid) => {
+        Some(Scalar::Invalid | Scalar::List(_)) => {
             errors.insert("caption".into(), "Not a valid string.".into());
             String::new()
         }

@@ -8,8 +8,10 @@
 //! required.
 
 use super::super::model::{
-    PhotoLabel, MAX_CAPTION, MAX_DESCRIPTION, MAX_MILEAGE_KM, MAX_PHOTOS, MAX_PHOTO_MB,
-    MAX_PRICE_CENTS, MAX_TEXT, MAX_URL, MIN_YEAR,
+    BodyType, Colour, Drive, EquipmentItem, Fuel, PhotoLabel, Transmission, MAX_BATTERY_WH,
+    MAX_CAPTION, MAX_DESCRIPTION, MAX_DOORS, MAX_ENGINE_CC, MAX_MILEAGE_KM, MAX_OWNERS, MAX_PHOTOS,
+    MAX_PHOTO_MB, MAX_POWER_KW, MAX_PRICE_CENTS, MAX_SEATS, MAX_TEXT, MAX_URL, MIN_ENGINE_CC,
+    MIN_YEAR,
 };
 use crate::rest::{json_schema, CONTROL, TRIMMED};
 use serde_json::{json, Map, Value};
@@ -175,6 +177,7 @@ fn car_body(media: Media, partial: bool) -> Schema {
             }),
         );
     }
+    specs_properties(media, &mut properties);
     let mut body = json!({ "type": "object", "properties": properties });
     if media == Media::Multipart {
         body["propertyNames"] = json!({ "type": "string", "pattern": PART_NAME });
@@ -182,7 +185,179 @@ fn car_body(media: Media, partial: bool) -> Schema {
     if !partial {
         body["required"] = json!(["make", "model", "year", "price", "mileage"]);
     }
-    json_schema(body)
+    json_schema(fuel_rules(media, body))
+}
+
+/// What leaves an optional field empty: `""`, and in JSON also `null`.
+fn empty(media: Media) -> Value {
+    match media {
+        Media::Json => json!({ "type": ["string", "null"], "enum": ["", null] }),
+        Media::Form | Media::Multipart => json!({ "type": "string", "enum": [""] }),
+    }
+}
+
+/// One of a fixed list by its id, or empty.
+fn choice<T: Copy>(media: Media, all: &[T], id: fn(T) -> &'static str, description: &str) -> Value {
+    let mut ids: Vec<Value> = all.iter().map(|c| json!(id(*c))).collect();
+    ids.push(json!(""));
+    if media == Media::Json {
+        ids.push(Value::Null);
+    }
+    json!({ "type": text_type(media, false, true), "description": description, "enum": ids })
+}
+
+/// A number within `min..=max` (whole unless `kind` is "number"), or empty.
+fn figure(media: Media, kind: &str, min: i32, max: i32, description: &str) -> Value {
+    json!({
+        "description": description,
+        "anyOf": [{ "type": kind, "minimum": min, "maximum": max }, empty(media)],
+    })
+}
+
+/// Years `min..=max` as a regular expression: whole decades as `199[0-9]`, the rest one by one.
+pub fn year_pattern(min: i32, max: i32) -> String {
+    let mut parts = Vec::new();
+    let mut year = min;
+    while year <= max {
+        let decade = year - year % 10;
+        if year == decade && decade + 9 <= max {
+            parts.push(format!("{}[0-9]", decade / 10));
+            year += 10;
+        } else {
+            parts.push(year.to_string());
+            year += 1;
+        }
+    }
+    format!("({})", parts.join("|"))
+}
+
+/// The specification's fields (see `model::specs`); every one may be left out or empty.
+fn specs_properties(media: Media, properties: &mut Map<String, Value>) {
+    let whole =
+        |min: i32, max: i32, description: &str| figure(media, "integer", min, max, description);
+    let fields = [
+        (
+            "body_type",
+            choice(media, BodyType::ALL, BodyType::as_str, "The body type."),
+        ),
+        (
+            "fuel",
+            choice(media, Fuel::ALL, Fuel::as_str, "What the car runs on."),
+        ),
+        (
+            "transmission",
+            choice(
+                media,
+                Transmission::ALL,
+                Transmission::as_str,
+                "The gearbox.",
+            ),
+        ),
+        (
+            "drive",
+            choice(media, Drive::ALL, Drive::as_str, "The driven wheels."),
+        ),
+        (
+            "colour",
+            choice(media, Colour::ALL, Colour::as_str, "The exterior colour."),
+        ),
+        ("power_kw", whole(1, MAX_POWER_KW, "Power in kW.")),
+        (
+            "engine_cc",
+            whole(
+                MIN_ENGINE_CC,
+                MAX_ENGINE_CC,
+                "Engine size in cc; empty for an electric car.",
+            ),
+        ),
+        (
+            "battery_kwh",
+            figure(
+                media,
+                "number",
+                1,
+                MAX_BATTERY_WH / 1000,
+                "Battery capacity in kWh (rounded to a tenth); only for electric and plug-in \
+                 hybrid cars.",
+            ),
+        ),
+        ("doors", whole(1, MAX_DOORS, "Doors.")),
+        ("seats", whole(1, MAX_SEATS, "Seats.")),
+        ("previous_owners", whole(0, MAX_OWNERS, "Previous owners.")),
+        (
+            "first_registration",
+            json!({
+                "type": text_type(media, false, true),
+                "description": "Month of first registration, YYYY-MM, this year at the latest.",
+                "pattern": format!(
+                    "^({}-(0[1-9]|1[0-2]))?$",
+                    year_pattern(MIN_YEAR, current_year())
+                ),
+            }),
+        ),
+    ];
+    for (name, schema) in fields {
+        properties.insert(name.into(), schema);
+    }
+    let ids: Vec<&str> = EquipmentItem::ALL
+        .iter()
+        .map(|item| item.as_str())
+        .collect();
+    let list = json!({ "type": "array", "items": { "type": "string", "enum": ids } });
+    properties.insert(
+        "equipment".into(),
+        if media == Media::Json {
+            json!({
+                "description": "Equipment ids; sent, it replaces the listing's list (null or [] for none).",
+                "anyOf": [list, { "type": "null" }],
+            })
+        } else {
+            json!({
+                "description": "Equipment ids, the field repeated once per item; sent, it replaces the listing's list.",
+                "anyOf": [list, empty(media)],
+            })
+        },
+    );
+}
+
+/// The rules between fields: an electric car has no engine size, and only an electric or
+/// plug-in hybrid car has a battery capacity. The body is one of three shapes, by its fuel:
+/// electric, plug-in hybrid, or any other (or none). A change (PUT, PATCH) that leaves the
+/// fuel out is checked against the fuel the listing has, which no document can say: the
+/// contract run leaves those cases out (`end2end/schemathesis/hooks.py`).
+fn fuel_rules(media: Media, body: Value) -> Value {
+    let shape = |fuels: &[Fuel], required: bool, empty_field: Option<&str>| {
+        let mut shape = body.clone();
+        let mut ids: Vec<Value> = fuels.iter().map(|fuel| json!(fuel.as_str())).collect();
+        if !required {
+            ids.push(json!(""));
+            if media == Media::Json {
+                ids.push(Value::Null);
+            }
+        }
+        shape["properties"]["fuel"]["enum"] = json!(ids);
+        if let Some(field) = empty_field {
+            shape["properties"][field] = empty(media);
+        }
+        if required {
+            let mut names = shape["required"].as_array().cloned().unwrap_or_default();
+            names.push(json!("fuel"));
+            shape["required"] = json!(names);
+        }
+        shape
+    };
+    let others: Vec<Fuel> = Fuel::ALL
+        .iter()
+        .copied()
+        .filter(|fuel| !fuel.has_battery())
+        .collect();
+    json!({
+        "anyOf": [
+            shape(&[Fuel::Electric], true, Some("engine_cc")),
+            shape(&[Fuel::PlugInHybrid], true, None),
+            shape(&others, false, Some("battery_kwh")),
+        ]
+    })
 }
 
 macro_rules! car_body_schema {
@@ -679,9 +854,16 @@ mod tests {
 
     #[test]
     fn bodies_differ_by_media_type_and_patch_requires_nothing() {
-        let json = serde_json::to_value(CarWrite::schema()).unwrap();
-        let multipart = serde_json::to_value(CarWriteMultipart::schema()).unwrap();
-        let form = serde_json::to_value(CarPatchForm::schema()).unwrap();
+        // Each body is one of three shapes by its fuel: electric, plug-in hybrid, the others.
+        let shapes = |schema: RefOr<Schema>| -> Vec<Value> {
+            let value = serde_json::to_value(schema).unwrap();
+            let shapes = value["anyOf"].as_array().unwrap().clone();
+            assert_eq!(shapes.len(), 3);
+            shapes
+        };
+        let json = shapes(CarWrite::schema())[2].clone();
+        let multipart = shapes(CarWriteMultipart::schema())[2].clone();
+        let form = shapes(CarPatchForm::schema())[2].clone();
         assert_eq!(
             json["required"],
             json!(["make", "model", "year", "price", "mileage"])
@@ -697,5 +879,46 @@ mod tests {
         let (min, max) = year_bounds(2026);
         assert_eq!((min, max), (1886, 2027));
         assert_eq!(json["properties"]["year"]["minimum"], MIN_YEAR);
+    }
+
+    #[test]
+    fn the_fuel_decides_whether_an_engine_size_or_a_battery_may_be_given() {
+        let [electric, plug_in, others]: [Value; 3] = serde_json::to_value(CarPatch::schema())
+            .unwrap()["anyOf"]
+            .as_array()
+            .unwrap()
+            .clone()
+            .try_into()
+            .unwrap();
+        let empty = json!({ "type": ["string", "null"], "enum": ["", null] });
+        assert_eq!(electric["properties"]["fuel"]["enum"], json!(["electric"]));
+        assert_eq!(electric["required"], json!(["fuel"]));
+        assert_eq!(electric["properties"]["engine_cc"], empty);
+        assert_eq!(
+            plug_in["properties"]["fuel"]["enum"],
+            json!(["plug_in_hybrid"])
+        );
+        assert!(plug_in["properties"]["battery_kwh"]["anyOf"].is_array());
+        assert!(
+            others.get("required").is_none(),
+            "a PATCH need not send the fuel"
+        );
+        assert_eq!(others["properties"]["battery_kwh"], empty);
+        let fuels = others["properties"]["fuel"]["enum"].as_array().unwrap();
+        assert!(fuels.contains(&json!("diesel")) && fuels.contains(&Value::Null));
+        assert!(!fuels.contains(&json!("electric")));
+    }
+
+    #[test]
+    fn years_become_a_pattern_by_decades() {
+        assert_eq!(
+            year_pattern(1886, 1912),
+            "(1886|1887|1888|1889|189[0-9]|190[0-9]|1910|1911|1912)"
+        );
+        let pattern = regex::Regex::new(&format!("^{}$", year_pattern(MIN_YEAR, 2026))).unwrap();
+        for year in 1800..2100 {
+            let allowed = (MIN_YEAR..=2026).contains(&year);
+            assert_eq!(pattern.is_match(&year.to_string()), allowed, "{year}");
+        }
     }
 }

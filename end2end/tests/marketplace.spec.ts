@@ -96,3 +96,38 @@ test('pages and the total count work', async ({ page }, info) => {
   await expect(page).toHaveURL(/page=2/);
   await expect(page.locator('.car-grid .car-title')).toHaveText([`2014 ${make} M24`, `2014 ${make} M25`]);
 });
+
+test('a buyer narrows the cars to automatic SUVs with the filter boxes, then removes one by its chip', async ({ page }, info) => {
+  await register(page, info);
+  const make = uniqueWord('Zz');
+  for (const [model, body_type, transmission] of [
+    ['Alpha', 'suv', 'automatic'],
+    ['Bravo', 'suv', 'manual'],
+    ['Charlie', 'hatchback', 'automatic'],
+  ]) {
+    const response = await page.request.post('/sell', {
+      multipart: { make, model, year: '2020', price: '20000', mileage: '1000', body_type, transmission },
+    });
+    expect(response.ok()).toBeTruthy();
+  }
+  await open(page, `/cars?q=${make}`, info);
+  await expect(page.getByRole('heading', { name: '3 cars' })).toBeVisible();
+
+  const filters = page.getByRole('form', { name: 'Filter cars' });
+  await filters.locator('summary', { hasText: /^Body type$/ }).click();
+  await filters.getByRole('checkbox', { name: 'SUV', exact: true }).check();
+  await filters.locator('summary', { hasText: /^Gearbox$/ }).click();
+  await filters.getByRole('checkbox', { name: 'Automatic', exact: true }).check();
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+
+  await expect(page).toHaveURL(/body_type=suv/);
+  await expect(page).toHaveURL(/transmission=automatic/);
+  await expect(page.getByRole('heading', { name: '1 car' })).toBeVisible();
+  expect(await cardTitles(page)).toEqual([`2020 ${make} Alpha`]);
+  // The chosen boxes stay ticked, in groups that are open.
+  await expect(filters.getByRole('checkbox', { name: 'SUV', exact: true })).toBeChecked();
+
+  await page.getByRole('link', { name: 'Remove filter: SUV' }).click();
+  await expect(page.getByRole('heading', { name: '2 cars' })).toBeVisible();
+  expect((await cardTitles(page)).sort()).toEqual([`2020 ${make} Alpha`, `2020 ${make} Charlie`]);
+});

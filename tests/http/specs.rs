@@ -337,3 +337,149 @@ async fn the_api_refuses_a_bad_specification_naming_each_field_and_stores_nothin
     .await;
     assert_eq!(mine.body, json!([]), "nothing was stored");
 }
+
+#[tokio::test]
+async fn buyers_filter_by_the_specification_on_the_page_and_in_the_api() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let cars = [
+        (
+            "Alpha",
+            json!({ "body_type": "suv", "fuel": "diesel", "transmission": "automatic",
+            "drive": "all_wheel", "colour": "grey", "power_kw": 140,
+            "equipment": ["tow_bar", "heated_seats"] }),
+        ),
+        (
+            "Bravo",
+            json!({ "body_type": "suv", "fuel": "electric", "transmission": "automatic",
+            "drive": "all_wheel", "colour": "white", "power_kw": 200, "battery_kwh": 75,
+            "equipment": ["heated_seats"] }),
+        ),
+        (
+            "Charlie",
+            json!({ "body_type": "hatchback", "fuel": "petrol", "transmission": "manual",
+            "drive": "front", "colour": "red", "power_kw": 70 }),
+        ),
+        (
+            "Delta",
+            json!({ "body_type": "estate", "fuel": "diesel", "transmission": "manual",
+            "drive": "front", "colour": "grey", "power_kw": 110, "equipment": ["tow_bar"] }),
+        ),
+        // Nothing known about this one: no specification filter keeps it.
+        ("Echo", json!({})),
+    ];
+    for (model, specs) in cars {
+        let mut body = json!({ "make": "Testa", "model": model, "year": 2020, "price": "20000",
+            "mileage": 10000 });
+        body.as_object_mut()
+            .unwrap()
+            .extend(specs.as_object().unwrap().clone());
+        create_by_token(&server, &token, body).await;
+    }
+    let models = |query: &'static str| {
+        let server = &server;
+        async move {
+            let reply = call(
+                server,
+                Method::GET,
+                &format!("/api/cars/?{query}"),
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+            let mut models: Vec<String> = reply.body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|car| car["model"].as_str().unwrap().to_owned())
+                .collect();
+            models.sort();
+            assert_eq!(
+                reply.body["count"],
+                models.len(),
+                "{query}: the count is what is listed"
+            );
+            models
+        }
+    };
+    assert_eq!(models("body_type=suv").await, ["Alpha", "Bravo"]);
+    assert_eq!(
+        models("body_type=suv&body_type=estate").await,
+        ["Alpha", "Bravo", "Delta"]
+    );
+    assert_eq!(models("fuel=diesel&transmission=manual").await, ["Delta"]);
+    assert_eq!(models("drive=front&colour=red").await, ["Charlie"]);
+    assert_eq!(
+        models("min_power_kw=100&max_power_kw=150").await,
+        ["Alpha", "Delta"]
+    );
+    assert_eq!(models("min_power_kw=200").await, ["Bravo"]);
+    assert_eq!(models("equipment=tow_bar").await, ["Alpha", "Delta"]);
+    assert_eq!(
+        models("equipment=tow_bar&equipment=heated_seats").await,
+        ["Alpha"]
+    );
+    assert_eq!(
+        models("colour=grey&body_type=suv&make=testa").await,
+        ["Alpha"]
+    );
+    assert_eq!(
+        models("fuel=&min_power_kw=").await.len(),
+        5,
+        "empty values filter nothing"
+    );
+
+    for (query, field) in [
+        ("body_type=spaceship", "body_type"),
+        ("fuel=diesel&fuel=coal", "fuel"),
+        ("min_power_kw=-5", "min_power_kw"),
+        ("max_power_kw=lots", "max_power_kw"),
+        ("equipment=jet_pack", "equipment"),
+    ] {
+        let reply = call(
+            &server,
+            Method::GET,
+            &format!("/api/cars/?{query}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(
+            reply.body[field][0].as_str().is_some(),
+            "{query}: {}",
+            reply.body
+        );
+    }
+
+    // The page: the same filters from the same query string, shown as ticked boxes and as
+    // chips that each remove one filter.
+    let html = server
+        .page_text(&server.client(), "/cars?body_type=suv&equipment=tow_bar")
+        .await;
+    assert!(html.contains("2020 Testa Alpha"));
+    for other in ["Bravo", "Charlie", "Delta", "Echo"] {
+        assert!(
+            !html.contains(&format!("2020 Testa {other}")),
+            "{other} is filtered out"
+        );
+    }
+    assert!(
+        html.contains(r#"value="suv" checked"#),
+        "the SUV box is ticked"
+    );
+    assert!(
+        html.contains(r#"href="/cars?equipment=tow_bar""#),
+        "the SUV chip removes SUV"
+    );
+    assert!(
+        html.contains(r#"href="/cars?body_type=suv""#),
+        "the tow bar chip removes it"
+    );
+    let html = server.page_text(&server.client(), "/cars?fuel=coal").await;
+    assert!(
+        html.contains("Unknown fuel: coal."),
+        "an unknown choice is reported"
+    );
+}

@@ -20,7 +20,8 @@ pub use write::*;
 
 use super::model::{
     BodyType, Car, CarDraft, CarFilters, CarPage, CarSummary, Colour, Condition, Drive, Equipment,
-    Fuel, OrderField, OrderTerm, Specs, Status, Transmission, YearMonth, MAX_RESULTS, PAGE_SIZE,
+    Fuel, OrderField, OrderTerm, SpecFilters, Specs, Status, Transmission, YearMonth, MAX_RESULTS,
+    PAGE_SIZE,
 };
 use crate::{
     auth::model::User,

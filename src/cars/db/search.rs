@@ -257,6 +257,63 @@ pub(super) fn push_filters(db: &Db, query: &mut Sql, filters: &CarFilters, searc
     if let Some(v) = filters.max_mileage_km {
         query.push(" AND c.mileage_km <= ").bind(v);
     }
+    push_spec_filters(query, &filters.specs);
+}
+
+/// The specification's filters: any of a list's choices, a power range, all of the equipment.
+fn push_spec_filters(query: &mut Sql, specs: &SpecFilters) {
+    fn any_of(query: &mut Sql, column: &str, ids: Vec<&'static str>) {
+        if ids.is_empty() {
+            return;
+        }
+        query.push(" AND ").push(column).push(" IN (");
+        for (at, id) in ids.into_iter().enumerate() {
+            if at > 0 {
+                query.push(", ");
+            }
+            query.bind(id);
+        }
+        query.push(")");
+    }
+    any_of(
+        query,
+        "c.body_type",
+        specs.body_types.iter().map(|c| c.as_str()).collect(),
+    );
+    any_of(
+        query,
+        "c.fuel",
+        specs.fuels.iter().map(|c| c.as_str()).collect(),
+    );
+    any_of(
+        query,
+        "c.transmission",
+        specs.transmissions.iter().map(|c| c.as_str()).collect(),
+    );
+    any_of(
+        query,
+        "c.drive",
+        specs.drives.iter().map(|c| c.as_str()).collect(),
+    );
+    any_of(
+        query,
+        "c.colour",
+        specs.colours.iter().map(|c| c.as_str()).collect(),
+    );
+    if let Some(kw) = specs.min_power_kw {
+        query.push(" AND c.power_kw >= ").bind(kw);
+    }
+    if let Some(kw) = specs.max_power_kw {
+        query.push(" AND c.power_kw <= ").bind(kw);
+    }
+    if !specs.equipment.is_empty() {
+        let all = specs.equipment.to_db();
+        query
+            .push(" AND (c.equipment & ")
+            .bind(all)
+            .push(") = ")
+            .bind(all);
+    }
 }
 
 /// Which rows of a result list to fetch, in what order.

@@ -131,8 +131,189 @@ pub struct CarFilters {
     pub make: Option<String>,
     pub condition: Option<Condition>,
     pub max_mileage_km: Option<i64>,
+    /// The specification's filters: body, fuel, gearbox, drive, colour, power, equipment.
+    #[serde(default)]
+    pub specs: SpecFilters,
     pub sort: Sort,
     pub page: u32,
+}
+
+/// Filters on the specification. A list keeps cars with any of its choices (SUV or
+/// estate); the equipment keeps cars with all of its items.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecFilters {
+    pub body_types: Vec<BodyType>,
+    pub fuels: Vec<Fuel>,
+    pub transmissions: Vec<Transmission>,
+    pub drives: Vec<Drive>,
+    pub colours: Vec<Colour>,
+    pub min_power_kw: Option<i32>,
+    pub max_power_kw: Option<i32>,
+    pub equipment: Equipment,
+}
+
+impl SpecFilters {
+    /// Query-string names of the list filters, each sent once per choice.
+    pub const LISTS: [&'static str; 6] = [
+        "body_type",
+        "fuel",
+        "transmission",
+        "drive",
+        "colour",
+        "equipment",
+    ];
+
+    fn read(
+        get_all: &impl Fn(&str) -> Vec<String>,
+        get: &impl Fn(&str) -> Option<String>,
+        problems: &mut FieldErrors,
+    ) -> Self {
+        fn list<T: Copy + Ord>(
+            values: Vec<String>,
+            parse: fn(&str) -> Option<T>,
+            what: &str,
+            key: &str,
+            problems: &mut FieldErrors,
+        ) -> Vec<T> {
+            let mut unknown = Vec::new();
+            let mut chosen: Vec<T> = values
+                .iter()
+                .filter(|value| !value.trim().is_empty())
+                .filter_map(|value| {
+                    let choice = parse(value);
+                    if choice.is_none() {
+                        unknown.push(value.trim().chars().take(40).collect::<String>());
+                    }
+                    choice
+                })
+                .collect();
+            if !unknown.is_empty() {
+                problems.insert(
+                    key.to_owned(),
+                    format!("Unknown {what}: {}.", unknown.join(", ")),
+                );
+            }
+            chosen.sort_unstable();
+            chosen.dedup();
+            chosen
+        }
+        let mut power =
+            |key: &str, label: &str| {
+                get(key)
+                    .filter(|raw| !raw.trim().is_empty())
+                    .and_then(|raw| match raw.trim().parse::<i32>() {
+                        Ok(kw) if (0..=MAX_POWER_KW).contains(&kw) => Some(kw),
+                        _ => {
+                            problems.insert(
+                        key.to_owned(),
+                        format!("{label} must be a whole number of kW, from 0 to {MAX_POWER_KW}."),
+                    );
+                            None
+                        }
+                    })
+            };
+        let min_power_kw = power("min_power_kw", "Min power");
+        let max_power_kw = power("max_power_kw", "Max power");
+        let items = list(
+            get_all("equipment"),
+            EquipmentItem::parse,
+            "equipment",
+            "equipment",
+            problems,
+        );
+        SpecFilters {
+            body_types: list(
+                get_all("body_type"),
+                BodyType::parse,
+                "body type",
+                "body_type",
+                problems,
+            ),
+            fuels: list(get_all("fuel"), Fuel::parse, "fuel", "fuel", problems),
+            transmissions: list(
+                get_all("transmission"),
+                Transmission::parse,
+                "gearbox",
+                "transmission",
+                problems,
+            ),
+            drives: list(get_all("drive"), Drive::parse, "drive", "drive", problems),
+            colours: list(
+                get_all("colour"),
+                Colour::parse,
+                "colour",
+                "colour",
+                problems,
+            ),
+            min_power_kw,
+            max_power_kw,
+            equipment: items.into_iter().collect(),
+        }
+    }
+
+    fn push_pairs(&self, pairs: &mut Vec<(&'static str, String)>) {
+        let ids = |pairs: &mut Vec<(&'static str, String)>, key, ids: Vec<&str>| {
+            pairs.extend(ids.into_iter().map(|id| (key, id.to_owned())));
+        };
+        ids(
+            pairs,
+            "body_type",
+            self.body_types.iter().map(|c| c.as_str()).collect(),
+        );
+        ids(
+            pairs,
+            "fuel",
+            self.fuels.iter().map(|c| c.as_str()).collect(),
+        );
+        ids(
+            pairs,
+            "transmission",
+            self.transmissions.iter().map(|c| c.as_str()).collect(),
+        );
+        ids(
+            pairs,
+            "drive",
+            self.drives.iter().map(|c| c.as_str()).collect(),
+        );
+        ids(
+            pairs,
+            "colour",
+            self.colours.iter().map(|c| c.as_str()).collect(),
+        );
+        if let Some(kw) = self.min_power_kw {
+            pairs.push(("min_power_kw", kw.to_string()));
+        }
+        if let Some(kw) = self.max_power_kw {
+            pairs.push(("max_power_kw", kw.to_string()));
+        }
+        ids(
+            pairs,
+            "equipment",
+            self.equipment.items().map(|c| c.as_str()).collect(),
+        );
+    }
+
+    /// Each list sorted and without repeats, and bits of no known item dropped: filters
+    /// that arrive as JSON become the ones the query string would give.
+    fn bounded(mut self) -> Self {
+        fn tidy<T: Ord>(list: &mut Vec<T>) {
+            list.sort_unstable();
+            list.dedup();
+        }
+        tidy(&mut self.body_types);
+        tidy(&mut self.fuels);
+        tidy(&mut self.transmissions);
+        tidy(&mut self.drives);
+        tidy(&mut self.colours);
+        self.min_power_kw = self.min_power_kw.map(|kw| kw.clamp(0, MAX_POWER_KW));
+        self.max_power_kw = self.max_power_kw.map(|kw| kw.clamp(0, MAX_POWER_KW));
+        self.equipment = Equipment::from_db(self.equipment.to_db());
+        self
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        *self != SpecFilters::default()
+    }
 }
 
 /// Query-string names of the filters, as the form and the URL use them.
@@ -153,6 +334,13 @@ impl CarFilters {
     /// that cannot be used is left out and reported under its parameter name, so
     /// the page can show the rest and the API can answer 400 naming the field.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> (Self, FieldErrors) {
+        Self::from_query_all(|key| get(key).into_iter().collect())
+    }
+
+    /// As [`from_query`](Self::from_query), with every value of each parameter
+    /// (`get_all`): the list filters repeat their name (`fuel=diesel&fuel=electric`).
+    pub fn from_query_all(get_all: impl Fn(&str) -> Vec<String>) -> (Self, FieldErrors) {
+        let get = |key: &str| get_all(key).pop();
         let mut problems = FieldErrors::new();
         let text = |key: &str| {
             get(key)
@@ -211,6 +399,7 @@ impl CarFilters {
                 None
             }
         });
+        filters.specs = SpecFilters::read(&get_all, &get, &mut problems);
         filters.sort = text("sort")
             .and_then(|s| Sort::parse(&s))
             .unwrap_or(filters.default_sort());
@@ -258,6 +447,7 @@ impl CarFilters {
         if let Some(v) = self.max_mileage_km {
             pairs.push(("max_mileage", v.to_string()));
         }
+        self.specs.push_pairs(&mut pairs);
         if self.sort != self.default_sort() {
             pairs.push(("sort", self.sort.as_str().to_owned()));
         }
@@ -286,6 +476,7 @@ impl CarFilters {
         self.q = self.q.and_then(|q| clean(q, MAX_SEARCH));
         self.make = self.make.and_then(|m| clean(m, MAX_TEXT));
         self.page = self.page.clamp(1, MAX_PAGE);
+        self.specs = self.specs.bounded();
         self
     }
 
@@ -299,6 +490,7 @@ impl CarFilters {
             || self.make.is_some()
             || self.condition.is_some()
             || self.max_mileage_km.is_some()
+            || self.specs.is_filtered()
     }
 }
 

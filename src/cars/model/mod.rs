@@ -216,6 +216,45 @@ mod tests {
     }
 
     #[test]
+    fn specification_filters_round_trip_through_the_query_string() {
+        let query = "body_type=estate&body_type=suv&fuel=diesel&transmission=manual&drive=all_wheel&colour=grey&min_power_kw=100&max_power_kw=200&equipment=heated_seats&equipment=tow_bar";
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let get_all = |k: &str| {
+            pairs
+                .iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        let (filters, problems) = CarFilters::from_query_all(get_all);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(filters.specs.body_types, [BodyType::Estate, BodyType::Suv]);
+        assert!(filters.specs.equipment.has(EquipmentItem::TowBar));
+        assert!(filters.is_filtered());
+        assert_eq!(filters.to_query(1), query);
+        // The same choices in another order, repeated, or in capitals: the same filters.
+        let (again, _) = CarFilters::from_query_all(|k| match k {
+            "body_type" => vec!["SUV".into(), "estate".into(), "suv".into()],
+            _ => vec![],
+        });
+        assert_eq!(again.specs.body_types, [BodyType::Estate, BodyType::Suv]);
+        // From JSON, lists are put in the same order and repeats dropped.
+        let json = CarFilters {
+            specs: SpecFilters {
+                fuels: vec![Fuel::Electric, Fuel::Diesel, Fuel::Electric],
+                max_power_kw: Some(i32::MAX),
+                ..SpecFilters::default()
+            },
+            ..CarFilters::default()
+        }
+        .bounded();
+        assert_eq!(json.specs.fuels, [Fuel::Diesel, Fuel::Electric]);
+        assert_eq!(json.specs.max_power_kw, Some(MAX_POWER_KW));
+    }
+
+    #[test]
     fn a_search_sorts_by_best_match_unless_told_otherwise() {
         let parse = |query: &'static str| {
             CarFilters::from_query(move |k| {

@@ -7,7 +7,7 @@ pub fn UsedCarsPage() -> impl IntoView {
     let query = use_query_map();
     let parsed = Memo::new(move |_| {
         let q = query.read();
-        CarFilters::from_query(|key| q.get(key))
+        CarFilters::from_query_all(|key| q.get_all(key).unwrap_or_default())
     });
     // The page's cars and the Make filter's choices come in one answer.
     let results = Resource::new(move || parsed.get().0, list_cars);
@@ -194,6 +194,7 @@ pub(super) fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoVi
                     placeholder="Any (km)"
                 />
             </div>
+            <SpecFilterFields specs=filters.specs.clone() />
             <div class="field">
                 <label for="f-sort">"Sort by"</label>
                 <select id="f-sort" name="sort">
@@ -216,6 +217,78 @@ pub(super) fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoVi
                 "Clear filters"
             </a>
         </Form>
+    }
+}
+
+/// The specification's filters in the filter panel.
+#[component]
+fn SpecFilterFields(specs: SpecFilters) -> impl IntoView {
+    let kw = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+    let items: Vec<EquipmentItem> = specs.equipment.items().collect();
+    let power_open = specs.min_power_kw.is_some() || specs.max_power_kw.is_some();
+    view! {
+        <ChoiceBoxes
+            name="body_type"
+            legend="Body type"
+            choices=boxes(BodyType::ALL, &specs.body_types, BodyType::as_str, BodyType::label)
+        />
+        <ChoiceBoxes
+            name="fuel"
+            legend="Fuel"
+            choices=boxes(Fuel::ALL, &specs.fuels, Fuel::as_str, Fuel::label)
+        />
+        <ChoiceBoxes
+            name="transmission"
+            legend="Gearbox"
+            choices=boxes(
+                Transmission::ALL,
+                &specs.transmissions,
+                Transmission::as_str,
+                Transmission::label,
+            )
+        />
+        <ChoiceBoxes
+            name="drive"
+            legend="Drive"
+            choices=boxes(Drive::ALL, &specs.drives, Drive::as_str, Drive::label)
+        />
+        <ChoiceBoxes
+            name="colour"
+            legend="Colour"
+            choices=boxes(Colour::ALL, &specs.colours, Colour::as_str, Colour::label)
+        />
+        <details class="filter-group" open=power_open>
+            <summary>"Power"</summary>
+            <div class="field-row compact">
+                <div class="field">
+                    <label for="f-min-power">"Min power (kW)"</label>
+                    <input
+                        id="f-min-power"
+                        name="min_power_kw"
+                        type="text"
+                        inputmode="numeric"
+                        value=kw(specs.min_power_kw)
+                        placeholder="Any"
+                    />
+                </div>
+                <div class="field">
+                    <label for="f-max-power">"Max power (kW)"</label>
+                    <input
+                        id="f-max-power"
+                        name="max_power_kw"
+                        type="text"
+                        inputmode="numeric"
+                        value=kw(specs.max_power_kw)
+                        placeholder="Any"
+                    />
+                </div>
+            </div>
+        </details>
+        <ChoiceBoxes
+            name="equipment"
+            legend="Equipment (has all)"
+            choices=boxes(EquipmentItem::ALL, &items, EquipmentItem::as_str, EquipmentItem::label)
+        />
     }
 }
 
@@ -362,7 +435,109 @@ pub(super) fn active_chips(filters: &CarFilters) -> Vec<(String, String)> {
             without(&|f| f.max_mileage_km = None),
         ));
     }
+    let specs = &filters.specs;
+    for &choice in &specs.body_types {
+        chips.push((
+            choice.label().to_owned(),
+            without(&|f| f.specs.body_types.retain(|c| *c != choice)),
+        ));
+    }
+    for &choice in &specs.fuels {
+        chips.push((
+            choice.label().to_owned(),
+            without(&|f| f.specs.fuels.retain(|c| *c != choice)),
+        ));
+    }
+    for &choice in &specs.transmissions {
+        chips.push((
+            choice.label().to_owned(),
+            without(&|f| f.specs.transmissions.retain(|c| *c != choice)),
+        ));
+    }
+    for &choice in &specs.drives {
+        chips.push((
+            choice.label().to_owned(),
+            without(&|f| f.specs.drives.retain(|c| *c != choice)),
+        ));
+    }
+    for &choice in &specs.colours {
+        chips.push((
+            choice.label().to_owned(),
+            without(&|f| f.specs.colours.retain(|c| *c != choice)),
+        ));
+    }
+    if let Some(kw) = specs.min_power_kw {
+        chips.push((
+            format!("From {}", format_power(kw)),
+            without(&|f| f.specs.min_power_kw = None),
+        ));
+    }
+    if let Some(kw) = specs.max_power_kw {
+        chips.push((
+            format!("Up to {}", format_power(kw)),
+            without(&|f| f.specs.max_power_kw = None),
+        ));
+    }
+    for item in specs.equipment.items() {
+        chips.push((
+            item.label().to_owned(),
+            without(&|f| {
+                f.specs.equipment = f.specs.equipment.items().filter(|i| *i != item).collect()
+            }),
+        ));
+    }
     chips
+}
+
+/// Checkboxes for the choices of one list filter, in a disclosure that starts open when
+/// one of them is chosen.
+#[component]
+fn ChoiceBoxes(
+    name: &'static str,
+    legend: &'static str,
+    choices: Vec<(&'static str, &'static str, bool)>,
+) -> impl IntoView {
+    let open = choices.iter().any(|(_, _, chosen)| *chosen);
+    view! {
+        <details class="filter-group" open=open>
+            <summary>{legend}</summary>
+            <fieldset>
+                <legend class="visually-hidden">{legend}</legend>
+                <ul class="checkbox-list">
+                    {choices
+                        .into_iter()
+                        .map(|(id, label, chosen)| {
+                            let input_id = format!("f-{name}-{id}");
+                            view! {
+                                <li>
+                                    <input
+                                        type="checkbox"
+                                        id=input_id.clone()
+                                        name=name
+                                        value=id
+                                        checked=chosen
+                                    />
+                                    <label for=input_id>{label}</label>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </fieldset>
+        </details>
+    }
+}
+
+/// The choices of a list filter, each with whether it is chosen.
+fn boxes<T: Copy + PartialEq>(
+    all: &[T],
+    chosen: &[T],
+    id: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(&'static str, &'static str, bool)> {
+    all.iter()
+        .map(|c| (id(*c), label(*c), chosen.contains(c)))
+        .collect()
 }
 
 #[component]

@@ -11,7 +11,8 @@ pub use marketplace::*;
 use super::{
     components::{CarList, OwnerActions, PhotoPlaceholder, SellCarForm},
     model::{
-        format_mileage, format_price, group_thousands, CarFilters, CarPage, Condition, Sort,
+        format_mileage, format_power, format_price, group_thousands, BodyType, CarFilters, CarPage,
+        Colour, Condition, Drive, EquipmentItem, Fuel, Sort, SpecFilters, Transmission,
         MAX_RESULTS,
     },
     rpc::{get_car, list_cars, list_my_cars, load_car_form, DeleteCar, SetCarStatus},

@@ -15,8 +15,8 @@ use super::{
     forms::{read_photo_form, PhotoForm, PhotoFormError},
     model::{
         horsepower, page_count, parse_caption, BodyType, Car, CarFilters, CarForm, Colour,
-        Condition, Drive, EquipmentItem, Fuel, OrderTerm, Photo, PhotoLabel, Specs, SpecsForm,
-        Status, Transmission, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
+        Condition, Drive, EquipmentItem, Fuel, OrderTerm, Photo, PhotoLabel, SpecFilters, Specs,
+        SpecsForm, Status, Transmission, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
     },
     service,
 };
@@ -269,6 +269,39 @@ pub struct ListParams {
     /// Cars per page: default 24, at most 100; a value that is not a whole number from 1
     /// means the default (as DRF's `page_size_query_param`).
     page_size: Option<String>,
+    /// Lowest power in kW (inclusive).
+    #[param(schema_with = schema::power_filter)]
+    min_power_kw: Option<String>,
+    /// Highest power in kW (inclusive).
+    #[param(schema_with = schema::power_filter)]
+    max_power_kw: Option<String>,
+}
+
+/// The list filters on the specification: each parameter repeated once per choice
+/// (`body_type=suv&body_type=estate`). Read from the query string itself (see `list`);
+/// this says what they are in the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SpecListParams {
+    /// Body types: cars of any of them.
+    #[param(schema_with = schema::body_type_filter, explode, style = Form)]
+    body_type: Option<Vec<String>>,
+    /// Fuels: cars running on any of them.
+    #[param(schema_with = schema::fuel_filter, explode, style = Form)]
+    fuel: Option<Vec<String>>,
+    /// Gearboxes: cars with any of them.
+    #[param(schema_with = schema::transmission_filter, explode, style = Form)]
+    transmission: Option<Vec<String>>,
+    /// Driven wheels: cars with any of them.
+    #[param(schema_with = schema::drive_filter, explode, style = Form)]
+    drive: Option<Vec<String>>,
+    /// Exterior colours: cars of any of them.
+    #[param(schema_with = schema::colour_filter, explode, style = Form)]
+    colour: Option<Vec<String>>,
+    /// Equipment: cars with all of it.
+    #[param(schema_with = schema::equipment_filter, explode, style = Form)]
+    equipment: Option<Vec<String>>,
 }
 
 /// `scheme://host` for this request's absolute URLs.
@@ -322,7 +355,7 @@ fn page_link(base: &str, path: &str, query: Option<&str>, page: u32) -> String {
     get,
     path = "/api/cars/",
     tag = "cars",
-    params(ListParams),
+    params(ListParams, SpecListParams),
     security((), ("token" = [])),
     responses(
         (status = 200, description = "One page of cars", body = CarListPage),
@@ -344,16 +377,34 @@ pub async fn list(
             "The query string could not be read; send each parameter once.".into(),
         ))
     })?;
-    let (filters, problems) = CarFilters::from_query(|key| match key {
-        "q" => params.search.clone(),
-        "min_price" => params.min_price.clone(),
-        "max_price" => params.max_price.clone(),
-        "min_year" => params.min_year.clone(),
-        "max_year" => params.max_year.clone(),
-        "make" => params.make.clone(),
-        "condition" => params.condition.clone(),
-        "max_mileage" => params.max_mileage.clone(),
-        _ => None,
+    // The list filters repeat their name, which `ListParams` cannot hold: they are read
+    // from the query string itself.
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let (filters, problems) = CarFilters::from_query_all(|key| {
+        let one = match key {
+            "q" => params.search.clone(),
+            "min_price" => params.min_price.clone(),
+            "max_price" => params.max_price.clone(),
+            "min_year" => params.min_year.clone(),
+            "max_year" => params.max_year.clone(),
+            "make" => params.make.clone(),
+            "condition" => params.condition.clone(),
+            "max_mileage" => params.max_mileage.clone(),
+            "min_power_kw" => params.min_power_kw.clone(),
+            "max_power_kw" => params.max_power_kw.clone(),
+            list if SpecFilters::LISTS.contains(&list) => {
+                return pairs
+                    .iter()
+                    .filter(|(name, _)| name == list)
+                    .map(|(_, value)| value.clone())
+                    .collect();
+            }
+            _ => None,
+        };
+        one.into_iter().collect()
     });
     if !problems.is_empty() {
         return Err(AppError::Validation(problems).into());

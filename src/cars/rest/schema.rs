@@ -636,6 +636,46 @@ pub fn mileage_filter() -> Schema {
     }))
 }
 
+/// A power filter in kW, or empty for none.
+pub fn power_filter() -> Schema {
+    json_schema(json!({
+        "type": ["integer", "string"],
+        "minimum": 0,
+        "maximum": MAX_POWER_KW,
+        "pattern": blank(),
+    }))
+}
+
+/// A list filter: the choices' ids, the parameter repeated once per choice.
+fn list_filter<T: Copy>(all: &[T], id: fn(T) -> &'static str) -> Schema {
+    let ids: Vec<&str> = all.iter().map(|c| id(*c)).collect();
+    json_schema(json!({ "type": "array", "items": { "type": "string", "enum": ids } }))
+}
+
+pub fn body_type_filter() -> Schema {
+    list_filter(BodyType::ALL, BodyType::as_str)
+}
+
+pub fn fuel_filter() -> Schema {
+    list_filter(Fuel::ALL, Fuel::as_str)
+}
+
+pub fn transmission_filter() -> Schema {
+    list_filter(Transmission::ALL, Transmission::as_str)
+}
+
+pub fn drive_filter() -> Schema {
+    list_filter(Drive::ALL, Drive::as_str)
+}
+
+pub fn colour_filter() -> Schema {
+    list_filter(Colour::ALL, Colour::as_str)
+}
+
+pub fn equipment_filter() -> Schema {
+    list_filter(EquipmentItem::ALL, EquipmentItem::as_str)
+}
+
 /// The condition filter: `new`, `used`, or empty for both.
 pub fn condition_filter() -> Schema {
     json_schema(json!({ "type": "string", "enum": ["new", "used", ""] }))

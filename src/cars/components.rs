@@ -193,8 +193,8 @@ pub fn SellCarForm(
             ] {
                 values.set(name, data.get(name).as_string().unwrap_or_default());
             }
-            let mut found: crate::error::FieldErrors =
-                values.validate(current_year).err().unwrap_or_default();
+            let mut found = crate::error::FieldErrors::new();
+            values.validate_listing(current_year, &mut found);
             // Every chosen photo within the size the server takes, each named when it is not.
             let files = document()
                 .get_element_by_id("car-photo")

@@ -13,7 +13,9 @@ pub struct CarForm {
     pub condition: String,
     pub description: String,
     pub image_url: String,
-    /// The specification: body, fuel, figures, equipment.
+    /// The specification: body, fuel, figures, equipment. Its fields are outside the form's
+    /// island, so the browser's copy of the form leaves it out.
+    #[cfg_attr(feature = "hydrate", serde(skip))]
     pub specs: SpecsForm,
 }
 
@@ -92,6 +94,23 @@ impl CarForm {
     /// `current_year` bounds the model year (next year's models are allowed).
     pub fn validate(&self, current_year: i32) -> Result<CarDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
+        let draft = self.validate_listing(current_year, &mut errors);
+        let specs = self.specs.validate(current_year, &mut errors);
+        match (draft, specs) {
+            (Some(draft), Some(specs)) => Ok(CarDraft { specs, ..draft }),
+            _ => Err(errors),
+        }
+    }
+
+    /// Validates the listing's own fields, without the specification: what the form's
+    /// island checks in the browser (the specification's fields are rendered outside it,
+    /// and checked on the server). Errors go into `errors`.
+    pub fn validate_listing(
+        &self,
+        current_year: i32,
+        errors: &mut FieldErrors,
+    ) -> Option<CarDraft> {
+        let before = errors.len();
         let mut check = |field: &str, result: Result<(), String>| {
             if let Err(message) = result {
                 errors.insert(field.to_owned(), message);
@@ -130,7 +149,6 @@ impl CarForm {
             "image_url",
             image_url.as_ref().map(|_| ()).map_err(Clone::clone),
         );
-        let specs = self.specs.validate(current_year, &mut errors);
 
         match (
             make,
@@ -141,7 +159,6 @@ impl CarForm {
             condition,
             description,
             image_url,
-            specs,
         ) {
             (
                 Ok(make),
@@ -152,8 +169,7 @@ impl CarForm {
                 Ok(condition),
                 Ok(description),
                 Ok(image_url),
-                Some(specs),
-            ) => Ok(CarDraft {
+            ) if errors.len() == before => Some(CarDraft {
                 make,
                 model,
                 year,
@@ -162,9 +178,9 @@ impl CarForm {
                 condition,
                 description,
                 image_url,
-                specs,
+                specs: Specs::default(),
             }),
-            _ => Err(errors),
+            _ => None,
         }
     }
 }

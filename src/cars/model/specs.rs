@@ -5,14 +5,17 @@
 
 use super::*;
 
-/// Declares a fixed list of choices: each variant's stable id and its label.
+/// Declares a fixed list of choices: each variant's stable id and its label. The id is the
+/// variant's name in snake_case, which is how serde and the OpenAPI document name it too
+/// (a unit test holds the two equal).
 macro_rules! choices {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $id:literal $label:literal,)+ }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $(#[serde(rename = $id)] $variant,)+
+            $($variant,)+
         }
 
         impl $name {
@@ -734,6 +737,34 @@ mod tests {
         );
         assert_eq!(BodyType::parse("suv").unwrap().label(), "SUV");
         assert_eq!(Fuel::PlugInHybrid.as_str(), "plug_in_hybrid");
+    }
+
+    /// The OpenAPI document lists each enumeration by the same ids the API sends.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_documented_ids_are_the_ids_sent() {
+        use utoipa::PartialSchema;
+        fn documented<T: PartialSchema>() -> serde_json::Value {
+            serde_json::to_value(T::schema()).unwrap()["enum"].clone()
+        }
+        fn ids<T: Copy>(all: &[T], id: fn(T) -> &'static str) -> serde_json::Value {
+            all.iter().map(|c| id(*c)).collect()
+        }
+        assert_eq!(
+            documented::<BodyType>(),
+            ids(BodyType::ALL, BodyType::as_str)
+        );
+        assert_eq!(documented::<Fuel>(), ids(Fuel::ALL, Fuel::as_str));
+        assert_eq!(
+            documented::<Transmission>(),
+            ids(Transmission::ALL, Transmission::as_str)
+        );
+        assert_eq!(documented::<Drive>(), ids(Drive::ALL, Drive::as_str));
+        assert_eq!(documented::<Colour>(), ids(Colour::ALL, Colour::as_str));
+        assert_eq!(
+            documented::<EquipmentItem>(),
+            ids(EquipmentItem::ALL, EquipmentItem::as_str)
+        );
     }
 
     #[test]

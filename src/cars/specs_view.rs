@@ -238,7 +238,7 @@ pub fn SpecsFields(form: SpecsForm, errors: FieldErrors) -> impl IntoView {
                     errors=e()
                 />
             </div>
-            <fieldset class="equipment" aria-describedby="car-equipment-error">
+            <fieldset id="car-equipment" class="equipment" aria-describedby="car-equipment-error">
                 <legend>"Equipment"</legend>
                 <ul class="checkbox-grid">
                     {EquipmentItem::ALL

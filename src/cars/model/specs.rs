@@ -161,12 +161,9 @@ impl Fuel {
 pub struct Equipment(pub u64);
 
 impl Equipment {
+    /// The item's bit: its place in the catalogue, which is its declaration order.
     fn bit(item: EquipmentItem) -> u64 {
-        let place = EquipmentItem::ALL
-            .iter()
-            .position(|known| *known == item)
-            .unwrap_or_default();
-        1 << place
+        1 << (item as u32)
     }
 
     pub fn has(self, item: EquipmentItem) -> bool {
@@ -770,6 +767,9 @@ mod tests {
     #[test]
     fn equipment_is_stored_as_one_number_and_read_back() {
         assert!(EquipmentItem::ALL.len() < 63);
+        for (place, item) in EquipmentItem::ALL.iter().enumerate() {
+            assert_eq!(Equipment::bit(*item), 1 << place, "{item:?}");
+        }
         let set: Equipment = [EquipmentItem::TowBar, EquipmentItem::AirConditioning]
             .into_iter()
             .collect();

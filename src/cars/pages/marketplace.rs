@@ -436,36 +436,33 @@ pub(super) fn active_chips(filters: &CarFilters) -> Vec<(String, String)> {
         ));
     }
     let specs = &filters.specs;
-    for &choice in &specs.body_types {
-        chips.push((
-            choice.label().to_owned(),
-            without(&|f| f.specs.body_types.retain(|c| *c != choice)),
-        ));
-    }
-    for &choice in &specs.fuels {
-        chips.push((
-            choice.label().to_owned(),
-            without(&|f| f.specs.fuels.retain(|c| *c != choice)),
-        ));
-    }
-    for &choice in &specs.transmissions {
-        chips.push((
-            choice.label().to_owned(),
-            without(&|f| f.specs.transmissions.retain(|c| *c != choice)),
-        ));
-    }
-    for &choice in &specs.drives {
-        chips.push((
-            choice.label().to_owned(),
-            without(&|f| f.specs.drives.retain(|c| *c != choice)),
-        ));
-    }
-    for &choice in &specs.colours {
-        chips.push((
-            choice.label().to_owned(),
-            without(&|f| f.specs.colours.retain(|c| *c != choice)),
-        ));
-    }
+    list_chips(
+        &mut chips,
+        &without,
+        &specs.body_types,
+        BodyType::label,
+        |s, c| s.body_types.retain(|x| *x != c),
+    );
+    list_chips(&mut chips, &without, &specs.fuels, Fuel::label, |s, c| {
+        s.fuels.retain(|x| *x != c)
+    });
+    list_chips(
+        &mut chips,
+        &without,
+        &specs.transmissions,
+        Transmission::label,
+        |s, c| s.transmissions.retain(|x| *x != c),
+    );
+    list_chips(&mut chips, &without, &specs.drives, Drive::label, |s, c| {
+        s.drives.retain(|x| *x != c)
+    });
+    list_chips(
+        &mut chips,
+        &without,
+        &specs.colours,
+        Colour::label,
+        |s, c| s.colours.retain(|x| *x != c),
+    );
     if let Some(kw) = specs.min_power_kw {
         chips.push((
             format!("From {}", format_power(kw)),
@@ -487,6 +484,25 @@ pub(super) fn active_chips(filters: &CarFilters) -> Vec<(String, String)> {
         ));
     }
     chips
+}
+
+/// The link to the marketplace with one change to its filters.
+type Without<'a> = &'a dyn Fn(&dyn Fn(&mut CarFilters)) -> String;
+
+/// A chip for each choice of a list filter, its link removing that choice only.
+fn list_chips<T: Copy>(
+    chips: &mut Vec<(String, String)>,
+    without: Without,
+    chosen: &[T],
+    label: fn(T) -> &'static str,
+    remove: fn(&mut SpecFilters, T),
+) {
+    for &choice in chosen {
+        chips.push((
+            label(choice).to_owned(),
+            without(&|f| remove(&mut f.specs, choice)),
+        ));
+    }
 }
 
 /// Checkboxes for the choices of one list filter, in a disclosure that starts open when

@@ -6,6 +6,10 @@ servers answer the same requests over the same data.
 The AutoNexus database must already exist (the server creates it) and hold the `bench`
 account (registered through the app, so its password works); the peer's `bench` cars are
 given to that account, every other seller is copied without a usable password.
+
+The peer has no town for its cars: each seller gets one of the 50 largest towns of the
+gazetteer (src/geo/towns-us.tsv), by seller id, and all of that seller's cars are there.
+The specification stays unknown.
 """
 import sqlite3
 import sys
@@ -16,6 +20,14 @@ django_path, ours_path, bench_id = sys.argv[1], sys.argv[2], int(sys.argv[3])
 src = sqlite3.connect(django_path)
 dst = sqlite3.connect(ours_path, timeout=30)
 OFFSET = 1_000_000  # peer user ids move out of the way of accounts made through the app
+GAZETTEER = __import__("pathlib").Path(__file__).resolve().parent.parent / "src/geo/towns-us.tsv"
+TOWNS = []  # (id, latitude, longitude) of the largest towns, most populous first
+for line in GAZETTEER.read_text(encoding="utf-8").splitlines():
+    if line and not line.startswith("#"):
+        town_id, _name, _region, _population, latitude, longitude = line.split("\t")
+        TOWNS.append((int(town_id), float(latitude), float(longitude)))
+        if len(TOWNS) == 50:
+            break
 
 
 def stamp(text):
@@ -43,6 +55,7 @@ with dst:
         (
             users[seller], make, model, year, int(Decimal(str(price)) * 100), mileage, condition,
             description[:5000], image_url or None, status, stamp(created), stamp(updated),
+            *TOWNS[seller % len(TOWNS)],
         )
         for (seller, make, model, year, price, mileage, condition, description, image_url, status, created, updated)
         in src.execute(
@@ -52,7 +65,8 @@ with dst:
     )
     dst.executemany(
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, "
-        "image_url, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "image_url, status, created_at, updated_at, town_id, latitude, longitude) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 count = dst.execute("SELECT COUNT(*) FROM cars").fetchone()[0]

@@ -31,6 +31,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 #[cfg(feature = "ssr")]
+pub mod geo;
+#[cfg(feature = "ssr")]
 pub mod http;
 #[cfg(feature = "ssr")]
 pub mod media;

@@ -216,6 +216,10 @@ fn api(
                 .fallback(method_not_allowed),
         )
         .route("/auth/me/", get(auth::me).fallback(method_not_allowed))
+        .route(
+            "/towns/",
+            get(crate::geo::rest::towns).fallback(method_not_allowed),
+        )
         .merge(docs(ApiDoc::openapi(), &stylesheet_link(options)))
         .layer(small_body_limit());
     uploads
@@ -257,11 +261,13 @@ fn stylesheet_link(options: &LeptosOptions) -> String {
         auth::rest::obtain_token,
         auth::rest::revoke_token,
         auth::rest::me,
+        crate::geo::rest::towns,
     ),
     modifiers(&TokenSecurity, &OptionalPatchBody),
     tags(
         (name = "cars", description = "Car listings"),
-        (name = "auth", description = "API tokens and the current user")
+        (name = "auth", description = "API tokens and the current user"),
+        (name = "places", description = "Towns, for a listing's place and distance searches")
     )
 )]
 pub struct ApiDoc;
@@ -281,6 +287,7 @@ mod tests {
             "/api/cars/{id}/status/",
             "/api/auth/token/",
             "/api/auth/me/",
+            "/api/towns/",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} missing");
         }

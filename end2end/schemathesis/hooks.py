@@ -54,11 +54,31 @@ def partial_fuel_change(case) -> bool:
     return any(sent) and not all(sent)
 
 
+# Towns the gazetteer has (Chicago, New York City, Springfield in Illinois): the document
+# says a town is an id from /api/towns/, not which ids exist, as it cannot say which car ids
+# exist. Ids drawn at random name no town and are refused, so a drawn id becomes a real one.
+TOWN_IDS = (4887398, 5128581, 4250542)
+
+
+def real_towns(case) -> None:
+    """`town_id` (a whole number from 1 in a body) and `near` (a listing filter) name real
+    towns."""
+    if isinstance(case.body, dict):
+        town = case.body.get("town_id")
+        # Below 1 is out of the document's range: a negative case, left to be refused.
+        if isinstance(town, int) and not isinstance(town, bool) and town >= 1:
+            case.body["town_id"] = TOWN_IDS[town % len(TOWN_IDS)]
+    if isinstance(case.query, dict) and "near" in case.query:
+        case.query["near"] = str(TOWN_IDS[len(str(case.query["near"])) % len(TOWN_IDS)])
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """The stateful phase does not apply `filter_case`: there a partial fuel change is made
-    whole instead, with values that keep it valid whatever the listing has (an empty fuel
-    and battery, or a plug-in hybrid's fuel when a battery capacity is sent)."""
+    """Town ids are real ones (see `real_towns`). The stateful phase does not apply
+    `filter_case`: there a partial fuel change is made whole instead, with values that keep
+    it valid whatever the listing has (an empty fuel and battery, or a plug-in hybrid's
+    fuel when a battery capacity is sent)."""
+    real_towns(case)
     if not partial_fuel_change(case):
         return
     body = case.body

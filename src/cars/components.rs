@@ -1,7 +1,7 @@
 //! Car components: cards, the grid, owner actions and the sell / edit form.
 
 use super::{
-    model::{format_mileage, format_price, CarSummary, Condition, Status},
+    model::{format_distance, format_mileage, format_price, CarSummary, Condition, Status},
     rpc::{CarFormState, SetCarStatus},
 };
 use crate::ui::{FieldError, PictureImg, TextArea};
@@ -61,6 +61,23 @@ pub fn CarCard(car: CarSummary, #[prop(optional)] eager: bool) -> impl IntoView 
                     <li>{car.condition.label()}</li>
                     <li>{car.year}</li>
                 </ul>
+                {car
+                    .town
+                    .clone()
+                    .map(|town| {
+                        view! {
+                            <p class="car-place">
+                                <span>{town.label}</span>
+                                {car
+                                    .distance_km
+                                    .map(|km| {
+                                        view! {
+                                            <span class="car-distance">{format_distance(km)}</span>
+                                        }
+                                    })}
+                            </p>
+                        }
+                    })}
             </div>
         </a>
     }

@@ -7,6 +7,7 @@ pub mod forms;
 pub mod gallery;
 pub mod model;
 pub mod pages;
+pub mod place_view;
 #[cfg(feature = "ssr")]
 pub mod rest;
 pub mod rpc;

@@ -10,7 +10,7 @@ use crate::error::FieldErrors;
 use leptos::prelude::*;
 
 /// A field's error, under the field (as the island's own fields show theirs).
-fn error_line(errors: &FieldErrors, name: &str) -> Option<impl IntoView> {
+pub(super) fn error_line(errors: &FieldErrors, name: &str) -> Option<impl IntoView> {
     errors.get(name).map(|message| {
         view! {
             <p class="field-error" id=format!("car-{name}-error")>

@@ -163,6 +163,7 @@ pub struct Sql {
 #[derive(Debug)]
 pub enum Arg {
     Int(i64),
+    Real(f64),
     Text(String),
 }
 
@@ -200,6 +201,12 @@ impl From<i32> for Arg {
     }
 }
 
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::Real(v)
+    }
+}
+
 impl From<String> for Arg {
     fn from(v: String) -> Self {
         Arg::Text(v)
@@ -219,6 +226,7 @@ macro_rules! bind_all {
         for arg in &$sql.args {
             query = match arg {
                 $crate::db::Arg::Int(v) => query.bind(*v),
+                $crate::db::Arg::Real(v) => query.bind(*v),
                 $crate::db::Arg::Text(v) => query.bind(v.as_str()),
             };
         }

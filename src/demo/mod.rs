@@ -246,6 +246,39 @@ enum Body {
 }
 
 /// A small deterministic generator, so the demo data is the same on every machine.
+/// The demo's towns, with how many listings each gets relative to the others: a regional
+/// market (the 40 largest towns within 200 km of Chicago, so "near" searches have
+/// neighbours to find) and the ten largest cities elsewhere, weighted by the square root
+/// of their population (a big city has more cars for sale, not proportionally more).
+fn demo_towns() -> Vec<(i64, u64)> {
+    let towns = crate::geo::gazetteer();
+    let chicago = towns
+        .find("Chicago, Illinois", 1)
+        .one()
+        .expect("the gazetteer has Chicago");
+    let near = |t: &crate::geo::Town| t.distance_km(chicago.latitude, chicago.longitude) <= 200.0;
+    let all = towns.largest(towns.len());
+    all.iter()
+        .filter(|t| near(t))
+        .take(40)
+        .chain(all.iter().filter(|t| !near(t)).take(10))
+        .map(|t| (t.id, f64::from(t.population).sqrt() as u64))
+        .collect()
+}
+
+/// One of the demo's towns, as often as its weight says.
+fn pick_town(rng: &mut Rng, towns: &[(i64, u64)]) -> i64 {
+    let total: u64 = towns.iter().map(|(_, weight)| weight).sum();
+    let mut at = rng.below(total);
+    for &(id, weight) in towns {
+        if at < weight {
+            return id;
+        }
+        at -= weight;
+    }
+    towns[0].0
+}
+
 struct Rng(u64);
 
 impl Rng {
@@ -304,6 +337,8 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                 let mut photo_rng = Rng(0x9a11_e2f0_70c0_1d5e);
                 // And the specifications' own, for the same reason.
                 let mut specs_rng = Rng(0x5bec_5eed_0dd5_a11e);
+                let mut town_rng = Rng(0x70a7_de11_5eed_0c1e);
+                let towns = demo_towns();
                 let this_year = now.year();
                 let mut rows = Vec::with_capacity(LISTINGS);
                 // Every photo name saved, and each listing's photos with what they show.
@@ -365,6 +400,7 @@ pub async fn seed_if_empty(db: &Db, media: &MediaStore) -> Result<(), Box<dyn st
                         description,
                         image_url: None,
                         specs,
+                        town_id: Some(pick_town(&mut town_rng, &towns)),
                     };
                     // 3 to 7 photos: the outside, then inside and details, and for one
                     // listing in four a close-up of its damage.

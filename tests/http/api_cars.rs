@@ -320,7 +320,7 @@ async fn create_follows_the_original_serializer() {
         .map(String::as_str)
         .collect();
     keys.sort();
-    // The original serializer's fields, `photos` (the gallery, added after it) and the
+    // The original serializer's fields, `photos` (the gallery, added after it), the
     // specification (added after that), unknown for a car listed without one.
     assert_eq!(created["photos"], json!([]));
     assert_eq!(created["body_type"], Value::Null);
@@ -359,7 +359,14 @@ async fn create_follows_the_original_serializer() {
         "seats",
         "transmission",
     ];
-    let mut expected: Vec<&str> = original.into_iter().chain(specification).collect();
+    // And the car's town (with its distance in a "near" list), none here.
+    let place = ["distance_km", "town", "town_id"];
+    assert_eq!(created["town_id"], Value::Null);
+    let mut expected: Vec<&str> = original
+        .into_iter()
+        .chain(specification)
+        .chain(place)
+        .collect();
     expected.sort();
     assert_eq!(keys, expected);
 }

@@ -7,6 +7,7 @@
 //! - `photos`: a listing's photos on its pages: several at once, the edit page's photo forms,
 //!   the gallery
 //! - `specs`: a listing's specification on the forms, the details page and the API
+//! - `places`: a listing's town, "near <town> within N km", distances, the towns API
 //! - `uploads`: photos uploaded ahead (the forms' island), taken by a form, swept after a day
 //! - `accounts`: registering, logging in and out, session expiry and restarts
 //! - `api_cars`: the REST API's cars (DRF contract, permission matrix, routing and schema)
@@ -28,6 +29,7 @@ mod fuzz;
 mod marketplace;
 mod operations;
 mod photos;
+mod places;
 mod reliability;
 mod scale_out;
 mod security;

@@ -214,8 +214,17 @@ pub async fn list_available_cars(
         page_size: PAGE_SIZE,
     };
     let listed = list_available::<SummaryRow>(db, cache, SUMMARY_COLUMNS, filters, window).await?;
+    let mut cars: Vec<CarSummary> = listed.rows.into_iter().map(CarSummary::from).collect();
+    if let Some(near) = filters.near {
+        for car in &mut cars {
+            car.distance_km = car
+                .town
+                .as_ref()
+                .and_then(|town| crate::cars::model::distance_between(town.town_id, near.town_id));
+        }
+    }
     Ok(CarPage {
-        cars: listed.rows.into_iter().map(CarSummary::from).collect(),
+        cars,
         total: listed.total,
         page: window.page,
         page_size: PAGE_SIZE,

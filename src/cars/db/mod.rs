@@ -20,8 +20,8 @@ pub use write::*;
 
 use super::model::{
     BodyType, Car, CarDraft, CarFilters, CarPage, CarSummary, Colour, Condition, Drive, Equipment,
-    Fuel, OrderField, OrderTerm, SpecFilters, Specs, Status, Transmission, YearMonth, MAX_RESULTS,
-    PAGE_SIZE,
+    Fuel, Near, OrderField, OrderTerm, Place, SpecFilters, Specs, Status, Transmission, YearMonth,
+    MAX_RESULTS, PAGE_SIZE,
 };
 use crate::{
     auth::model::User,
@@ -94,19 +94,19 @@ mod tests {
     #[test]
     fn listings_added_together_are_numbered_row_after_row() {
         let numbered = |from: usize| {
-            let numbers: Vec<String> = (from..from + 26).map(|n| format!("${n}")).collect();
+            let numbers: Vec<String> = (from..from + 29).map(|n| format!("${n}")).collect();
             format!("({})", numbers.join(", "))
         };
         let sql = insert_cars_sql(2, Params::Numbered);
         assert!(sql.ends_with(&format!(
             "VALUES {}, {} RETURNING id",
             numbered(1),
-            numbered(27)
+            numbered(30)
         )));
         let columns = sql.split_once(") VALUES").unwrap().0.split(',').count();
-        assert_eq!(columns, 26, "one value for each column");
+        assert_eq!(columns, 29, "one value for each column");
         let sql = insert_cars_sql(2, Params::InOrder);
-        let row = format!("({})", ["?"; 26].join(", "));
+        let row = format!("({})", ["?"; 29].join(", "));
         assert!(sql.ends_with(&format!("VALUES {row}, {row} RETURNING id")));
     }
 

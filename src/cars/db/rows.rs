@@ -25,6 +25,7 @@ pub(super) struct CarRow {
     pub(super) updated_at: DateTime<Utc>,
     #[sqlx(flatten)]
     pub(super) specs: SpecsRow,
+    pub(super) town_id: Option<i64>,
 }
 
 /// A listing's specification as stored (see the `car_specs` migration).
@@ -96,6 +97,8 @@ impl From<CarRow> for Car {
             created_at: row.created_at,
             updated_at: row.updated_at,
             specs: row.specs.into(),
+            // A town this build's gazetteer lacks (a newer one named it) reads as none.
+            town: row.town_id.and_then(Place::of),
         }
     }
 }
@@ -113,6 +116,7 @@ pub(super) struct SummaryRow {
     pub(super) photo: Option<String>,
     pub(super) image_url: Option<String>,
     pub(super) photo_count: i64,
+    pub(super) town_id: Option<i64>,
 }
 
 impl From<SummaryRow> for CarSummary {
@@ -133,6 +137,8 @@ impl From<SummaryRow> for CarSummary {
                 .map(|name| crate::media::card_picture(name, media_url)),
             image: row.photo.as_deref().map(media_url).or(row.image_url),
             photo_count: u32::try_from(row.photo_count).unwrap_or(0),
+            town: row.town_id.and_then(Place::of),
+            distance_km: None,
         }
     }
 }
@@ -140,10 +146,11 @@ impl From<SummaryRow> for CarSummary {
 pub(super) const CAR_COLUMNS: &str = concat!(
     "c.id, c.seller_id, u.username AS seller_username, c.make, c.model, c.year, c.price_cents, \
      c.mileage_km, c.condition, c.description, c.photo, c.image_url, c.status, c.created_at, \
-     c.updated_at, ",
+     c.updated_at, c.town_id, ",
     specs_columns!()
 );
 pub(super) const SUMMARY_COLUMNS: &str = "c.id, c.make, c.model, c.year, c.price_cents, c.mileage_km, c.condition, c.status, c.photo, c.image_url, \
+     c.town_id, \
      (SELECT count(*) FROM car_photos p WHERE p.car_id = c.id) AS photo_count";
 
 /// Row shapes that carry the car's id.

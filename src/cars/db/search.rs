@@ -258,6 +258,58 @@ pub(super) fn push_filters(db: &Db, query: &mut Sql, filters: &CarFilters, searc
         query.push(" AND c.mileage_km <= ").bind(v);
     }
     push_spec_filters(query, &filters.specs);
+    if let Some(near) = filters.near {
+        push_near(db, query, near);
+    }
+}
+
+/// The great-circle distance in km from the car's town to a point whose latitude's sine
+/// and cosine and longitude in radians are bound (spherical law of cosines; the cosine is
+/// clamped, as rounding can take it a hair past 1 for the same town).
+fn push_distance(db: &Db, query: &mut Sql, town: &crate::geo::Town) {
+    let latitude = town.latitude.to_radians();
+    let (min, max) = match db {
+        Db::Sqlite { .. } => ("min", "max"),
+        Db::Postgres { .. } => ("least", "greatest"),
+    };
+    query
+        .push(&format!(
+            "({} * acos({max}(-1.0, {min}(1.0, sin(radians(c.latitude)) * ",
+            crate::geo::EARTH_RADIUS_KM
+        ))
+        .bind(latitude.sin())
+        .push(" + cos(radians(c.latitude)) * ")
+        .bind(latitude.cos())
+        .push(" * cos(radians(c.longitude) - ")
+        .bind(town.longitude.to_radians())
+        .push(")))))");
+}
+
+/// "Near <town> within N km": the cars in the circle's bounding box (which the
+/// `cars_available_place` index finds), then the exact distance. A town the gazetteer
+/// does not know matches nothing.
+fn push_near(db: &Db, query: &mut Sql, near: Near) {
+    let Some(town) = crate::geo::gazetteer().town(near.town_id) else {
+        query.push(" AND 1 = 0");
+        return;
+    };
+    let radius = f64::from(near.radius_km);
+    let bbox = crate::geo::BoundingBox::around(town.latitude, town.longitude, radius);
+    query
+        .push(" AND c.latitude BETWEEN ")
+        .bind(bbox.min_latitude)
+        .push(" AND ")
+        .bind(bbox.max_latitude);
+    if let Some((west, east)) = bbox.longitude {
+        query
+            .push(" AND c.longitude BETWEEN ")
+            .bind(west)
+            .push(" AND ")
+            .bind(east);
+    }
+    query.push(" AND ");
+    push_distance(db, query, town);
+    query.push(" <= ").bind(radius);
 }
 
 /// The specification's filters: any of a list's choices, a power range, all of the equipment.
@@ -325,16 +377,44 @@ pub struct Window<'a> {
     pub page_size: u32,
 }
 
-pub(super) fn push_order(db: &Db, query: &mut Sql, order: &[OrderTerm], search: &Search) {
+pub(super) fn push_order(
+    db: &Db,
+    query: &mut Sql,
+    order: &[OrderTerm],
+    search: &Search,
+    near: Option<Near>,
+) {
     query.push(" ORDER BY ");
+    let near_town = near.and_then(|near| crate::geo::gazetteer().town(near.town_id));
     for term in order {
         match (term.field, search) {
+            (OrderField::Distance, _) if near_town.is_some() => {
+                if let Some(town) = near_town {
+                    push_distance(db, query, town);
+                }
+                &mut *query
+            }
+            // Unknown power last, whichever way.
+            (OrderField::Power, _) => {
+                query.push("c.power_kw");
+                query.push(if term.descending {
+                    " DESC NULLS LAST, "
+                } else {
+                    " ASC NULLS LAST, "
+                });
+                continue;
+            }
             (OrderField::Relevance, Search::Text(expression)) => {
                 push_search_rank(db, query, expression.clone());
                 query.push(", c.created_at DESC, ");
                 continue;
             }
-            // Without a search, "best match" is the newest listings.
+            // Without a search, "best match" is the newest listings; without a town,
+            // so is "nearest".
+            (OrderField::Distance, _) => {
+                query.push("c.created_at DESC, ");
+                continue;
+            }
             (OrderField::Relevance | OrderField::CreatedAt, _) => query.push("c.created_at"),
             (OrderField::Price, _) => query.push("c.price_cents"),
             (OrderField::Year, _) => query.push("c.year"),
@@ -364,7 +444,7 @@ pub(super) fn page_sql(
         from_cars(db, search, Reads::row(columns))
     ));
     push_filters(db, &mut query, filters, search);
-    push_order(db, &mut query, window.order, search);
+    push_order(db, &mut query, window.order, search, filters.near);
     query
         .push(" LIMIT ")
         .bind(i64::from(window.page_size))

@@ -48,7 +48,7 @@ pub fn insert_cars_sql(rows: usize, params: Params) -> String {
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, \
          description, photo, image_url, status, created_at, updated_at, body_type, fuel, \
          transmission, drive, colour, power_kw, engine_cc, battery_wh, doors, seats, \
-         previous_owners, first_registration, equipment) VALUES ",
+         previous_owners, first_registration, equipment, town_id, latitude, longitude) VALUES ",
     );
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -69,8 +69,24 @@ pub fn insert_cars_sql(rows: usize, params: Params) -> String {
     sql
 }
 
-/// The values bound for each [`NewCar`]: its own thirteen, then its specification's.
-pub(super) const VALUES_PER_CAR: usize = 13 + SPECS_VALUES;
+/// The values bound for each [`NewCar`]: its own thirteen, its specification's, its town's.
+pub(super) const VALUES_PER_CAR: usize = 13 + SPECS_VALUES + PLACE_VALUES;
+
+/// The values [`bind_place!`] binds.
+pub(super) const PLACE_VALUES: usize = 3;
+
+/// Binds a draft's town: its id and the town's coordinates, copied from the gazetteer so
+/// a distance search reads them from the car's row (all NULL when it has no town).
+macro_rules! bind_place {
+    ($query:expr, $town_id:expr) => {{
+        let town = $town_id.and_then(|id| $crate::geo::gazetteer().town(id));
+        $query
+            .bind(town.map(|t| t.id))
+            .bind(town.map(|t| t.latitude))
+            .bind(town.map(|t| t.longitude))
+    }};
+}
+pub(crate) use bind_place;
 
 /// The values [`bind_specs!`] binds.
 pub(super) const SPECS_VALUES: usize = 13;
@@ -118,6 +134,7 @@ macro_rules! bind_new_cars {
                 .bind(car.listed)
                 .bind(car.listed);
             query = $crate::cars::db::bind_specs!(query, &car.draft.specs);
+            query = $crate::cars::db::bind_place!(query, car.draft.town_id);
         }
         query
     }};
@@ -200,32 +217,36 @@ pub async fn insert_car(
         created_at: listed.0,
         updated_at: listed.0,
         specs: draft.specs,
+        town: draft.town_id.and_then(Place::of),
     })
 }
 
-/// The column updates of an edit, binding `$1`..`$23` (the photo is `$9`: kept when null;
-/// the specification from `$11`).
+/// The column updates of an edit, binding `$1`..`$26` (the photo is `$9`: kept when null;
+/// the specification from `$11`, the town from `$24`).
 pub(super) const UPDATE_CAR_SET: &str = "make = $1, model = $2, year = $3, price_cents = $4, mileage_km = $5, \
      condition = $6, description = $7, image_url = $8, photo = COALESCE($9, cars.photo), updated_at = $10, \
      body_type = $11, fuel = $12, transmission = $13, drive = $14, colour = $15, power_kw = $16, \
      engine_cc = $17, battery_wh = $18, doors = $19, seats = $20, previous_owners = $21, \
-     first_registration = $22, equipment = $23";
+     first_registration = $22, equipment = $23, town_id = $24, latitude = $25, longitude = $26";
 
 macro_rules! bind_car_update {
     ($query:expr, $car:expr, $photo:expr, $id:expr) => {
-        bind_specs!(
-            $query
-                .bind(&$car.make)
-                .bind(&$car.model)
-                .bind($car.year)
-                .bind($car.price_cents)
-                .bind($car.mileage_km)
-                .bind($car.condition.as_str())
-                .bind(&$car.description)
-                .bind(&$car.image_url)
-                .bind($photo)
-                .bind(Stamp::now()),
-            &$car.specs
+        bind_place!(
+            bind_specs!(
+                $query
+                    .bind(&$car.make)
+                    .bind(&$car.model)
+                    .bind($car.year)
+                    .bind($car.price_cents)
+                    .bind($car.mileage_km)
+                    .bind($car.condition.as_str())
+                    .bind(&$car.description)
+                    .bind(&$car.image_url)
+                    .bind($photo)
+                    .bind(Stamp::now()),
+                &$car.specs
+            ),
+            $car.town_id
         )
         .bind($id)
     };
@@ -251,7 +272,7 @@ pub async fn update_car(
     photo: Option<&str>,
 ) -> Result<Option<String>, AppError> {
     let select = format!("SELECT photo FROM cars WHERE id = $1{}", row_lock(db));
-    let update = format!("UPDATE cars SET {UPDATE_CAR_SET} WHERE id = $24");
+    let update = format!("UPDATE cars SET {UPDATE_CAR_SET} WHERE id = $27");
     let replaced: Option<Option<String>> = on_db!(
         db,
         write

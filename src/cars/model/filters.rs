@@ -14,10 +14,13 @@ pub enum Sort {
     PriceDesc,
     YearDesc,
     YearAsc,
+    /// Nearest first, when a "near" town is set (newest first otherwise).
+    Nearest,
+    MostPowerful,
 }
 
 impl Sort {
-    pub const ALL: [Sort; 7] = [
+    pub const ALL: [Sort; 9] = [
         Sort::BestMatch,
         Sort::Newest,
         Sort::Oldest,
@@ -25,6 +28,8 @@ impl Sort {
         Sort::PriceDesc,
         Sort::YearDesc,
         Sort::YearAsc,
+        Sort::Nearest,
+        Sort::MostPowerful,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +41,8 @@ impl Sort {
             Sort::PriceDesc => "price_desc",
             Sort::YearDesc => "year_desc",
             Sort::YearAsc => "year_asc",
+            Sort::Nearest => "nearest",
+            Sort::MostPowerful => "power_desc",
         }
     }
 
@@ -48,6 +55,8 @@ impl Sort {
             Sort::PriceDesc => "Price: high to low",
             Sort::YearDesc => "Year: newest first",
             Sort::YearAsc => "Year: oldest first",
+            Sort::Nearest => "Distance: nearest first",
+            Sort::MostPowerful => "Power: most powerful first",
         }
     }
 
@@ -64,6 +73,8 @@ impl Sort {
             Sort::PriceDesc => (OrderField::Price, true),
             Sort::YearDesc => (OrderField::Year, true),
             Sort::YearAsc => (OrderField::Year, false),
+            Sort::Nearest => (OrderField::Distance, false),
+            Sort::MostPowerful => (OrderField::Power, true),
         };
         OrderTerm { field, descending }
     }
@@ -77,6 +88,10 @@ pub enum OrderField {
     Relevance,
     Price,
     Year,
+    /// Distance from the "near" town (without one, newest first).
+    Distance,
+    /// Power in kW; cars whose power is unknown come last either way.
+    Power,
 }
 
 /// One ordering key, as in DRF's `ordering=-price`.
@@ -107,6 +122,8 @@ impl OrderTerm {
                 "created_at" => OrderField::CreatedAt,
                 "price" => OrderField::Price,
                 "year" => OrderField::Year,
+                "distance" => OrderField::Distance,
+                "power_kw" => OrderField::Power,
                 _ => continue,
             };
             if terms.iter().all(|t| t.field != field) {
@@ -134,6 +151,9 @@ pub struct CarFilters {
     /// The specification's filters: body, fuel, gearbox, drive, colour, power, equipment.
     #[serde(default)]
     pub specs: SpecFilters,
+    /// "Near <town> within N km".
+    #[serde(default)]
+    pub near: Option<Near>,
     pub sort: Sort,
     pub page: u32,
 }
@@ -400,6 +420,10 @@ impl CarFilters {
             }
         });
         filters.specs = SpecFilters::read(&get_all, &get, &mut problems);
+        #[cfg(feature = "ssr")]
+        {
+            filters.near = read_near(&get, &mut problems);
+        }
         filters.sort = text("sort")
             .and_then(|s| Sort::parse(&s))
             .unwrap_or(filters.default_sort());
@@ -448,6 +472,10 @@ impl CarFilters {
             pairs.push(("max_mileage", v.to_string()));
         }
         self.specs.push_pairs(&mut pairs);
+        if let Some(near) = self.near {
+            pairs.push(("near", near.town_id.to_string()));
+            pairs.push(("radius_km", near.radius_km.to_string()));
+        }
         if self.sort != self.default_sort() {
             pairs.push(("sort", self.sort.as_str().to_owned()));
         }
@@ -477,6 +505,7 @@ impl CarFilters {
         self.make = self.make.and_then(|m| clean(m, MAX_TEXT));
         self.page = self.page.clamp(1, MAX_PAGE);
         self.specs = self.specs.bounded();
+        self.near = self.near.filter(|near| RADII_KM.contains(&near.radius_km));
         self
     }
 
@@ -491,6 +520,7 @@ impl CarFilters {
             || self.condition.is_some()
             || self.max_mileage_km.is_some()
             || self.specs.is_filtered()
+            || self.near.is_some()
     }
 }
 

@@ -2,12 +2,14 @@
 
 mod filters;
 mod format;
+mod place;
 mod specs;
 mod types;
 mod validate;
 
 pub use filters::*;
 pub use format::*;
+pub use place::*;
 pub use specs::*;
 pub use types::*;
 pub use validate::*;
@@ -144,12 +146,22 @@ mod tests {
             description: "".into(),
             image_url: "javascript:x".into(),
             specs: SpecsForm::default(),
+            town: "Springfield".into(),
+            town_id: String::new(),
         };
         let errors = form.validate(2026).unwrap_err();
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
         assert_eq!(
             fields,
-            ["condition", "image_url", "make", "mileage", "price", "year"]
+            [
+                "condition",
+                "image_url",
+                "make",
+                "mileage",
+                "price",
+                "town",
+                "year"
+            ]
         );
     }
 
@@ -165,6 +177,8 @@ mod tests {
             description: "Clean".into(),
             image_url: "".into(),
             specs: SpecsForm::default(),
+            town: "chicago, illinois".into(),
+            town_id: String::new(),
         };
         let draft = form.validate(2026).unwrap();
         assert_eq!(
@@ -179,6 +193,7 @@ mod tests {
                 description: "Clean".into(),
                 image_url: None,
                 specs: Specs::default(),
+                town_id: Some(4887398),
             }
         );
     }

@@ -174,6 +174,10 @@ pub struct CarSummary {
     pub picture: Option<crate::ui::Picture>,
     /// How many photos the listing has.
     pub photo_count: u32,
+    /// Where the car is, when its seller said.
+    pub town: Option<Place>,
+    /// How far it is from the town a "near" search names, in km.
+    pub distance_km: Option<f64>,
 }
 
 impl CarSummary {
@@ -202,6 +206,8 @@ pub struct Car {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub specs: Specs,
+    /// Where the car is, when its seller said.
+    pub town: Option<Place>,
 }
 
 impl Car {
@@ -226,4 +232,6 @@ pub struct CarDraft {
     pub description: String,
     pub image_url: Option<String>,
     pub specs: Specs,
+    /// The car's town (a gazetteer id), when the seller names one.
+    pub town_id: Option<i64>,
 }

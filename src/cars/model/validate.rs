@@ -17,6 +17,14 @@ pub struct CarForm {
     /// island, so the browser's copy of the form leaves it out.
     #[cfg_attr(feature = "hydrate", serde(skip))]
     pub specs: SpecsForm,
+    /// The car's town as typed ("Springfield, Illinois"); checked on the server, which has
+    /// the gazetteer (outside the island, like the specification).
+    #[cfg_attr(feature = "hydrate", serde(skip))]
+    pub town: String,
+    /// The town chosen among those the text could mean (a gazetteer id), or the API's
+    /// `town_id`.
+    #[cfg_attr(feature = "hydrate", serde(skip))]
+    pub town_id: String,
 }
 
 impl CarForm {
@@ -46,6 +54,12 @@ impl CarForm {
             description: car.description.clone(),
             image_url: car.image_url.clone().unwrap_or_default(),
             specs: SpecsForm::from_specs(&car.specs),
+            town: car
+                .town
+                .as_ref()
+                .map(|p| p.label.clone())
+                .unwrap_or_default(),
+            town_id: String::new(),
         }
     }
 
@@ -60,6 +74,8 @@ impl CarForm {
             "condition" => self.condition = value,
             "description" => self.description = value,
             "image_url" => self.image_url = value,
+            "town" => self.town = value,
+            "town_id" => self.town_id = value,
             _ => {
                 self.specs.set(name, value);
             }
@@ -83,6 +99,8 @@ impl CarForm {
             (&mut self.condition, MAX_TEXT),
             (&mut self.description, MAX_DESCRIPTION),
             (&mut self.image_url, MAX_URL),
+            (&mut self.town, MAX_TEXT),
+            (&mut self.town_id, 20),
         ] {
             cut(field, max);
         }
@@ -92,12 +110,25 @@ impl CarForm {
 
     /// Validates every field, collecting one message per bad field.
     /// `current_year` bounds the model year (next year's models are allowed).
+    /// On the server only: the town is found in the gazetteer.
+    #[cfg(feature = "ssr")]
     pub fn validate(&self, current_year: i32) -> Result<CarDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
         let draft = self.validate_listing(current_year, &mut errors);
         let specs = self.specs.validate(current_year, &mut errors);
+        // The API names the town by id (`town_id`), the forms as typed (`town`).
+        let key = if self.town.trim().is_empty() && !self.town_id.trim().is_empty() {
+            "town_id"
+        } else {
+            "town"
+        };
+        let town_id = read_town(&self.town, &self.town_id, key, &mut errors);
         match (draft, specs) {
-            (Some(draft), Some(specs)) => Ok(CarDraft { specs, ..draft }),
+            (Some(draft), Some(specs)) if errors.is_empty() => Ok(CarDraft {
+                specs,
+                town_id,
+                ..draft
+            }),
             _ => Err(errors),
         }
     }
@@ -179,6 +210,7 @@ impl CarForm {
                 description,
                 image_url,
                 specs: Specs::default(),
+                town_id: None,
             }),
             _ => None,
         }

@@ -98,6 +98,17 @@ pub fn CarDetailsPage() -> impl IntoView {
                                                 <th scope="row">"Condition"</th>
                                                 <td>{car.condition.label()}</td>
                                             </tr>
+                                            {car
+                                                .town
+                                                .clone()
+                                                .map(|town| {
+                                                    view! {
+                                                        <tr>
+                                                            <th scope="row">"Location"</th>
+                                                            <td>{town.label}</td>
+                                                        </tr>
+                                                    }
+                                                })}
                                             <tr>
                                                 <th scope="row">"Status"</th>
                                                 <td>{car.status.label()}</td>

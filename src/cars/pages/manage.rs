@@ -4,6 +4,7 @@ use super::*;
 use crate::cars::{
     gallery::label_name,
     model::{PhotoLabel, MAX_CAPTION, MAX_PHOTOS},
+    place_view::TownField,
     rpc::{ManagedPhoto, PhotosMessage},
     specs_view::SpecsFields,
 };
@@ -96,6 +97,10 @@ pub fn SellCarPage() -> impl IntoView {
                                     action="/sell"
                                     submit_label="List my car"
                                 >
+                                    <TownField
+                                        town=state.form.town.clone()
+                                        errors=state.errors.clone()
+                                    />
                                     <SpecsFields form=state.form.specs errors=state.errors />
                                 </SellCarForm>
                             </section>
@@ -147,6 +152,10 @@ pub fn EditCarPage() -> impl IntoView {
                                     action=format!("/cars/{id}/edit")
                                     submit_label="Save changes"
                                 >
+                                    <TownField
+                                        town=state.form.town.clone()
+                                        errors=state.errors.clone()
+                                    />
                                     <SpecsFields form=state.form.specs errors=state.errors />
                                 </SellCarForm>
                                 <PhotoManager id photos message />

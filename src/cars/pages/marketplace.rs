@@ -28,7 +28,16 @@ pub fn UsedCarsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let makes = results.await.map(|page| page.makes).unwrap_or_default();
                         let filters = parsed.get().0;
-                        view! { <FilterForm filters makes /> }
+                        let (near_typed, near_radius) = {
+                            let q = query.read();
+                            let radius = q
+                                .get("radius_km")
+                                .and_then(|r| r.trim().parse::<u32>().ok())
+                                .filter(|r| RADII_KM.contains(r))
+                                .unwrap_or(DEFAULT_RADIUS_KM);
+                            (q.get("near").unwrap_or_default(), radius)
+                        };
+                        view! { <FilterForm filters makes near_typed near_radius /> }
                     })}
                 </Transition>
             </aside>
@@ -74,7 +83,17 @@ pub fn UsedCarsPage() -> impl IntoView {
 }
 
 #[component]
-pub(super) fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoView {
+pub(super) fn FilterForm(
+    filters: CarFilters,
+    makes: Vec<String>,
+    /// The "near" town as typed, shown again (with the towns it could mean) when it did
+    /// not name exactly one.
+    #[prop(optional)]
+    near_typed: String,
+    /// The distance asked for with it.
+    #[prop(default = DEFAULT_RADIUS_KM)]
+    near_radius: u32,
+) -> impl IntoView {
     let price = |v: Option<i64>| {
         v.map(crate::cars::model::format_price_input)
             .unwrap_or_default()
@@ -194,6 +213,7 @@ pub(super) fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoVi
                     placeholder="Any (km)"
                 />
             </div>
+            <NearFields filters=filters.clone() typed=near_typed radius=near_radius />
             <SpecFilterFields specs=filters.specs.clone() />
             <div class="field">
                 <label for="f-sort">"Sort by"</label>
@@ -217,6 +237,78 @@ pub(super) fn FilterForm(filters: CarFilters, makes: Vec<String>) -> impl IntoVi
                 "Clear filters"
             </a>
         </Form>
+    }
+}
+
+/// "Near <town> within N km". A name that could mean several towns lists them, each a
+/// link to these filters with that town.
+#[component]
+fn NearFields(filters: CarFilters, typed: String, radius: u32) -> impl IntoView {
+    let chosen = filters.near.and_then(|near| Place::of(near.town_id));
+    let radius = filters.near.map_or(radius, |near| near.radius_km);
+    let choices = if chosen.is_none() && !typed.trim().is_empty() {
+        town_choices(&typed)
+    } else {
+        Vec::new()
+    };
+    let value = chosen.map(|town| town.label).unwrap_or(typed);
+    let link = move |town_id: i64| {
+        let mut f = filters.clone();
+        f.near = Some(Near {
+            town_id,
+            radius_km: radius,
+        });
+        format!("/cars?{}", f.to_query(1))
+    };
+    view! {
+        <div class="field-row near-fields">
+            <div class="field">
+                <label for="f-near">"Near"</label>
+                <TownInput
+                    id="f-near".to_owned()
+                    name="near".to_owned()
+                    value=value
+                    placeholder="Town".to_owned()
+                    described_by=String::new()
+                    invalid=false
+                />
+            </div>
+            <div class="field">
+                <label for="f-radius">"Within"</label>
+                <select id="f-radius" name="radius_km">
+                    {RADII_KM
+                        .into_iter()
+                        .map(|km| {
+                            view! {
+                                <option value=km.to_string() selected=km == radius>
+                                    {format!("{km} km")}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+        </div>
+        {(!choices.is_empty())
+            .then(|| {
+                view! {
+                    <nav class="town-choices" aria-label="Towns with that name">
+                        <p>"Which one?"</p>
+                        <ul>
+                            {choices
+                                .into_iter()
+                                .map(|town| {
+                                    view! {
+                                        <li>
+                                            <a href=link(town.town_id)>{town.label}</a>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    </nav>
+                }
+            })}
     }
 }
 
@@ -433,6 +525,13 @@ pub(super) fn active_chips(filters: &CarFilters) -> Vec<(String, String)> {
         chips.push((
             format!("Under {}", format_mileage(v)),
             without(&|f| f.max_mileage_km = None),
+        ));
+    }
+    if let Some(near) = filters.near {
+        let town = Place::of(near.town_id).map_or_else(|| "your town".to_owned(), |t| t.label);
+        chips.push((
+            format!("Within {} km of {town}", near.radius_km),
+            without(&|f| f.near = None),
         ));
     }
     let specs = &filters.specs;

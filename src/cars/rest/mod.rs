@@ -14,9 +14,9 @@ use super::{
     db,
     forms::{read_photo_form, PhotoForm, PhotoFormError},
     model::{
-        horsepower, page_count, parse_caption, BodyType, Car, CarFilters, CarForm, Colour,
-        Condition, Drive, EquipmentItem, Fuel, OrderTerm, Photo, PhotoLabel, SpecFilters, Specs,
-        SpecsForm, Status, Transmission, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
+        distance_between, horsepower, page_count, parse_caption, BodyType, Car, CarFilters,
+        CarForm, Colour, Condition, Drive, EquipmentItem, Fuel, OrderTerm, Photo, PhotoLabel,
+        SpecFilters, Specs, SpecsForm, Status, Transmission, MAX_PAGE, MAX_RESULTS, PAGE_SIZE,
     },
     service,
 };
@@ -77,6 +77,13 @@ pub struct ApiCar {
     pub photos: Vec<ApiPhoto>,
     #[serde(flatten)]
     pub specs: ApiSpecs,
+    /// The car's town: its id in the gazetteer (see `GET /api/towns/`), or null. Writes
+    /// name the town by this id (null removes it).
+    pub town_id: Option<i64>,
+    /// The town's name and region ("Springfield, Illinois"); read-only.
+    pub town: Option<String>,
+    /// In a list with `near`: the distance from that town in km, to a tenth; else null.
+    pub distance_km: Option<f64>,
 }
 
 /// A listing's specification; null where the seller has not given it.
@@ -189,6 +196,9 @@ impl ApiCar {
                 .map(|photo| ApiPhoto::new(photo, base))
                 .collect(),
             specs: car.specs.into(),
+            town_id: car.town.as_ref().map(|town| town.town_id),
+            town: car.town.map(|town| town.label),
+            distance_km: None,
         }
     }
 }
@@ -275,6 +285,12 @@ pub struct ListParams {
     /// Highest power in kW (inclusive).
     #[param(schema_with = schema::power_filter)]
     max_power_kw: Option<String>,
+    /// Cars within `radius_km` of this town: its id (from `GET /api/towns/`), or a name
+    /// only one town has. Cars whose seller named no town are left out.
+    near: Option<String>,
+    /// With `near`: 10, 25, 50, 100, 200 or 500 km (default 50).
+    #[param(schema_with = schema::radius_filter)]
+    radius_km: Option<String>,
 }
 
 /// The list filters on the specification: each parameter repeated once per choice
@@ -395,6 +411,8 @@ pub async fn list(
             "max_mileage" => params.max_mileage.clone(),
             "min_power_kw" => params.min_power_kw.clone(),
             "max_power_kw" => params.max_power_kw.clone(),
+            "near" => params.near.clone(),
+            "radius_km" => params.radius_km.clone(),
             list if SpecFilters::LISTS.contains(&list) => {
                 return pairs
                     .iter()
@@ -440,11 +458,20 @@ pub async fn list(
     }
     let base = api_base(&state, &headers);
     let link = |p| page_link(&base, uri.path(), uri.query(), p);
+    let mut results = api_cars(&state, &base, cars).await?;
+    if let Some(near) = filters.near {
+        for car in &mut results {
+            car.distance_km = car
+                .town_id
+                .and_then(|town| distance_between(town, near.town_id))
+                .map(|km| (km * 10.0).round() / 10.0);
+        }
+    }
     Ok(Json(CarListPage {
         count,
         next: (page < pages).then(|| link(page + 1)),
         previous: (page > 1).then(|| link(page - 1)),
-        results: api_cars(&state, &base, cars).await?,
+        results,
     }))
 }
 
@@ -481,6 +508,21 @@ async fn read_car(
             }
             None => {}
         }
+    }
+    // The town, by id: when sent, it replaces the listing's (null or "" removes it).
+    match input.get("town_id") {
+        Some(Scalar::Text(id)) => {
+            form.town.clear();
+            form.town_id = id.clone();
+        }
+        Some(Scalar::Null) => {
+            form.town.clear();
+            form.town_id.clear();
+        }
+        Some(Scalar::Invalid | Scalar::List(_)) => {
+            type_errors.insert("town_id".into(), "A valid integer is required.".into());
+        }
+        None => {}
     }
     // The equipment, when sent, replaces the listing's: a JSON list, or the name repeated
     // in a form (an empty value, or null, sends none).

@@ -11,7 +11,7 @@ use super::super::model::{
     BodyType, Colour, Drive, EquipmentItem, Fuel, PhotoLabel, Transmission, MAX_BATTERY_WH,
     MAX_CAPTION, MAX_DESCRIPTION, MAX_DOORS, MAX_ENGINE_CC, MAX_MILEAGE_KM, MAX_OWNERS, MAX_PHOTOS,
     MAX_PHOTO_MB, MAX_POWER_KW, MAX_PRICE_CENTS, MAX_SEATS, MAX_TEXT, MAX_URL, MIN_ENGINE_CC,
-    MIN_YEAR,
+    MIN_YEAR, RADII_KM,
 };
 use crate::rest::{json_schema, CONTROL, TRIMMED};
 use serde_json::{json, Map, Value};
@@ -178,6 +178,13 @@ fn car_body(media: Media, partial: bool) -> Schema {
         );
     }
     specs_properties(media, &mut properties);
+    properties.insert(
+        "town_id".into(),
+        json!({
+            "description": "The car's town: an id from `GET /api/towns/`; empty (or null) for none.",
+            "anyOf": [{ "type": "integer", "minimum": 1, "examples": [4887398] }, empty(media)],
+        }),
+    );
     let mut body = json!({ "type": "object", "properties": properties });
     if media == Media::Multipart {
         body["propertyNames"] = json!({ "type": "string", "pattern": PART_NAME });
@@ -633,6 +640,16 @@ pub fn mileage_filter() -> Schema {
         "minimum": 0,
         "maximum": MAX_MILEAGE_KM,
         "pattern": blank(),
+    }))
+}
+
+/// The distance of a `near` search: one of the offered radii in km, or empty for the default.
+pub fn radius_filter() -> Schema {
+    json_schema(json!({
+        "anyOf": [
+            { "type": "integer", "enum": RADII_KM },
+            { "type": "string", "pattern": blank() },
+        ],
     }))
 }
 

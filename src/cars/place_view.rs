@@ -1,0 +1,123 @@
+//! The car's town on the sell / edit form, rendered on the server as a child of the
+//! form's island (like the specification). Without JavaScript, a name several towns share
+//! comes back with those towns to choose from (search, then choose).
+
+use super::{model::town_choices, specs_view::error_line};
+use crate::error::FieldErrors;
+use leptos::prelude::*;
+
+/// A town's text field. With JavaScript, the browser offers the towns that match what is
+/// typed (a `datalist` filled from `suggest_towns`, so choosing works by keyboard, touch and
+/// screen reader as the browser's own); choosing one fills in its full name, which the
+/// server reads as exactly that town. Without JavaScript it is a plain text field.
+#[island]
+pub fn TownInput(
+    id: String,
+    name: String,
+    value: String,
+    /// Empty for none.
+    placeholder: String,
+    /// The ids of its hint and error (empty for none).
+    described_by: String,
+    invalid: bool,
+) -> impl IntoView {
+    let suggestions = RwSignal::new(Vec::<String>::new());
+    // Answers can arrive out of order: only the latest question's answer is shown.
+    let asked = StoredValue::new(0u32);
+    let list = format!("{id}-towns");
+    let on_input = move |ev: leptos::ev::Event| {
+        let typed = event_target_value(&ev);
+        let turn = asked.get_value() + 1;
+        asked.set_value(turn);
+        if typed.trim().chars().count() < 2 {
+            suggestions.set(Vec::new());
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = super::rpc::suggest_towns(typed).await {
+                if asked.get_value() == turn {
+                    suggestions.set(found);
+                }
+            }
+        });
+    };
+    view! {
+        <input
+            id=id
+            name=name
+            type="text"
+            value=value
+            maxlength="100"
+            autocomplete="off"
+            list=list.clone()
+            placeholder=(!placeholder.is_empty()).then_some(placeholder)
+            aria-invalid=invalid.then_some("true")
+            aria-describedby=(!described_by.is_empty()).then_some(described_by)
+            on:input=on_input
+        />
+        <datalist id=list>
+            {move || {
+                suggestions
+                    .get()
+                    .into_iter()
+                    .map(|label| view! { <option value=label></option> })
+                    .collect_view()
+            }}
+        </datalist>
+    }
+}
+
+#[component]
+pub fn TownField(town: String, errors: FieldErrors) -> impl IntoView {
+    let choices = if errors.contains_key("town") {
+        town_choices(&town)
+    } else {
+        Vec::new()
+    };
+    view! {
+        <fieldset class="place stack">
+            <legend>"Location"</legend>
+            <div class="field">
+                <label for="car-town">"Town"</label>
+                <TownInput
+                    id="car-town".to_owned()
+                    name="town".to_owned()
+                    value=town
+                    placeholder=String::new()
+                    described_by="car-town-hint car-town-error".to_owned()
+                    invalid=errors.contains_key("town")
+                />
+                <p class="hint" id="car-town-hint">
+                    "Where buyers can see the car, for example “Springfield, Illinois”. Buyers searching nearby find it."
+                </p>
+                {error_line(&errors, "town")}
+            </div>
+            {(!choices.is_empty())
+                .then(|| {
+                    view! {
+                        <fieldset class="town-choices">
+                            <legend>"Which one?"</legend>
+                            {choices
+                                .into_iter()
+                                .enumerate()
+                                .map(|(at, place)| {
+                                    let id = format!("car-town-{at}");
+                                    view! {
+                                        <div class="checkbox">
+                                            <input
+                                                type="radio"
+                                                id=id.clone()
+                                                name="town_id"
+                                                value=place.town_id.to_string()
+                                            />
+                                            <label for=id>{place.label}</label>
+                                        </div>
+                                    }
+                                })
+                                .collect_view()}
+                        </fieldset>
+                    }
+                })}
+        </fieldset>
+    }
+}

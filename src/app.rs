@@ -112,6 +112,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("register") view=RegisterPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("about") view=AboutPage />
                 </Routes>
             </main>
             <footer class="site-footer">
@@ -119,9 +120,42 @@ pub fn App() -> impl IntoView {
                     <p>
                         "AutoNexus — used cars from real sellers. Prices in US dollars; mileage in kilometres."
                     </p>
+                    <p>
+                        <a href="/about">"About AutoNexus"</a>
+                        " · Town data © "
+                        <a href="https://www.geonames.org">"GeoNames"</a>
+                        ", CC BY 4.0"
+                    </p>
                 </div>
             </footer>
         </Router>
+    }
+}
+
+/// What AutoNexus is, how its distances work, and whose data it uses.
+#[component]
+fn AboutPage() -> impl IntoView {
+    view! {
+        <Title text="About" />
+        <article class="prose">
+            <h1>"About AutoNexus"</h1>
+            <p>
+                "AutoNexus is a marketplace for used cars sold by their owners. Every car listed is for sale now; sellers edit or remove their own listings at any time."
+            </p>
+            <h2>"Where cars are"</h2>
+            <p>
+                "A seller names the town where buyers can see the car. When you search near a town, distances are measured in a straight line between the centres of the two towns (the great-circle distance), so the drive may be longer."
+            </p>
+            <h2>"Data"</h2>
+            <p>
+                "Town names, regions, populations and coordinates come from "
+                <a href="https://www.geonames.org">"GeoNames"</a> ", licensed under "
+                <a href="https://creativecommons.org/licenses/by/4.0/">
+                    "Creative Commons Attribution 4.0"
+                </a>
+                ". We list towns of the United States with 1,000 or more inhabitants."
+            </p>
+        </article>
     }
 }
 

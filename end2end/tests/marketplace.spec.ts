@@ -131,3 +131,47 @@ test('a buyer narrows the cars to automatic SUVs with the filter boxes, then rem
   await expect(page.getByRole('heading', { name: '2 cars' })).toBeVisible();
   expect((await cardTitles(page)).sort()).toEqual([`2020 ${make} Alpha`, `2020 ${make} Charlie`]);
 });
+
+test('a buyer looks for automatic SUVs within 50 km of a town and sees how far each is', async ({ page }, info) => {
+  await register(page, info);
+  const make = uniqueWord('Zz');
+  for (const [model, body_type, town] of [
+    ['Alpha', 'suv', 'Evanston, Illinois'],
+    ['Bravo', 'suv', 'Milwaukee, Wisconsin'],
+    ['Charlie', 'hatchback', 'Chicago, Illinois'],
+    ['Delta', 'suv', 'Chicago, Illinois'],
+  ]) {
+    const response = await page.request.post('/sell', {
+      multipart: { make, model, year: '2020', price: '20000', mileage: '1000', body_type, transmission: 'automatic', town },
+    });
+    expect(response.ok()).toBeTruthy();
+  }
+  await open(page, `/cars?q=${make}`, info);
+  await expect(page.getByRole('heading', { name: '4 cars' })).toBeVisible();
+
+  const filters = page.getByRole('form', { name: 'Filter cars' });
+  await filters.locator('summary', { hasText: /^Body type$/ }).click();
+  await filters.getByRole('checkbox', { name: 'SUV', exact: true }).check();
+  await filters.locator('summary', { hasText: /^Gearbox$/ }).click();
+  await filters.getByRole('checkbox', { name: 'Automatic', exact: true }).check();
+  await filters.getByLabel('Near').fill('Chicago, Illinois');
+  await filters.getByLabel('Within').selectOption({ label: '50 km' });
+  await filters.getByLabel('Sort by').selectOption({ label: 'Distance: nearest first' });
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+
+  await expect(page).toHaveURL(/radius_km=50/);
+  await expect(page.getByRole('heading', { name: '2 cars' })).toBeVisible();
+  // Nearest first: the Chicago car, then the one in Evanston with its distance.
+  expect(await cardTitles(page)).toEqual([`2020 ${make} Delta`, `2020 ${make} Alpha`]);
+  const cards = page.locator('.car-grid .car-card');
+  await expect(cards.nth(0)).toContainText('Chicago, Illinois');
+  await expect(cards.nth(0)).toContainText('Less than 1 km away');
+  await expect(cards.nth(1)).toContainText('Evanston, Illinois');
+  await expect(cards.nth(1)).toContainText('22 km away');
+  await expect(filters.getByLabel('Near')).toHaveValue('Chicago, Illinois');
+
+  // Removing the distance search brings back the SUV in Milwaukee.
+  await page.getByRole('link', { name: 'Remove filter: Within 50 km of Chicago, Illinois' }).click();
+  await expect(page.getByRole('heading', { name: '3 cars' })).toBeVisible();
+  await expect(page.locator('.car-grid')).toContainText('Milwaukee, Wisconsin');
+});

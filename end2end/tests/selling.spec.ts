@@ -71,6 +71,32 @@ test('a seller lists a car with its specification and equipment and buyers see t
   ]);
 });
 
+test('a seller names the town: suggestions as they type, and a choice among towns of one name', async ({ page }, info) => {
+  await register(page, info);
+  const model = uniqueWord('Model');
+  await fillSellForm(page, info, { make: 'Ford', model, year: '2017', price: '8900', mileage: '90000' });
+  const town = page.getByLabel('Town');
+  if (jsEnabled(info)) {
+    // The browser offers the towns that start with what was typed, largest first.
+    await town.pressSequentially('Springf');
+    await expect(page.locator('#car-town-towns option[value="Springfield, Illinois"]')).toHaveCount(1);
+  }
+  // "Springfield" alone could be several towns: the form comes back to choose one.
+  await town.fill('Springfield');
+  await page.getByRole('button', { name: 'List my car' }).click();
+  await expect(page).toHaveURL(/\/sell$/);
+  await expect(page.locator('#car-town-error')).toContainText('More than one town matches');
+  const choices = page.getByRole('group', { name: 'Which one?' });
+  await choices.getByRole('radio', { name: 'Springfield, Illinois' }).check();
+  if (jsEnabled(info)) {
+    // The fields come back filled in; with JavaScript the island checks them again.
+    await expect(page.getByLabel('Model')).toHaveValue(model);
+  }
+  await page.getByRole('button', { name: 'List my car' }).click();
+  await page.waitForURL(/\/cars\/\d+$/);
+  await expect(page.getByRole('row', { name: 'Location Springfield, Illinois' })).toBeVisible();
+});
+
 test('the sell form shows field errors and keeps what was typed', async ({ page }, info) => {
   await register(page, info);
   await open(page, '/sell', info);

@@ -152,8 +152,7 @@ fn AboutPage() -> impl IntoView {
                 <a href="https://www.geonames.org">"GeoNames"</a> ", licensed under "
                 <a href="https://creativecommons.org/licenses/by/4.0/">
                     "Creative Commons Attribution 4.0"
-                </a>
-                ". We list towns of the United States with 1,000 or more inhabitants."
+                </a> ". We list towns of the United States with 1,000 or more inhabitants."
             </p>
         </article>
     }

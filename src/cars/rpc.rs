@@ -324,15 +324,3 @@ pub async fn delete_car(id: i64) -> Result<(), AppError> {
         .await,
     )
 }
-
-/// The labels of up to 8 towns for what a seller or buyer has typed ("spri" → "Spring
-/// Valley, Nevada", …), most populous first: the town fields' suggestions.
-#[server(prefix = "/rpc", endpoint = "towns/suggest")]
-pub async fn suggest_towns(typed: String) -> Result<Vec<String>, AppError> {
-    let typed: String = typed.chars().take(100).collect();
-    Ok(crate::geo::gazetteer()
-        .search(&typed, 8)
-        .into_iter()
-        .map(|town| town.label())
-        .collect())
-}

@@ -220,6 +220,7 @@ fn api(
             "/towns/",
             get(crate::geo::rest::towns).fallback(method_not_allowed),
         )
+        .route("/facets/", get(car::facets).fallback(method_not_allowed))
         .merge(docs(ApiDoc::openapi(), &stylesheet_link(options)))
         .layer(small_body_limit());
     uploads
@@ -247,6 +248,7 @@ fn stylesheet_link(options: &LeptosOptions) -> String {
     ),
     paths(
         cars::rest::list,
+        cars::rest::facets,
         cars::rest::create,
         cars::rest::my_listings,
         cars::rest::retrieve,
@@ -288,6 +290,7 @@ mod tests {
             "/api/auth/token/",
             "/api/auth/me/",
             "/api/towns/",
+            "/api/facets/",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} missing");
         }

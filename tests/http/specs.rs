@@ -483,3 +483,113 @@ async fn buyers_filter_by_the_specification_on_the_page_and_in_the_api() {
         "an unknown choice is reported"
     );
 }
+
+#[tokio::test]
+async fn facet_counts_are_what_each_choice_would_leave_on_the_page_and_in_the_api() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    let cars = [
+        (
+            "Alpha",
+            json!({ "body_type": "suv", "fuel": "diesel", "transmission": "automatic",
+            "equipment": ["tow_bar", "heated_seats"] }),
+        ),
+        (
+            "Bravo",
+            json!({ "body_type": "suv", "fuel": "electric", "transmission": "automatic",
+            "battery_kwh": 75, "equipment": ["heated_seats"] }),
+        ),
+        (
+            "Charlie",
+            json!({ "body_type": "hatchback", "fuel": "petrol", "transmission": "manual" }),
+        ),
+        (
+            "Delta",
+            json!({ "body_type": "estate", "fuel": "diesel", "transmission": "manual",
+            "equipment": ["tow_bar"] }),
+        ),
+        ("Echo", json!({})),
+    ];
+    for (model, specs) in cars {
+        let mut body = json!({ "make": "Facetta", "model": model, "year": 2020,
+            "price": "20000", "mileage": 10000 });
+        body.as_object_mut()
+            .unwrap()
+            .extend(specs.as_object().unwrap().clone());
+        create_by_token(&server, &token, body).await;
+    }
+    let get = |query: String| {
+        let server = &server;
+        async move {
+            let reply = call(server, Method::GET, &query, None, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+            reply.body
+        }
+    };
+    // Each count is the list's own count for the filters with that choice instead of the
+    // facet's own choices (or, for the equipment, with that item as well).
+    for filters in [
+        "make=Facetta",
+        "make=Facetta&transmission=automatic",
+        "make=Facetta&body_type=suv&fuel=diesel",
+        "make=Facetta&equipment=tow_bar",
+    ] {
+        let facets = get(format!("/api/facets/?{filters}")).await;
+        let list = get(format!("/api/cars/?{filters}")).await;
+        assert_eq!(facets["count"], list["count"], "{filters}");
+        for (facet, choices) in [
+            ("body_type", &["suv", "hatchback", "estate", "van"][..]),
+            ("fuel", &["diesel", "electric", "petrol", "hydrogen"][..]),
+            ("transmission", &["automatic", "manual"][..]),
+        ] {
+            let others: Vec<&str> = filters
+                .split('&')
+                .filter(|pair| !pair.starts_with(&format!("{facet}=")))
+                .collect();
+            for choice in choices {
+                let direct = get(format!("/api/cars/?{}&{facet}={choice}", others.join("&"))).await;
+                assert_eq!(
+                    facets[facet][choice], direct["count"],
+                    "{filters}: {facet}={choice}"
+                );
+            }
+        }
+        for item in ["tow_bar", "heated_seats", "sunroof"] {
+            let direct = get(format!("/api/cars/?{filters}&equipment={item}")).await;
+            assert_eq!(
+                facets["equipment"][item], direct["count"],
+                "{filters}: {item}"
+            );
+        }
+    }
+    let all = get("/api/facets/?make=Facetta".into()).await;
+    assert_eq!(all["count"], 5);
+    assert_eq!(all["body_type"]["suv"], 2);
+    assert_eq!(all["body_type"]["van"], 0, "every choice is listed");
+    assert_eq!(all["equipment"]["tow_bar"], 2);
+    let bad = call(&server, Method::GET, "/api/facets/?fuel=coal", None, None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body["fuel"][0].is_string());
+
+    // The page shows the counts beside the boxes, and a choice that would leave no car
+    // cannot be ticked.
+    let page = server
+        .page_text(
+            &server.client(),
+            "/cars?make=Facetta&transmission=automatic",
+        )
+        .await;
+    let shows = |id: &str, cars: &str| {
+        page.contains(&format!(r#"id="f-{id}-cars" class="facet-count">{cars}<"#))
+    };
+    assert!(shows("body_type-suv", "2 cars"), "SUV (2)");
+    assert!(shows("body_type-hatchback", "0 cars"));
+    let van_at = page.find(r#"id="f-body_type-van""#).unwrap();
+    let van = &page[van_at..van_at + page[van_at..].find('>').unwrap()];
+    assert!(
+        van.contains("disabled"),
+        "no van: the box is disabled ({van})"
+    );
+    assert!(shows("transmission-manual", "2 cars"));
+    assert!(shows("transmission-automatic", "2 cars"));
+}

@@ -229,6 +229,7 @@ pub async fn list_available_cars(
         page: window.page,
         page_size: PAGE_SIZE,
         makes: makes_at(db, cache, listed.version).await?,
+        facets: facet_counts(db, cache, filters).await?,
     })
 }
 

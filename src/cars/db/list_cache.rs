@@ -1,5 +1,7 @@
 //! Recent marketplace and API list answers, kept until the cars change.
 
+use crate::cars::model::Facets;
+
 /// Recent list answers (the capped count and one page's ids), each valid while the cars
 /// have not changed. `car_counts.version` is bumped by triggers on every insert, update
 /// and delete, and read with every list request, so an answer is never older than the
@@ -18,6 +20,8 @@ pub struct ListCache {
     pub(super) computing: std::sync::Mutex<std::collections::HashMap<String, Gate>>,
     /// The Make filter's choices, with the version they were read at (or after).
     pub(super) makes: std::sync::Mutex<Option<(i64, Vec<String>)>>,
+    /// Facet counts by their query, each with the version it was read at (or after).
+    pub(super) facets: std::sync::Mutex<std::collections::HashMap<String, (i64, Facets)>>,
 }
 
 pub(super) type Gate = std::sync::Arc<tokio::sync::Mutex<()>>;
@@ -101,6 +105,24 @@ impl ListCache {
         {
             *makes = Some((version, list));
         }
+    }
+
+    /// The facet counts of the query `key`, if read at `version` or later.
+    pub(super) fn facets(&self, key: &str, version: i64) -> Option<Facets> {
+        let facets = self.facets.lock().unwrap_or_else(|e| e.into_inner());
+        facets
+            .get(key)
+            .filter(|(read_at, _)| *read_at >= version)
+            .map(|(_, facets)| facets.clone())
+    }
+
+    /// Keeps facet counts; a full cache starts again empty (as many as the lists keep).
+    pub(super) fn put_facets(&self, key: String, version: i64, counts: Facets) {
+        let mut facets = self.facets.lock().unwrap_or_else(|e| e.into_inner());
+        if facets.len() >= LIST_CACHE_ENTRIES && !facets.contains_key(&key) {
+            facets.clear();
+        }
+        facets.insert(key, (version, counts));
     }
 
     /// Waits until no other request is computing `key`, then holds that right.

@@ -1,5 +1,6 @@
 //! Car queries. Each takes the database handle and runs on whichever engine it holds.
 
+mod facets;
 mod list;
 mod list_cache;
 mod photos;
@@ -9,6 +10,7 @@ mod search;
 mod uploads;
 mod write;
 
+pub use facets::*;
 pub use list::*;
 pub use list_cache::*;
 pub use photos::*;
@@ -20,8 +22,8 @@ pub use write::*;
 
 use super::model::{
     BodyType, Car, CarDraft, CarFilters, CarPage, CarSummary, Colour, Condition, Drive, Equipment,
-    Fuel, Near, OrderField, OrderTerm, Place, SpecFilters, Specs, Status, Transmission, YearMonth,
-    MAX_RESULTS, PAGE_SIZE,
+    EquipmentItem, Facets, Fuel, Near, OrderField, OrderTerm, Place, SpecFilters, Specs, Status,
+    Transmission, YearMonth, MAX_RESULTS, PAGE_SIZE,
 };
 use crate::{
     auth::model::User,

@@ -524,6 +524,28 @@ impl CarFilters {
     }
 }
 
+/// How many cars each choice of the list filters would leave: for a list where any choice
+/// will do (body type, fuel, …), the cars matching every other filter with that choice; for
+/// the equipment (all of it), the cars matching every filter that also have that item.
+/// Every choice is there, in its list's order, with 0 where no car would be left.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facets {
+    pub body_types: Vec<(BodyType, i64)>,
+    pub fuels: Vec<(Fuel, i64)>,
+    pub transmissions: Vec<(Transmission, i64)>,
+    pub drives: Vec<(Drive, i64)>,
+    pub colours: Vec<(Colour, i64)>,
+    pub equipment: Vec<(EquipmentItem, i64)>,
+}
+
+/// The count beside `choice` (0 when the counts do not list it).
+pub fn facet_count<T: PartialEq>(counts: &[(T, i64)], choice: T) -> i64 {
+    counts
+        .iter()
+        .find(|(c, _)| *c == choice)
+        .map_or(0, |(_, n)| *n)
+}
+
 /// One page of marketplace results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CarPage {
@@ -533,6 +555,8 @@ pub struct CarPage {
     pub page_size: u32,
     /// Every make with a car for sale, whatever the filters: the Make filter's choices.
     pub makes: Vec<String>,
+    /// The counts beside the list filters' choices.
+    pub facets: Facets,
 }
 
 impl CarPage {

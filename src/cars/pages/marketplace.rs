@@ -26,7 +26,10 @@ pub fn UsedCarsPage() -> impl IntoView {
                 </label>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let makes = results.await.map(|page| page.makes).unwrap_or_default();
+                        let (makes, facets) = results
+                            .await
+                            .map(|page| (page.makes, page.facets))
+                            .unwrap_or_default();
                         let filters = parsed.get().0;
                         let (near_typed, near_radius) = {
                             let q = query.read();
@@ -37,7 +40,7 @@ pub fn UsedCarsPage() -> impl IntoView {
                                 .unwrap_or(DEFAULT_RADIUS_KM);
                             (q.get("near").unwrap_or_default(), radius)
                         };
-                        view! { <FilterForm filters makes near_typed near_radius /> }
+                        view! { <FilterForm filters makes facets near_typed near_radius /> }
                     })}
                 </Transition>
             </aside>
@@ -86,6 +89,8 @@ pub fn UsedCarsPage() -> impl IntoView {
 pub(super) fn FilterForm(
     filters: CarFilters,
     makes: Vec<String>,
+    /// The counts beside the list filters' choices.
+    facets: Facets,
     /// The "near" town as typed, shown again (with the towns it could mean) when it did
     /// not name exactly one.
     #[prop(optional)]
@@ -214,7 +219,7 @@ pub(super) fn FilterForm(
                 />
             </div>
             <NearFields filters=filters.clone() typed=near_typed radius=near_radius />
-            <SpecFilterFields specs=filters.specs.clone() />
+            <SpecFilterFields specs=filters.specs.clone() facets />
             <div class="field">
                 <label for="f-sort">"Sort by"</label>
                 <select id="f-sort" name="sort">
@@ -314,7 +319,7 @@ fn NearFields(filters: CarFilters, typed: String, radius: u32) -> impl IntoView 
 
 /// The specification's filters in the filter panel.
 #[component]
-fn SpecFilterFields(specs: SpecFilters) -> impl IntoView {
+fn SpecFilterFields(specs: SpecFilters, facets: Facets) -> impl IntoView {
     let kw = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
     let items: Vec<EquipmentItem> = specs.equipment.items().collect();
     let power_open = specs.min_power_kw.is_some() || specs.max_power_kw.is_some();
@@ -322,18 +327,18 @@ fn SpecFilterFields(specs: SpecFilters) -> impl IntoView {
         <ChoiceBoxes
             name="body_type"
             legend="Body type"
-            choices=boxes(BodyType::ALL, &specs.body_types, BodyType::as_str, BodyType::label)
+            choices=boxes(&facets.body_types, &specs.body_types, BodyType::as_str, BodyType::label)
         />
         <ChoiceBoxes
             name="fuel"
             legend="Fuel"
-            choices=boxes(Fuel::ALL, &specs.fuels, Fuel::as_str, Fuel::label)
+            choices=boxes(&facets.fuels, &specs.fuels, Fuel::as_str, Fuel::label)
         />
         <ChoiceBoxes
             name="transmission"
             legend="Gearbox"
             choices=boxes(
-                Transmission::ALL,
+                &facets.transmissions,
                 &specs.transmissions,
                 Transmission::as_str,
                 Transmission::label,
@@ -342,12 +347,12 @@ fn SpecFilterFields(specs: SpecFilters) -> impl IntoView {
         <ChoiceBoxes
             name="drive"
             legend="Drive"
-            choices=boxes(Drive::ALL, &specs.drives, Drive::as_str, Drive::label)
+            choices=boxes(&facets.drives, &specs.drives, Drive::as_str, Drive::label)
         />
         <ChoiceBoxes
             name="colour"
             legend="Colour"
-            choices=boxes(Colour::ALL, &specs.colours, Colour::as_str, Colour::label)
+            choices=boxes(&facets.colours, &specs.colours, Colour::as_str, Colour::label)
         />
         <details class="filter-group" open=power_open>
             <summary>"Power"</summary>
@@ -379,7 +384,7 @@ fn SpecFilterFields(specs: SpecFilters) -> impl IntoView {
         <ChoiceBoxes
             name="equipment"
             legend="Equipment (has all)"
-            choices=boxes(EquipmentItem::ALL, &items, EquipmentItem::as_str, EquipmentItem::label)
+            choices=boxes(&facets.equipment, &items, EquipmentItem::as_str, EquipmentItem::label)
         />
     }
 }
@@ -607,12 +612,8 @@ fn list_chips<T: Copy>(
 /// Checkboxes for the choices of one list filter, in a disclosure that starts open when
 /// one of them is chosen.
 #[component]
-fn ChoiceBoxes(
-    name: &'static str,
-    legend: &'static str,
-    choices: Vec<(&'static str, &'static str, bool)>,
-) -> impl IntoView {
-    let open = choices.iter().any(|(_, _, chosen)| *chosen);
+fn ChoiceBoxes(name: &'static str, legend: &'static str, choices: Vec<Choice>) -> impl IntoView {
+    let open = choices.iter().any(|choice| choice.chosen);
     view! {
         <details class="filter-group" open=open>
             <summary>{legend}</summary>
@@ -621,18 +622,29 @@ fn ChoiceBoxes(
                 <ul class="checkbox-list">
                     {choices
                         .into_iter()
-                        .map(|(id, label, chosen)| {
+                        .map(|Choice { id, label, chosen, cars }| {
                             let input_id = format!("f-{name}-{id}");
+                            let count_id = format!("{input_id}-cars");
+                            // A choice that would leave no car is shown, but cannot be
+                            // ticked (unless it already is, so it can be taken off).
                             view! {
-                                <li>
+                                <li class:empty=cars == 0>
                                     <input
                                         type="checkbox"
                                         id=input_id.clone()
                                         name=name
                                         value=id
                                         checked=chosen
+                                        disabled=cars == 0 && !chosen
+                                        aria-describedby=count_id.clone()
                                     />
                                     <label for=input_id>{label}</label>
+                                    <span class="facet-count" id=count_id>
+                                        {match cars {
+                                            1 => "1 car".to_owned(),
+                                            n => format!("{} cars", group_thousands(n)),
+                                        }}
+                                    </span>
                                 </li>
                             }
                         })
@@ -643,15 +655,31 @@ fn ChoiceBoxes(
     }
 }
 
-/// The choices of a list filter, each with whether it is chosen.
+/// One choice of a list filter in the panel.
+struct Choice {
+    id: &'static str,
+    label: &'static str,
+    chosen: bool,
+    /// How many cars choosing it would leave (see `Facets`).
+    cars: i64,
+}
+
+/// The choices of a list filter (from its counts, which list every choice in order), each
+/// with whether it is chosen.
 fn boxes<T: Copy + PartialEq>(
-    all: &[T],
+    counts: &[(T, i64)],
     chosen: &[T],
     id: fn(T) -> &'static str,
     label: fn(T) -> &'static str,
-) -> Vec<(&'static str, &'static str, bool)> {
-    all.iter()
-        .map(|c| (id(*c), label(*c), chosen.contains(c)))
+) -> Vec<Choice> {
+    counts
+        .iter()
+        .map(|&(c, cars)| Choice {
+            id: id(c),
+            label: label(c),
+            chosen: chosen.contains(&c),
+            cars,
+        })
         .collect()
 }
 

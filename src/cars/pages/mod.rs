@@ -12,8 +12,8 @@ use super::{
     components::{CarList, OwnerActions, PhotoPlaceholder, SellCarForm},
     model::{
         format_mileage, format_power, format_price, group_thousands, town_choices, BodyType,
-        CarFilters, CarPage, Colour, Condition, Drive, EquipmentItem, Fuel, Near, Place, Sort,
-        SpecFilters, Transmission, DEFAULT_RADIUS_KM, MAX_RESULTS, RADII_KM,
+        CarFilters, CarPage, Colour, Condition, Drive, EquipmentItem, Facets, Fuel, Near, Place,
+        Sort, SpecFilters, Transmission, DEFAULT_RADIUS_KM, MAX_RESULTS, RADII_KM,
     },
     place_view::TownInput,
     rpc::{get_car, list_cars, list_my_cars, load_car_form, DeleteCar, SetCarStatus},

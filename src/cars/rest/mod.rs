@@ -38,6 +38,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
 /// Largest `page_size` a client may ask for.
@@ -364,30 +365,11 @@ fn page_link(base: &str, path: &str, query: Option<&str>, page: u32) -> String {
     }
 }
 
-/// List available cars
-///
-/// Only cars with status `available`, filtered, searched, ordered and paginated.
-#[utoipa::path(
-    get,
-    path = "/api/cars/",
-    tag = "cars",
-    params(ListParams, SpecListParams),
-    security((), ("token" = [])),
-    responses(
-        (status = 200, description = "One page of cars", body = CarListPage),
-        (status = 400, description = "A malformed filter, named: {\"min_price\": [\"...\"]}", body = FieldErrorsBody),
-        (status = 401, description = "A token was sent and is not valid", body = Detail),
-        (status = 404, description = "Invalid page: past the last page, or not a number", body = Detail)
-    )
-)]
-pub async fn list(
-    State(state): State<AppState>,
-    // As DRF: a token that is sent must be valid, even where none is needed.
-    _caller: MaybeUser,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+/// The list's query parameters and the filters they make (400 naming a bad one).
+fn read_filters(
+    uri: &axum::http::Uri,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<CarListPage>> {
+) -> ApiResult<(ListParams, CarFilters)> {
     let Query(params) = params.map_err(|_| {
         ApiError::App(AppError::BadRequest(
             "The query string could not be read; send each parameter once.".into(),
@@ -427,6 +409,34 @@ pub async fn list(
     if !problems.is_empty() {
         return Err(AppError::Validation(problems).into());
     }
+    Ok((params, filters))
+}
+
+/// List available cars
+///
+/// Only cars with status `available`, filtered, searched, ordered and paginated.
+#[utoipa::path(
+    get,
+    path = "/api/cars/",
+    tag = "cars",
+    params(ListParams, SpecListParams),
+    security((), ("token" = [])),
+    responses(
+        (status = 200, description = "One page of cars", body = CarListPage),
+        (status = 400, description = "A malformed filter, named: {\"min_price\": [\"...\"]}", body = FieldErrorsBody),
+        (status = 401, description = "A token was sent and is not valid", body = Detail),
+        (status = 404, description = "Invalid page: past the last page, or not a number", body = Detail)
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    // As DRF: a token that is sent must be valid, even where none is needed.
+    _caller: MaybeUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<CarListPage>> {
+    let (params, filters) = read_filters(&uri, params)?;
     let page = match params.page.as_deref().map(str::trim) {
         None | Some("") => 1,
         Some(raw) => raw
@@ -472,6 +482,67 @@ pub async fn list(
         next: (page < pages).then(|| link(page + 1)),
         previous: (page > 1).then(|| link(page - 1)),
         results,
+    }))
+}
+
+/// Facet counts: how many cars each choice of the list filters would leave.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiFacets {
+    /// Cars matching every filter, counted up to 10,000 (as the list's `count`).
+    pub count: i64,
+    /// For each body type: the cars matching every other filter with that body type.
+    pub body_type: BTreeMap<BodyType, i64>,
+    pub fuel: BTreeMap<Fuel, i64>,
+    pub transmission: BTreeMap<Transmission, i64>,
+    pub drive: BTreeMap<Drive, i64>,
+    pub colour: BTreeMap<Colour, i64>,
+    /// For each item: the cars matching every filter (the chosen equipment included) that
+    /// also have it.
+    pub equipment: BTreeMap<EquipmentItem, i64>,
+}
+
+/// Facet counts
+///
+/// For the same filters as the list: how many available cars each choice would leave.
+/// A list where any choice will do (`body_type`, `fuel`, `transmission`, `drive`,
+/// `colour`) is counted without its own choices; the equipment (all of it) with them.
+/// Every choice is listed, 0 included.
+#[utoipa::path(
+    get,
+    path = "/api/facets/",
+    tag = "cars",
+    params(ListParams, SpecListParams),
+    security((), ("token" = [])),
+    responses(
+        (status = 200, description = "The counts", body = ApiFacets),
+        (status = 400, description = "A malformed filter, named: {\"min_price\": [\"...\"]}", body = FieldErrorsBody),
+        (status = 401, description = "A token was sent and is not valid", body = Detail)
+    )
+)]
+pub async fn facets(
+    State(state): State<AppState>,
+    _caller: MaybeUser,
+    OriginalUri(uri): OriginalUri,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ApiFacets>> {
+    let (_, filters) = read_filters(&uri, params)?;
+    let order = [OrderTerm::NEWEST];
+    let window = db::Window {
+        order: &order,
+        page: 1,
+        page_size: 1,
+    };
+    let (_, count) =
+        db::list_available_cars_full(&state.db, &state.list_cache, &filters, window).await?;
+    let counts = db::facet_counts(&state.db, &state.list_cache, &filters).await?;
+    Ok(Json(ApiFacets {
+        count: count.min(MAX_RESULTS),
+        body_type: counts.body_types.into_iter().collect(),
+        fuel: counts.fuels.into_iter().collect(),
+        transmission: counts.transmissions.into_iter().collect(),
+        drive: counts.drives.into_iter().collect(),
+        colour: counts.colours.into_iter().collect(),
+        equipment: counts.equipment.into_iter().collect(),
     }))
 }
 

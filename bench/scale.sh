@@ -68,6 +68,11 @@ for n in "${sizes[@]}"; do
     "/api/cars/"
     "/api/cars/?search=toyota"
     "/api/cars/?min_price=5000&max_price=20000&min_year=2012&ordering=price"
+    # Issue 25's budget: three filters, a 100 km radius, and every facet count (the page
+    # always shows them; the API has them on their own). 4887398 is Chicago.
+    "/cars?body_type=suv&transmission=automatic&max_price=30000&near=4887398&radius_km=100"
+    "/api/facets/?body_type=suv&transmission=automatic&max_price=30000&near=4887398&radius_km=100"
+    "/api/facets/"
   )
   for path in "${requests[@]}"; do
     line=$(wrk -t2 -c32 -d"${duration}s" --timeout 10s -H 'Accept-Encoding: gzip, deflate, br, zstd' -s "$here/report.lua" "$base$path" | grep '^RESULT')

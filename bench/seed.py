@@ -4,7 +4,15 @@ bulk inserts (the FTS index is kept by the schema's own triggers).
     python3 seed.py DATABASE N
 
 The database must already exist (the server creates and migrates it). Prints the time taken.
+
+Each car also gets a specification (body, fuel, gearbox, drive, colour, power, equipment)
+and a town, drawn from a second random sequence so the other fields are the same as before
+they existed. The towns are the demo's regional market: the 40 largest towns within 200 km
+of Chicago and the 10 largest elsewhere (src/geo/towns-us.tsv), weighted by the square root
+of their population, so "near Chicago" searches have most of the cars to sift.
 """
+import math
+import pathlib
 import random
 import sqlite3
 import sys
@@ -39,6 +47,55 @@ NOTES = [
 ]
 makes = list(CATALOGUE)
 now = datetime.now(timezone.utc)
+specs_rng = random.Random(20261207)
+BODIES = [("hatchback", 30), ("suv", 28), ("sedan", 15), ("estate", 12), ("mpv", 4), ("coupe", 4),
+          ("convertible", 2), ("pickup", 3), ("van", 2)]
+FUELS = [("petrol", 48), ("diesel", 28), ("hybrid", 12), ("electric", 7), ("plug_in_hybrid", 4), ("lpg", 1)]
+SPEC_COLOURS = ["black", "white", "silver", "grey", "blue", "red", "green"]
+
+
+def weighted(rng, pairs):
+    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
+
+
+def regional_towns():
+    rows = []
+    tsv = pathlib.Path(__file__).resolve().parent.parent / "src/geo/towns-us.tsv"
+    for line in tsv.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            town_id, _name, _region, population, lat, lon = line.split("\t")
+            rows.append((int(town_id), int(population), float(lat), float(lon)))
+    chicago = next(r for r in rows if r[0] == 4887398)
+
+    def km(a, b):
+        p1, p2 = math.radians(a[2]), math.radians(b[2])
+        h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b[3] - a[3]) / 2) ** 2
+        return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+    near = [r for r in rows if km(r, chicago) <= 200][:40]
+    far = [r for r in rows if km(r, chicago) > 200][:10]
+    return near + far
+
+
+TOWNS = regional_towns()
+TOWN_WEIGHTS = [math.sqrt(t[1]) for t in TOWNS]
+
+
+def specs():
+    """body_type, fuel, transmission, drive, colour, power_kw, equipment, town_id, latitude, longitude"""
+    body = weighted(specs_rng, BODIES)
+    fuel = weighted(specs_rng, FUELS)
+    automatic = fuel in ("electric", "hybrid", "plug_in_hybrid") or specs_rng.random() < 0.45
+    drive = "all_wheel" if body in ("suv", "pickup") and specs_rng.random() < 0.5 else (
+        "rear" if specs_rng.random() < 0.15 else "front")
+    power = int(specs_rng.triangular(50, 300, 100))
+    equipment = 0
+    for bit in range(30):
+        if specs_rng.random() < 0.3:
+            equipment |= 1 << bit
+    town = specs_rng.choices(TOWNS, weights=TOWN_WEIGHTS)[0]
+    return (body, fuel, "automatic" if automatic else "manual", drive, specs_rng.choice(SPEC_COLOURS),
+            power, equipment, town[0], town[2], town[3])
 
 
 def stamp(t):
@@ -67,11 +124,13 @@ with db:
             listed = stamp(now - timedelta(minutes=(n - i) * 3))
             description = f"{year} {make} {model} in {rng.choice(COLOURS)}. {rng.choice(NOTES)} {rng.choice(NOTES)}"
             yield (first + rng.randrange(sellers), make, model, year, price, mileage,
-                   "new" if age == 0 and mileage < 500 else "used", description, status, listed, listed)
+                   "new" if age == 0 and mileage < 500 else "used", description, status, listed, listed,
+                   *specs())
 
     db.executemany(
         "INSERT INTO cars (seller_id, make, model, year, price_cents, mileage_km, condition, description, "
-        "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "status, created_at, updated_at, body_type, fuel, transmission, drive, colour, power_kw, equipment, "
+        "town_id, latitude, longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         cars(),
     )
 db.execute("PRAGMA optimize")

@@ -381,6 +381,7 @@ pub fn SellCarForm(
                         required
                         maxlength="100"
                         autocomplete="off"
+                        list="known-makes"
                         value=form.make
                         placeholder="e.g. Toyota"
                         aria-invalid=invalid("make")
@@ -397,6 +398,7 @@ pub fn SellCarForm(
                         required
                         maxlength="100"
                         autocomplete="off"
+                        list="known-models"
                         value=form.model
                         placeholder="e.g. Corolla"
                         aria-invalid=invalid("model")

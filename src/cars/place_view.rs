@@ -159,3 +159,30 @@ fn ask_towns(typed: &str, answer: impl FnOnce(Vec<String>) + 'static) {
     xhr.set_onloadend(Some(on_end.unchecked_ref()));
     let _ = xhr.send();
 }
+
+/// The sell and edit forms' suggestions for the make and model, from the cars for sale
+/// (rendered on the server; the browser offers them as the seller types, and anything
+/// else may still be typed).
+#[component]
+pub fn KnownModels(models: Vec<(String, String)>) -> impl IntoView {
+    let mut makes: Vec<String> = Vec::new();
+    for (make, _) in &models {
+        if !makes.iter().any(|m| m.eq_ignore_ascii_case(make)) {
+            makes.push(make.clone());
+        }
+    }
+    view! {
+        <datalist id="known-makes">
+            {makes.into_iter().map(|make| view! { <option value=make></option> }).collect_view()}
+        </datalist>
+        <datalist id="known-models">
+            {models
+                .into_iter()
+                .map(|(make, model)| {
+                    let label = format!("{make} {model}");
+                    view! { <option value=model label=label></option> }
+                })
+                .collect_view()}
+        </datalist>
+    }
+}

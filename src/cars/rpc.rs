@@ -324,3 +324,11 @@ pub async fn delete_car(id: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// The makes and models of the cars for sale (make, model), for the sell and edit forms'
+/// suggestions.
+#[server(prefix = "/rpc", endpoint = "cars/known_models")]
+pub async fn known_models() -> Result<Vec<(String, String)>, AppError> {
+    let state = crate::state::app_state()?;
+    super::db::known_models(&state.db, &state.list_cache).await
+}

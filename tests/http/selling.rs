@@ -461,3 +461,29 @@ async fn a_deleted_listings_id_is_never_given_to_another() {
     let html = page.text().await.unwrap();
     assert!(!html.contains("Yaris"), "the old link shows the new car");
 }
+
+#[tokio::test]
+async fn the_sell_form_suggests_the_makes_and_models_for_sale() {
+    let server = Server::start();
+    let token = api_token(&server, "alice").await;
+    for (make, model) in [
+        ("Toyota", "Corolla"),
+        ("toyota", "corolla"),
+        ("Skoda", "Octavia"),
+    ] {
+        create_by_token(&server, &token, car_json(make, model, 2018, "9000", 80000)).await;
+    }
+    let bob = server.user("bob").await;
+    let form = server.page_text(&bob, "/sell").await;
+    assert!(form.contains(r#"list="known-makes""#) && form.contains(r#"list="known-models""#));
+    let makes = form.split(r#"<datalist id="known-makes">"#).nth(1).unwrap();
+    let makes = &makes[..makes.find("</datalist>").unwrap()];
+    assert_eq!(
+        makes.matches("<option").count(),
+        2,
+        "once each, whatever the case: {makes}"
+    );
+    assert!(makes.contains(r#"value="Skoda""#) && makes.contains(r#"value="Toyota""#));
+    assert!(form.contains(r#"<option value="Octavia" label="Skoda Octavia">"#));
+    assert_eq!(form.matches(r#"label="Toyota Corolla""#).count(), 1);
+}

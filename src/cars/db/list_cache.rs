@@ -20,6 +20,9 @@ pub struct ListCache {
     pub(super) computing: std::sync::Mutex<std::collections::HashMap<String, Gate>>,
     /// The Make filter's choices, with the version they were read at (or after).
     pub(super) makes: std::sync::Mutex<Option<(i64, Vec<String>)>>,
+    /// The makes and models of the cars for sale (the sell form's suggestions), with the
+    /// version they were read at (or after).
+    pub(super) models: std::sync::Mutex<Option<(i64, Vec<(String, String)>)>>,
     /// Facet counts by their query, each with the version it was read at (or after).
     pub(super) facets: std::sync::Mutex<std::collections::HashMap<String, (i64, Facets)>>,
 }
@@ -104,6 +107,25 @@ impl ListCache {
             .is_none_or(|(read_at, _)| *read_at <= version)
         {
             *makes = Some((version, list));
+        }
+    }
+
+    /// The makes and models for sale, if read at `version` or later.
+    pub(super) fn models(&self, version: i64) -> Option<Vec<(String, String)>> {
+        let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        models
+            .as_ref()
+            .filter(|(read_at, _)| *read_at >= version)
+            .map(|(_, list)| list.clone())
+    }
+
+    pub(super) fn put_models(&self, version: i64, list: Vec<(String, String)>) {
+        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        if models
+            .as_ref()
+            .is_none_or(|(read_at, _)| *read_at <= version)
+        {
+            *models = Some((version, list));
         }
     }
 

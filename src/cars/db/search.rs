@@ -40,6 +40,36 @@ pub(super) async fn query_available_makes(db: &Db) -> Result<Vec<String>, AppErr
     )?)
 }
 
+/// The most make and model pairs the sell form suggests.
+const MAX_KNOWN_MODELS: i64 = 2_000;
+
+/// Each make and model with a car for sale, once however sellers spelled its case, in
+/// alphabetical order (at most 2,000): what the sell form suggests as a seller types.
+pub async fn known_models(db: &Db, cache: &ListCache) -> Result<Vec<(String, String)>, AppError> {
+    let (_, version) = counts(db).await?;
+    if let Some(models) = cache.models(version) {
+        return Ok(models);
+    }
+    let rows: Vec<(String, String)> = on_db!(
+        db,
+        read | pool
+            | sqlx::query_as(
+                "SELECT DISTINCT make, model FROM cars WHERE status = 'available' \
+                 ORDER BY lower(make), lower(model), make, model LIMIT $1",
+            )
+            .bind(MAX_KNOWN_MODELS)
+            .fetch_all(pool)
+            .await
+    )?;
+    let mut seen = std::collections::HashSet::new();
+    let models: Vec<(String, String)> = rows
+        .into_iter()
+        .filter(|(make, model)| seen.insert((make.to_lowercase(), model.to_lowercase())))
+        .collect();
+    cache.put_models(version, models.clone());
+    Ok(models)
+}
+
 /// The number of cars for sale and the version of the cars table, kept by triggers.
 pub(super) async fn counts(db: &Db) -> Result<(i64, i64), AppError> {
     Ok(on_db!(

@@ -4,7 +4,8 @@ use super::*;
 use crate::cars::{
     gallery::label_name,
     model::{PhotoLabel, MAX_CAPTION, MAX_PHOTOS},
-    place_view::TownField,
+    place_view::{KnownModels, TownField},
+    rpc::known_models,
     rpc::{ManagedPhoto, PhotosMessage},
     specs_view::SpecsFields,
 };
@@ -76,6 +77,19 @@ pub fn DeleteCarPage() -> impl IntoView {
     }
 }
 
+/// The make and model suggestions (datalists the form's fields name).
+#[component]
+fn Suggestions() -> impl IntoView {
+    let models = Resource::new(|| (), |_| known_models());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                view! { <KnownModels models=models.await.unwrap_or_default() /> }
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn SellCarPage() -> impl IntoView {
     let state = Resource::new(|| (), |_| load_car_form(None));
@@ -101,6 +115,7 @@ pub fn SellCarPage() -> impl IntoView {
                                         town=state.form.town.clone()
                                         errors=state.errors.clone()
                                     />
+                                    <Suggestions />
                                     <SpecsFields form=state.form.specs errors=state.errors />
                                 </SellCarForm>
                             </section>
@@ -156,6 +171,7 @@ pub fn EditCarPage() -> impl IntoView {
                                         town=state.form.town.clone()
                                         errors=state.errors.clone()
                                     />
+                                    <Suggestions />
                                     <SpecsFields form=state.form.specs errors=state.errors />
                                 </SellCarForm>
                                 <PhotoManager id photos message />

@@ -1,74 +1,56 @@
-//! Facet counts: how many cars each choice of the list filters would leave, in one query
-//! (a `GROUP BY` per list, joined with `UNION ALL`), answered again from memory while the
-//! cars have not changed.
+//! Facet counts: how many cars each choice of the list filters would leave. One query
+//! reads the cars matching every filter but the five lists (body, fuel, gearbox, drive,
+//! colour), grouped by those five columns, with each group's count and how many of its
+//! cars have each equipment item; the counts are then added up here, each list without
+//! its own choices (as faceted search works). The answer is kept while the cars are
+//! unchanged, and computed once for everyone asking the same meanwhile.
 
 use super::*;
 
-/// A list filter whose choices are counted: its name in the answer, its column, and how
-/// to take its own choices out of the filters (a list where any choice will do is counted
-/// without them, as faceted search does).
-struct Facet {
-    name: &'static str,
-    column: &'static str,
-    without_own: fn(&mut CarFilters),
+/// A combination of the five list columns, with its cars and their equipment.
+struct Group {
+    body_type: Option<BodyType>,
+    fuel: Option<Fuel>,
+    transmission: Option<Transmission>,
+    drive: Option<Drive>,
+    colour: Option<Colour>,
+    cars: i64,
+    /// For each equipment item (by its bit), how many of the group's cars have it.
+    items: [i64; EQUIPMENT_BITS],
 }
 
-const FACETS: [Facet; 6] = [
-    Facet {
-        name: "body_type",
-        column: "c.body_type",
-        without_own: |f| f.specs.body_types.clear(),
-    },
-    Facet {
-        name: "fuel",
-        column: "c.fuel",
-        without_own: |f| f.specs.fuels.clear(),
-    },
-    Facet {
-        name: "transmission",
-        column: "c.transmission",
-        without_own: |f| f.specs.transmissions.clear(),
-    },
-    Facet {
-        name: "drive",
-        column: "c.drive",
-        without_own: |f| f.specs.drives.clear(),
-    },
-    Facet {
-        name: "colour",
-        column: "c.colour",
-        without_own: |f| f.specs.colours.clear(),
-    },
-    // All of the chosen items must be there: an item's count is of the cars that match
-    // every filter and have it too. Grouped by the whole set of items (one number), then
-    // added up item by item here.
-    Facet {
-        name: "equipment",
-        column: "c.equipment",
-        without_own: |_| {},
-    },
-];
+/// An item's bit is its place in the catalogue (`Equipment` is one number).
+const EQUIPMENT_BITS: usize = EquipmentItem::ALL.len();
 
-/// The one query for every facet: rows of (facet, value as text, cars).
+/// The one query: groups of the cars matching every filter but the five lists.
 pub(super) fn facets_sql(db: &Db, filters: &CarFilters) -> Sql {
-    let search = Search::new(db, filters);
-    let mut sql = Sql::new("");
-    for (at, facet) in FACETS.iter().enumerate() {
-        let mut own = filters.clone();
-        (facet.without_own)(&mut own);
-        sql.push(if at == 0 {
-            "SELECT "
-        } else {
-            " UNION ALL SELECT "
-        });
+    let mut base = filters.clone();
+    base.specs.body_types.clear();
+    base.specs.fuels.clear();
+    base.specs.transmissions.clear();
+    base.specs.drives.clear();
+    base.specs.colours.clear();
+    let search = Search::new(db, &base);
+    let mut sql =
+        Sql::new("SELECT c.body_type, c.fuel, c.transmission, c.drive, c.colour, COUNT(*) AS cars");
+    for bit in 0..EQUIPMENT_BITS {
         sql.push(&format!(
-            "'{}' AS facet, CAST({} AS TEXT) AS value, COUNT(*) AS cars",
-            facet.name, facet.column
+            ", CAST(SUM((c.equipment >> {bit}) & 1) AS BIGINT) AS e{bit}"
         ));
-        sql.push(&from_cars(db, &search, Reads::Filters));
-        push_filters(db, &mut sql, &own, &search);
-        sql.push(&format!(" GROUP BY {}", facet.column));
     }
+    let mut from = from_cars(db, &search, Reads::Filters);
+    // With nothing but the status to go by, SQLite would walk an index of the status and
+    // look each car up (several times slower than reading the table through).
+    if matches!(db, Db::Sqlite { .. })
+        && matches!(search, Search::Off)
+        && !base.is_filtered()
+        && base.specs.equipment.is_empty()
+    {
+        from.push_str(" NOT INDEXED");
+    }
+    sql.push(&from);
+    push_filters(db, &mut sql, &base, &search);
+    sql.push(" GROUP BY c.body_type, c.fuel, c.transmission, c.drive, c.colour");
     sql
 }
 
@@ -79,63 +61,118 @@ pub async fn facet_counts(
     filters: &CarFilters,
 ) -> Result<Facets, AppError> {
     let sql = facets_sql(db, filters);
-    let key = format!("{sql:?}");
+    // The query leaves the lists out; the counts depend on them too.
+    let specs = &filters.specs;
+    let key = format!(
+        "facets|{sql:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        specs.body_types, specs.fuels, specs.transmissions, specs.drives, specs.colours
+    );
     let (_, version) = counts(db).await?;
     if let Some(facets) = cache.facets(&key, version) {
         return Ok(facets);
     }
-    let rows: Vec<(String, Option<String>, i64)> = on_db!(
+    // Being counted for another request right now? Then its answer.
+    let turn = cache.turn(&key).await;
+    if let Some(facets) = cache.facets(&key, version) {
+        return Ok(facets);
+    }
+    let groups: Vec<Group> = on_db!(
         db,
         read | pool
-            | bind_all!(sqlx::query_as(&sql.text), sql)
-                .fetch_all(pool)
-                .await
+            | async {
+                use sqlx::Row;
+                let rows = bind_all!(sqlx::query(&sql.text), sql)
+                    .fetch_all(pool)
+                    .await?;
+                let choice = |row: &_, at: usize| -> Result<Option<String>, sqlx::Error> {
+                    Row::try_get::<Option<String>, _>(row, at)
+                };
+                rows.iter()
+                    .map(|row| {
+                        let mut items = [0; EQUIPMENT_BITS];
+                        for (bit, count) in items.iter_mut().enumerate() {
+                            *count = row.try_get::<Option<i64>, _>(6 + bit)?.unwrap_or(0);
+                        }
+                        Ok(Group {
+                            body_type: choice(row, 0)?.as_deref().and_then(BodyType::parse),
+                            fuel: choice(row, 1)?.as_deref().and_then(Fuel::parse),
+                            transmission: choice(row, 2)?.as_deref().and_then(Transmission::parse),
+                            drive: choice(row, 3)?.as_deref().and_then(Drive::parse),
+                            colour: choice(row, 4)?.as_deref().and_then(Colour::parse),
+                            cars: row.try_get(5)?,
+                            items,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
+            }
+            .await
     )?;
-    let facets = tally(&rows);
-    cache.put_facets(key, version, facets.clone());
+    let facets = tally(&groups, &filters.specs);
+    cache.put_facets(key.clone(), version, facets.clone());
+    drop(turn);
     Ok(facets)
 }
 
-/// The query's rows as counts beside every choice (0 for those no row names).
-fn tally(rows: &[(String, Option<String>, i64)]) -> Facets {
-    fn list<T: Copy + PartialEq>(
-        rows: &[(String, Option<String>, i64)],
-        facet: &str,
+/// Whether a group's value passes a list filter (an empty list keeps every car).
+fn passes<T: PartialEq>(chosen: &[T], value: Option<T>) -> bool {
+    chosen.is_empty() || value.is_some_and(|v| chosen.contains(&v))
+}
+
+/// The groups added up: each list's choices counted over the groups that pass the other
+/// four lists; each equipment item over the groups that pass all five.
+fn tally(groups: &[Group], specs: &SpecFilters) -> Facets {
+    fn count<T: Copy + PartialEq>(
         all: &[T],
-        parse: fn(&str) -> Option<T>,
+        groups: &[&Group],
+        value: fn(&Group) -> Option<T>,
     ) -> Vec<(T, i64)> {
-        let mut counts: Vec<(T, i64)> = all.iter().map(|c| (*c, 0)).collect();
-        for (name, value, cars) in rows {
-            if name != facet {
-                continue;
-            }
-            if let Some(choice) = value.as_deref().and_then(parse) {
-                if let Some(slot) = counts.iter_mut().find(|(c, _)| *c == choice) {
-                    slot.1 += cars;
-                }
-            }
-        }
-        counts
+        all.iter()
+            .map(|&choice| {
+                let cars = groups
+                    .iter()
+                    .filter(|g| value(g) == Some(choice))
+                    .map(|g| g.cars)
+                    .sum();
+                (choice, cars)
+            })
+            .collect()
     }
-    let mut equipment: Vec<(EquipmentItem, i64)> =
-        EquipmentItem::ALL.iter().map(|item| (*item, 0)).collect();
-    for (name, value, cars) in rows {
-        let Some(mask) = value.as_deref().and_then(|v| v.parse::<i64>().ok()) else {
-            continue;
-        };
-        if name == "equipment" {
-            let items = Equipment::from_db(mask);
-            for slot in equipment.iter_mut().filter(|(item, _)| items.has(*item)) {
-                slot.1 += cars;
-            }
-        }
-    }
+    // The groups passing every list but the one left out (by its place in `lists`).
+    let lists = |g: &Group| {
+        [
+            passes(&specs.body_types, g.body_type),
+            passes(&specs.fuels, g.fuel),
+            passes(&specs.transmissions, g.transmission),
+            passes(&specs.drives, g.drive),
+            passes(&specs.colours, g.colour),
+        ]
+    };
+    let but = |skip: usize| -> Vec<&Group> {
+        groups
+            .iter()
+            .filter(|g| {
+                lists(g)
+                    .iter()
+                    .enumerate()
+                    .all(|(at, ok)| at == skip || *ok)
+            })
+            .collect()
+    };
+    let all_lists = but(usize::MAX);
+    let equipment = EquipmentItem::ALL
+        .iter()
+        .map(|&item| {
+            let bit = item as usize;
+            let cars = all_lists.iter().map(|g| g.items[bit]).sum();
+            (item, cars)
+        })
+        .collect();
     Facets {
-        body_types: list(rows, "body_type", BodyType::ALL, BodyType::parse),
-        fuels: list(rows, "fuel", Fuel::ALL, Fuel::parse),
-        transmissions: list(rows, "transmission", Transmission::ALL, Transmission::parse),
-        drives: list(rows, "drive", Drive::ALL, Drive::parse),
-        colours: list(rows, "colour", Colour::ALL, Colour::parse),
+        body_types: count(BodyType::ALL, &but(0), |g| g.body_type),
+        fuels: count(Fuel::ALL, &but(1), |g| g.fuel),
+        transmissions: count(Transmission::ALL, &but(2), |g| g.transmission),
+        drives: count(Drive::ALL, &but(3), |g| g.drive),
+        colours: count(Colour::ALL, &but(4), |g| g.colour),
         equipment,
     }
 }

@@ -251,8 +251,9 @@ pub struct CarListPage {
 pub struct ListParams {
     /// Words that must all appear in the make, model or description (case-insensitive).
     search: Option<String>,
-    /// Comma-separated: `price`, `year`, `created_at`, each optionally prefixed with `-`
-    /// (descending). Unknown names are ignored. Default `-created_at`.
+    /// Comma-separated: `price`, `year`, `created_at`, `power_kw` (unknown power last),
+    /// `distance` (from the `near` town; newest first without one), each optionally
+    /// prefixed with `-` (descending). Unknown names are ignored. Default `-created_at`.
     ordering: Option<String>,
     /// Lowest price in dollars (inclusive).
     #[param(schema_with = schema::price_filter)]

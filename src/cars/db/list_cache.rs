@@ -22,12 +22,15 @@ pub struct ListCache {
     pub(super) makes: std::sync::Mutex<Option<(i64, Vec<String>)>>,
     /// The makes and models of the cars for sale (the sell form's suggestions), with the
     /// version they were read at (or after).
-    pub(super) models: std::sync::Mutex<Option<(i64, Vec<(String, String)>)>>,
+    pub(super) models: std::sync::Mutex<Option<(i64, MakesAndModels)>>,
     /// Facet counts by their query, each with the version it was read at (or after).
     pub(super) facets: std::sync::Mutex<std::collections::HashMap<String, (i64, Facets)>>,
 }
 
 pub(super) type Gate = std::sync::Arc<tokio::sync::Mutex<()>>;
+
+/// (make, model) pairs.
+pub(super) type MakesAndModels = Vec<(String, String)>;
 
 /// The right to compute one question; whoever asks it meanwhile waits for this to drop.
 pub(super) struct Turn<'a> {

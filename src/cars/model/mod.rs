@@ -370,6 +370,7 @@ mod tests {
                 page: 1,
                 page_size: 24,
                 makes: vec![],
+                facets: Facets::default(),
             }
             .page_count()
         };

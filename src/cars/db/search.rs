@@ -54,7 +54,7 @@ pub async fn known_models(db: &Db, cache: &ListCache) -> Result<Vec<(String, Str
         db,
         read | pool
             | sqlx::query_as(
-                "SELECT DISTINCT make, model FROM cars WHERE status = 'available' \
+                "SELECT make, model FROM cars WHERE status = 'available' GROUP BY make, model \
                  ORDER BY lower(make), lower(model), make, model LIMIT $1",
             )
             .bind(MAX_KNOWN_MODELS)

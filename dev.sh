@@ -24,7 +24,8 @@ RUN_ID="r$(date +%s)$$"
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
-log() { printf '\n==> %s\n' "$*"; }
+# Each step with the time since the command started, so a slow step shows in CI's log.
+log() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 # What building and running the marketplace needs.
 setup() {

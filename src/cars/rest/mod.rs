@@ -251,9 +251,8 @@ pub struct CarListPage {
 pub struct ListParams {
     /// Words that must all appear in the make, model or description (case-insensitive).
     search: Option<String>,
-    /// Comma-separated: `price`, `year`, `created_at`, `power_kw` (unknown power last),
-    /// `distance` (from the `near` town; newest first without one), each optionally
-    /// prefixed with `-` (descending). Unknown names are ignored. Default `-created_at`.
+    /// The list's order (documented in `PageParams`).
+    #[param(ignore)]
     ordering: Option<String>,
     /// Lowest price in dollars (inclusive).
     #[param(schema_with = schema::price_filter)]
@@ -275,11 +274,11 @@ pub struct ListParams {
     /// Highest mileage in km.
     #[param(schema_with = schema::mileage_filter)]
     max_mileage: Option<String>,
-    /// 1-based page number; a page past the end is a 404.
-    #[param(schema_with = schema::page_param)]
+    /// The list's page (documented in `PageParams`).
+    #[param(ignore)]
     page: Option<String>,
-    /// Cars per page: default 24, at most 100; a value that is not a whole number from 1
-    /// means the default (as DRF's `page_size_query_param`).
+    /// The list's page size (documented in `PageParams`).
+    #[param(ignore)]
     page_size: Option<String>,
     /// Lowest power in kW (inclusive).
     #[param(schema_with = schema::power_filter)]
@@ -293,6 +292,24 @@ pub struct ListParams {
     /// With `near`: 10, 25, 50, 100, 200 or 500 km (default 50).
     #[param(schema_with = schema::radius_filter)]
     radius_km: Option<String>,
+}
+
+/// The list's order and pages, read into `ListParams` with the filters; a separate set here
+/// because the facet counts (`GET /api/facets/`) take the filters alone.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// Comma-separated: `price`, `year`, `created_at`, `power_kw` (unknown power last),
+    /// `distance` (from the `near` town; newest first without one), each optionally
+    /// prefixed with `-` (descending). Unknown names are ignored. Default `-created_at`.
+    ordering: Option<String>,
+    /// 1-based page number; a page past the end is a 404.
+    #[param(schema_with = schema::page_param)]
+    page: Option<String>,
+    /// Cars per page: default 24, at most 100; a value that is not a whole number from 1
+    /// means the default (as DRF's `page_size_query_param`).
+    page_size: Option<String>,
 }
 
 /// The list filters on the specification: each parameter repeated once per choice
@@ -420,7 +437,7 @@ fn read_filters(
     get,
     path = "/api/cars/",
     tag = "cars",
-    params(ListParams, SpecListParams),
+    params(ListParams, PageParams, SpecListParams),
     security((), ("token" = [])),
     responses(
         (status = 200, description = "One page of cars", body = CarListPage),

@@ -67,6 +67,16 @@ pub async fn build(
         limiter,
         list_cache: Default::default(),
     });
+    // The search index reads the cars for sale in the background; until it is built, the
+    // database counts the facets.
+    tokio::spawn({
+        let state = state.clone();
+        async move {
+            if let Err(error) = state.list_cache.index.build(&state.db).await {
+                tracing::warn!(%error, "could not build the search index: the database answers");
+            }
+        }
+    });
     // Photos stored before their sizes existed get them, in the background.
     tokio::spawn({
         let state = state.clone();

@@ -261,7 +261,8 @@ pub async fn sweep_uploads(state: &AppState) -> Result<usize, AppError> {
     Ok(names.len())
 }
 
-/// Sweeps for unused uploads now and then every `UPLOAD_SWEEP_SECS`, until the server stops.
+/// Sweeps for unused uploads now and then every `UPLOAD_SWEEP_SECS`, until the server stops,
+/// and forgets the car changes no search index still needs (see `db::prune_car_changes`).
 pub fn start_upload_sweep(state: &AppState) {
     let state = state.clone();
     let every = std::time::Duration::from_secs(state.config.upload_sweep_secs.unsigned_abs());
@@ -272,6 +273,9 @@ pub fn start_upload_sweep(state: &AppState) {
             ticks.tick().await;
             if let Err(error) = sweep_uploads(&state).await {
                 tracing::warn!(%error, "could not delete unused uploaded photos");
+            }
+            if let Err(error) = db::prune_car_changes(&state.db).await {
+                tracing::warn!(%error, "could not prune the log of car changes");
             }
         }
     });

@@ -5,7 +5,7 @@
 //! Run by the test command on PostgreSQL with photos in S3 (see tests/http/common); on SQLite
 //! it shows the same for several processes on one machine.
 
-use crate::common::{current_user, png, sell, Server, TestData};
+use crate::common::{car_form, current_user, png, sell, Server, TestData};
 use reqwest::{header, multipart, Client, StatusCode};
 use serde_json::Value;
 
@@ -132,4 +132,62 @@ async fn signing_out_on_one_server_ends_the_session_on_both() {
 
     let me = current_user(&b, &browser).await;
     assert!(me.is_null(), "B no longer knows the session: {me}");
+}
+
+/// Each server counts the facets from its own search index: a car listed, changed or sold
+/// through one server is counted by the other at once (its index takes in the change before
+/// it answers).
+#[tokio::test]
+async fn facet_counts_on_either_server_follow_changes_made_through_the_other() {
+    let (_data, a, b) = two_servers();
+    let browser = a.user("sam").await;
+    let counts = |server: &Server| {
+        let url = server.url("/api/facets/?make=Volvo");
+        let client = server.client();
+        async move {
+            let facets: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            (
+                facets["body_type"]["estate"].as_i64().unwrap(),
+                facets["body_type"]["suv"].as_i64().unwrap(),
+            )
+        }
+    };
+    // Both servers have counted once (their indexes are at this version).
+    assert_eq!(counts(&a).await, (0, 0));
+    assert_eq!(counts(&b).await, (0, 0));
+
+    let estate = car_form("Volvo", "V70", "2012", "6400", "188000").text("body_type", "estate");
+    let id = sell(&b, &browser, estate).await;
+    assert_eq!(
+        counts(&a).await,
+        (1, 0),
+        "A counts the estate listed through B"
+    );
+    assert_eq!(counts(&b).await, (1, 0));
+
+    let res = browser
+        .post(b.url(&format!("/cars/{id}/edit")))
+        .multipart(car_form("Volvo", "V70", "2012", "6400", "188000").text("body_type", "suv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        counts(&a).await,
+        (0, 1),
+        "A counts it as the SUV it became on B"
+    );
+
+    let res = browser
+        .post(a.url("/rpc/cars/set_status"))
+        .form(&[("id", id.to_string().as_str()), ("status", "sold")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection());
+    assert_eq!(
+        counts(&b).await,
+        (0, 0),
+        "B no longer counts it once sold on A"
+    );
 }

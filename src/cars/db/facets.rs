@@ -1,4 +1,5 @@
-//! Facet counts: how many cars each choice of the list filters would leave. One query
+//! Facet counts: how many cars each choice of the list filters would leave. The search
+//! index counts them (`index.rs`) once it is built, unless words are searched for; else one query
 //! reads the cars matching every filter but the five lists (body, fuel, gearbox, drive,
 //! colour), grouped by those five columns, with each group's count and how many of its
 //! cars have each equipment item; the counts are then added up here, each list without
@@ -74,6 +75,11 @@ pub async fn facet_counts(
     // Being counted for another request right now? Then its answer.
     let turn = cache.turn(&key).await;
     if let Some(facets) = cache.facets(&key, version) {
+        return Ok(facets);
+    }
+    if let Some(facets) = cache.index.facets(db, version, filters).await? {
+        cache.put_facets(key.clone(), version, facets.clone());
+        drop(turn);
         return Ok(facets);
     }
     let groups: Vec<Group> = on_db!(

@@ -25,6 +25,8 @@ pub struct ListCache {
     pub(super) models: std::sync::Mutex<Option<(i64, MakesAndModels)>>,
     /// Facet counts by their query, each with the version it was read at (or after).
     pub(super) facets: std::sync::Mutex<std::collections::HashMap<String, (i64, Facets)>>,
+    /// The cars for sale in this server's search index, which counts the facets.
+    pub index: super::CarIndex,
 }
 
 pub(super) type Gate = std::sync::Arc<tokio::sync::Mutex<()>>;

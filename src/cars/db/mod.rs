@@ -1,6 +1,7 @@
 //! Car queries. Each takes the database handle and runs on whichever engine it holds.
 
 mod facets;
+mod index;
 mod list;
 mod list_cache;
 mod photos;
@@ -11,6 +12,7 @@ mod uploads;
 mod write;
 
 pub use facets::*;
+pub use index::*;
 pub use list::*;
 pub use list_cache::*;
 pub use photos::*;

@@ -73,6 +73,14 @@ compare() {
   (cd "$work/peer" && ./bench.sh "$dport") >"$work/django.txt" 2>"$work/django.err"
   echo "== $cars cars: wrk against AutoNexus"
   (cd "$work/peer" && TOKEN="$token" BENCH_CLEANUP=0 ./bench.sh "$oport") >"$work/ours.txt" 2>"$work/ours.err"
+  # Issue 25: a different search and price band on every request (bench/varied.lua), so no
+  # cache holds the answer: what a search costs when it has to be computed.
+  echo "== $cars cars: a new search on every request, both servers"
+  local varied
+  for port in "$dport" "$oport"; do
+    REPORT_LUA="$here/report.lua" wrk -t2 -c32 -d10s --timeout 10s -s "$here/varied.lua" "http://127.0.0.1:$port/" | grep '^RESULT'
+    sleep 1
+  done >"$work/varied.txt"
   local ours_rss django_rss
   ours_rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$ours_pid/status")
   django_rss=$(for p in $(pgrep -f "gunicorn.*127.0.0.1:$dport"); do awk '/VmHWM/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {printf "%.0f", s / 1024}')
@@ -80,9 +88,9 @@ compare() {
 
   mkdir -p "$here/results"
   local report="$here/results/${run_stamp}-${cars}.md"
-  python3 - "$work/django.txt" "$work/ours.txt" "$cars" "$ours_rss" "$django_rss" "$work/pages.txt" "$growth" "${page_encoding:-none}" <<'PY' | tee "$report"
+  python3 - "$work/django.txt" "$work/ours.txt" "$cars" "$ours_rss" "$django_rss" "$work/pages.txt" "$growth" "${page_encoding:-none}" "$work/varied.txt" <<'PY' | tee "$report"
 import re, sys
-django, ours, cars, ours_rss, django_rss, pages, growth, page_encoding = sys.argv[1:9]
+django, ours, cars, ours_rss, django_rss, pages, growth, page_encoding, varied = sys.argv[1:10]
 
 def table(path):
     rows = []
@@ -105,6 +113,16 @@ with open(growth, "a") as out:
         errors = f"{int(dr[5]) + int(dr[6])}/{int(orow[5]) + int(orow[6])}"
         print(f"| {name} | {dr[1]} | {orow[1]} | {ratio} | {dr[3]} | {orow[3]} | {errors} |")
         out.write(f"{cars}\t{name}\t{dr[1]}\t{dr[3]}\t{orow[1]}\t{orow[3]}\n")
+    # bench/varied.lua's runs: Django first, then AutoNexus.
+    runs = [dict(re.findall(r"(\w+)=([\d.]+)", line)) for line in open(varied) if line.startswith("RESULT")]
+    if len(runs) == 2:
+        dv, ov = runs
+        name = "GET /api/cars/?search=<word>&min_price=<x>&max_price=<x+15000>&ordering=price, a new one each time"
+        drps, orps = float(dv["rps"]), float(ov["rps"])
+        ratio = f"{orps / drps:.1f}x" if drps > 0 else "none: Django completed no request"
+        errors = lambda kv: int(kv["non2xx"]) + int(kv["socket_errors"])
+        print(f"| {name} | {drps:.1f} | {orps:.1f} | {ratio} | {float(dv['p99_ms']):.1f} | {float(ov['p99_ms']):.1f} | {errors(dv)}/{errors(ov)} |")
+        out.write(f"{cars}\t{name}\t{drps}\t{dv['p99_ms']}\t{orps}\t{ov['p99_ms']}\n")
 print(f"\nPeak RSS: AutoNexus {ours_rss} MB (one process); Django {django_rss} MB (all gunicorn processes).")
 print(f"\n### AutoNexus HTML pages (server-rendered, asked for as Chrome does, sent as {page_encoding}), same run\n")
 print("| page | req/s | p50 ms | p99 ms | errors |")

@@ -12,8 +12,11 @@ end
 function init(args)
   math.randomseed(os.time() * 100 + id)
 end
+-- VARIED=page: the marketplace page instead of the API (it counts every facet too).
+local page = os.getenv("VARIED") == "page"
 request = function()
   local low = math.random(0, 2000) * 20
-  return wrk.format("GET", string.format("/api/cars/?search=%s&min_price=%d&max_price=%d&ordering=price",
-    words[math.random(#words)], low, low + 15000))
+  local path = page and "/cars?q=%s&min_price=%d&max_price=%d&sort=price_asc"
+    or "/api/cars/?search=%s&min_price=%d&max_price=%d&ordering=price"
+  return wrk.format("GET", string.format(path, words[math.random(#words)], low, low + 15000))
 end

@@ -1,9 +1,9 @@
 //! Facet counts: how many cars each choice of the list filters would leave. The search
-//! index counts them (`index.rs`) once it is built, unless words are searched for; else one query
-//! reads the cars matching every filter but the five lists (body, fuel, gearbox, drive,
-//! colour), grouped by those five columns, with each group's count and how many of its
-//! cars have each equipment item; the counts are then added up here, each list without
-//! its own choices (as faceted search works). The answer is kept while the cars are
+//! index counts them (`index.rs`) once it is built; before that, one query reads the cars
+//! matching every filter but the five lists (body, fuel, gearbox, drive, colour), grouped
+//! by those five columns, with each group's count and how many of its cars have each
+//! equipment item; the counts are then added up here, each list without its own choices
+//! (as faceted search works). The answer is kept while the cars are
 //! unchanged, and computed once for everyone asking the same meanwhile.
 
 use super::*;

@@ -1,7 +1,8 @@
-//! The search index: each app server keeps the cars for sale in a tantivy index in memory
-//! and counts the facets from it, in one pass over the cars that match (milliseconds at
+//! The search index: each app server keeps the cars for sale in a tantivy index in memory,
+//! and answers list searches from it: the page's ids in the order asked, how many cars
+//! match, and the facet counts, each in one pass over the cars that match (milliseconds at
 //! 100,000 cars, where grouping them in SQL took up to half a second; bench/README.md,
-//! "Choosing the search engine").
+//! "Choosing the search engine"). The cars' rows are then read by id.
 //!
 //! Never older than the data, with any number of app servers: every insert, update and
 //! delete of a car bumps `car_counts.version` and logs the car's id under the new version
@@ -10,8 +11,10 @@
 //! change up to it: the cars logged since its own version are read again and replaced, in
 //! one commit. An index further behind than the log keeps reads every car again.
 //!
-//! Until its first build is done (at start, in the background) the SQL query answers,
-//! and so it does for a search with words (the engine's own full-text index).
+//! Words are searched as the SQL search does (each word starts a word of the make, model
+//! or description, whatever the case and accents); "best match" adds 10 for a word found in
+//! the make, 5 in the model and 1 in the description. Until the first build is done (at
+//! start, in the background) the SQL queries answer.
 
 use super::*;
 use std::ops::Bound;
@@ -19,8 +22,14 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Query, RangeQuery, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, FAST, INDEXED, STRING};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhrasePrefixQuery, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
+};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument,
     Term,
@@ -70,6 +79,8 @@ impl std::fmt::Debug for CarIndex {
 
 struct Engine {
     fields: Fields,
+    /// How listings' words and the search box's are cut into terms.
+    words: TextAnalyzer,
     reader: IndexReader,
     writer: Arc<std::sync::Mutex<IndexWriter>>,
     /// One request at a time reads the changes; the others wait for its commit.
@@ -81,6 +92,10 @@ struct Engine {
 #[derive(Clone, Copy)]
 struct Fields {
     id: Field,
+    created_at: Field,
+    /// The words of the make, the model and the description, searched separately so that
+    /// a match in the make counts most.
+    words: [Field; 3],
     make: Field,
     price_cents: Field,
     year: Field,
@@ -93,14 +108,41 @@ struct Fields {
     equipment: Field,
 }
 
+/// What a word found in the make, the model or the description adds to a car's match (as
+/// the weights of the SQL search's ranking).
+const WORD_WEIGHTS: [Score; 3] = [10.0, 5.0, 1.0];
+
+/// The analyzer's name: words of letters and digits, lower case, accents dropped (as the
+/// SQL search's tokenizer).
+const WORDS: &str = "words";
+
+fn words_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
 /// The list filters' names, as the index's fields and the cars table's columns.
 const LIST_NAMES: [&str; LISTS] = ["body_type", "fuel", "transmission", "drive", "colour"];
 
 impl Fields {
     fn schema() -> (Schema, Fields) {
         let mut schema = Schema::builder();
+        // Which cars hold a word is all a search needs: no frequencies or positions.
+        let words = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(WORDS)
+                .set_index_option(IndexRecordOption::Basic),
+        );
         let fields = Fields {
             id: schema.add_u64_field("id", INDEXED | FAST),
+            created_at: schema.add_i64_field("created_at", FAST),
+            words: [
+                schema.add_text_field("make_words", words.clone()),
+                schema.add_text_field("model_words", words.clone()),
+                schema.add_text_field("description_words", words),
+            ],
             make: schema.add_text_field("make", STRING),
             price_cents: schema.add_i64_field("price_cents", INDEXED | FAST),
             year: schema.add_i64_field("year", INDEXED | FAST),
@@ -120,7 +162,10 @@ impl Fields {
 #[derive(sqlx::FromRow)]
 struct IndexRow {
     id: i64,
+    created_at: DateTime<Utc>,
     make: String,
+    model: String,
+    description: String,
     price_cents: i64,
     year: i32,
     mileage_km: i64,
@@ -136,7 +181,7 @@ struct IndexRow {
     equipment: i64,
 }
 
-const INDEX_COLUMNS: &str = "id, make, price_cents, year, mileage_km, condition, power_kw, \
+const INDEX_COLUMNS: &str = "id, created_at, make, model, description, price_cents, year, mileage_km, condition, power_kw, \
      latitude, longitude, body_type, fuel, transmission, drive, colour, equipment";
 
 /// A choice's number in the index: its place in its list.
@@ -153,6 +198,10 @@ impl IndexRow {
     fn document(&self, f: &Fields) -> TantivyDocument {
         let mut doc = TantivyDocument::default();
         doc.add_u64(f.id, self.id.unsigned_abs());
+        doc.add_i64(f.created_at, self.created_at.timestamp_micros());
+        doc.add_text(f.words[0], &self.make);
+        doc.add_text(f.words[1], &self.model);
+        doc.add_text(f.words[2], &self.description);
         doc.add_text(f.make, make_key(&self.make));
         doc.add_i64(f.price_cents, self.price_cents);
         doc.add_i64(f.year, self.year.into());
@@ -209,6 +258,7 @@ impl CarIndex {
     pub async fn build(&self, db: &Db) -> Result<(), AppError> {
         let (schema, fields) = Fields::schema();
         let index = Index::create_in_ram(schema);
+        index.tokenizers().register(WORDS, words_analyzer());
         let writer = index
             .writer_with_num_threads(1, WRITER_MEMORY)
             .map_err(|e| index_error("opening the search index", e))?;
@@ -219,6 +269,7 @@ impl CarIndex {
             .map_err(|e| index_error("opening the search index", e))?;
         let engine = Engine {
             fields,
+            words: words_analyzer(),
             reader,
             writer: Arc::new(std::sync::Mutex::new(writer)),
             catching_up: tokio::sync::Mutex::new(()),
@@ -247,28 +298,54 @@ impl CarIndex {
         Ok(Some(engine))
     }
 
-    /// The facet counts for `filters` from the index, when it can answer them: built, and
-    /// no words to search for (those the database's full-text index answers).
+    /// The facet counts for `filters` from the index, once it is built.
     pub(super) async fn facets(
         &self,
         db: &Db,
         version: i64,
         filters: &CarFilters,
     ) -> Result<Option<Facets>, AppError> {
-        if filters.q.is_some() {
+        let Some(engine) = self.at_version(db, version).await? else {
+            return Ok(None);
+        };
+        let found = engine.search(filters, None).await?;
+        Ok(Some(found.tally.facets()))
+    }
+
+    /// How many cars match `filters` (counted up to MAX_RESULTS + 1, as the SQL count) and
+    /// the ids of those in `window` from `offset`, when the index can answer: built, and
+    /// an order it keeps (at most four terms).
+    pub(super) async fn list(
+        &self,
+        db: &Db,
+        version: i64,
+        filters: &CarFilters,
+        window: Window<'_>,
+        offset: i64,
+    ) -> Result<Option<(i64, Vec<i64>)>, AppError> {
+        if window.order.len() > MAX_ORDER_TERMS {
             return Ok(None);
         }
         let Some(engine) = self.at_version(db, version).await? else {
             return Ok(None);
         };
-        let query = engine.query(filters);
-        let collector = FacetCollector::new(filters);
-        let searcher = engine.reader.searcher();
-        let tally = tokio::task::spawn_blocking(move || searcher.search(&*query, &collector))
-            .await
-            .map_err(|e| index_error("counting the facets", e))?
-            .map_err(|e| index_error("counting the facets", e))?;
-        Ok(Some(tally.facets()))
+        let skip = usize::try_from(offset).unwrap_or_default();
+        let wanted = skip + window.page_size as usize;
+        // Only the first MAX_RESULTS matches can be paged through.
+        let page = (skip < MAX_RESULTS as usize).then(|| Page {
+            keys: page_keys(window.order, filters),
+            first_descending: window.order.first().is_some_and(|t| t.descending),
+            limit: wanted,
+        });
+        let found = engine.search(filters, page).await?;
+        let total = i64::try_from(found.tally.cars).unwrap_or(i64::MAX);
+        let ids = found
+            .page
+            .into_iter()
+            .skip(skip)
+            .map(|(_, id)| id)
+            .collect();
+        Ok(Some((total.min(MAX_RESULTS + 1), ids)))
     }
 
     /// Whether the index is built (tests wait for it).
@@ -425,6 +502,17 @@ impl Engine {
         Ok(())
     }
 
+    /// One pass over the cars the query finds: the facet counts, and the page if asked.
+    async fn search(&self, filters: &CarFilters, page: Option<Page>) -> Result<Found, AppError> {
+        let query = self.query(filters);
+        let collector = FacetCollector::new(filters, page);
+        let searcher = self.reader.searcher();
+        tokio::task::spawn_blocking(move || searcher.search(&*query, &collector))
+            .await
+            .map_err(|e| index_error("searching the cars", e))?
+            .map_err(|e| index_error("searching the cars", e))
+    }
+
     /// Every filter but the five lists and the exact distance (which the collector checks):
     /// ranges, make, condition, and the bounding box of "near".
     fn query(&self, filters: &CarFilters) -> Box<dyn Query> {
@@ -468,6 +556,36 @@ impl Engine {
                 Term::from_field_u64(f.condition, code(&Condition::ALL, condition)),
                 IndexRecordOption::Basic,
             )));
+        }
+        if let Some(q) = &filters.q {
+            // Each word must start a word of the make, the model or the description.
+            let Some(words) = search_words(q) else {
+                return Box::new(EmptyQuery);
+            };
+            let mut analyzer = self.words.clone();
+            for word in words {
+                let mut terms = Vec::new();
+                analyzer
+                    .token_stream(word)
+                    .process(&mut |token| terms.push(token.text.clone()));
+                for term in terms {
+                    let in_any = f
+                        .words
+                        .iter()
+                        .zip(WORD_WEIGHTS)
+                        .map(|(field, weight)| {
+                            let mut prefix =
+                                PhrasePrefixQuery::new(vec![Term::from_field_text(*field, &term)]);
+                            // Every word it starts, however many.
+                            prefix.set_max_expansions(u32::MAX);
+                            let weighted: Box<dyn Query> =
+                                Box::new(BoostQuery::new(Box::new(prefix), weight));
+                            (Occur::Should, weighted)
+                        })
+                        .collect();
+                    all.push(Box::new(BooleanQuery::new(in_any)));
+                }
+            }
         }
         if let Some(near) = filters.near {
             let Some(town) = crate::geo::gazetteer().town(near.town_id) else {
@@ -519,17 +637,92 @@ impl Circle {
         })
     }
 
-    fn holds(&self, latitude: f64, longitude: f64) -> bool {
+    fn distance_km(&self, latitude: f64, longitude: f64) -> f64 {
         let cosine = latitude.to_radians().sin() * self.sin_latitude
             + latitude.to_radians().cos()
                 * self.cos_latitude
                 * (longitude.to_radians() - self.longitude).cos();
-        crate::geo::EARTH_RADIUS_KM * cosine.clamp(-1.0, 1.0).acos() <= self.radius_km
+        crate::geo::EARTH_RADIUS_KM * cosine.clamp(-1.0, 1.0).acos()
+    }
+}
+
+/// The most order terms the index sorts by (the API may send more: the database sorts those).
+const MAX_ORDER_TERMS: usize = 4;
+
+/// A car's place in the order: each term's key (a "best match" term takes two), then the id.
+const KEY_LEN: usize = 2 * MAX_ORDER_TERMS + 1;
+
+type SortKey = [i64; KEY_LEN];
+
+/// One term of the order, as the SQL query's ORDER BY has it (`search::push_order`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Key {
+    CreatedAt {
+        descending: bool,
+    },
+    Price {
+        descending: bool,
+    },
+    Year {
+        descending: bool,
+    },
+    /// Unknown power last, whichever way.
+    Power {
+        descending: bool,
+    },
+    Distance {
+        descending: bool,
+    },
+    /// How well the words match, best first.
+    Score,
+}
+
+/// The order's keys: "best match" is the words' match then the newest (without words, the
+/// newest); "nearest" without a town is the newest.
+fn page_keys(order: &[OrderTerm], filters: &CarFilters) -> Vec<Key> {
+    let mut keys = Vec::new();
+    for term in order {
+        let descending = term.descending;
+        match term.field {
+            OrderField::Distance if filters.near.is_some() => {
+                keys.push(Key::Distance { descending });
+            }
+            OrderField::Distance => keys.push(Key::CreatedAt { descending: true }),
+            OrderField::Relevance if filters.q.is_some() => {
+                keys.push(Key::Score);
+                keys.push(Key::CreatedAt { descending: true });
+            }
+            OrderField::Relevance | OrderField::CreatedAt => {
+                keys.push(Key::CreatedAt { descending });
+            }
+            OrderField::Price => keys.push(Key::Price { descending }),
+            OrderField::Year => keys.push(Key::Year { descending }),
+            OrderField::Power => keys.push(Key::Power { descending }),
+        }
+    }
+    keys
+}
+
+/// The page a search asks for: its order, and how many of the first cars to keep.
+struct Page {
+    keys: Vec<Key>,
+    /// The id breaks ties in the first term's direction (as in SQL).
+    first_descending: bool,
+    limit: usize,
+}
+
+/// A value in ascending order, or reversed.
+fn directed(value: i64, descending: bool) -> i64 {
+    if descending {
+        !value
+    } else {
+        value
     }
 }
 
 /// Counts, for the cars the query found, each list's choices over the cars passing the
-/// other four lists, and each equipment item over the cars passing all five.
+/// other four lists, and each equipment item over the cars passing all five; and keeps the
+/// first cars of the page's order among those passing every filter.
 struct FacetCollector {
     /// Each list's chosen codes (empty: any will do).
     chosen: [Vec<u64>; LISTS],
@@ -537,10 +730,11 @@ struct FacetCollector {
     equipment: u64,
     /// The exact distance, when "near" is set (the query holds its bounding box only).
     circle: Option<Circle>,
+    page: Option<Arc<Page>>,
 }
 
 impl FacetCollector {
-    fn new(filters: &CarFilters) -> Self {
+    fn new(filters: &CarFilters, page: Option<Page>) -> Self {
         fn codes<T: PartialEq + Copy>(all: &[T], chosen: &[T]) -> Vec<u64> {
             chosen.iter().map(|c| code(all, *c)).collect()
         }
@@ -556,6 +750,7 @@ impl FacetCollector {
             equipment: specs.equipment.0,
             // A town the gazetteer does not know: the query matches nothing.
             circle: filters.near.and_then(Circle::around),
+            page: page.map(Arc::new),
         }
     }
 }
@@ -616,6 +811,13 @@ impl Tally {
     }
 }
 
+/// What one search found: the counts, and the page's first cars (key and id) in order.
+struct Found {
+    tally: Tally,
+    page: Vec<(SortKey, i64)>,
+}
+
+/// The columns a segment's cars are read from.
 struct SegmentTally {
     chosen: [Vec<u64>; LISTS],
     equipment_wanted: u64,
@@ -625,10 +827,68 @@ struct SegmentTally {
     latitude: Column<f64>,
     longitude: Column<f64>,
     tally: Tally,
+    page: Option<SegmentPage>,
+}
+
+struct SegmentPage {
+    page: Arc<Page>,
+    id: Column<u64>,
+    created_at: Column<i64>,
+    price_cents: Column<i64>,
+    year: Column<i64>,
+    power_kw: Column<i64>,
+    /// The first cars so far, the last in order on top.
+    first: std::collections::BinaryHeap<(SortKey, i64)>,
+}
+
+impl SegmentPage {
+    fn key(&self, doc: DocId, score: Score, distance: Option<f64>) -> (SortKey, i64) {
+        let id = self
+            .id
+            .first(doc)
+            .and_then(|id| i64::try_from(id).ok())
+            .unwrap_or_default();
+        let mut key = [0; KEY_LEN];
+        let at_most = self.page.keys.len().min(KEY_LEN - 1);
+        for (slot, term) in key.iter_mut().zip(&self.page.keys[..at_most]) {
+            *slot = match *term {
+                Key::CreatedAt { descending } => {
+                    directed(self.created_at.first(doc).unwrap_or_default(), descending)
+                }
+                Key::Price { descending } => {
+                    directed(self.price_cents.first(doc).unwrap_or_default(), descending)
+                }
+                Key::Year { descending } => {
+                    directed(self.year.first(doc).unwrap_or_default(), descending)
+                }
+                Key::Power { descending } => self
+                    .power_kw
+                    .first(doc)
+                    .map_or(i64::MAX, |kw| directed(kw, descending)),
+                // Distances and scores are never negative: their bits keep their order.
+                Key::Distance { descending } => directed(
+                    i64::try_from(distance.unwrap_or_default().to_bits()).unwrap_or(i64::MAX),
+                    descending,
+                ),
+                Key::Score => !i64::from(score.max(0.0).to_bits()),
+            };
+        }
+        key[at_most] = directed(id, self.page.first_descending);
+        (key, id)
+    }
+
+    fn offer(&mut self, entry: (SortKey, i64)) {
+        if self.first.len() < self.page.limit {
+            self.first.push(entry);
+        } else if self.first.peek().is_some_and(|last| entry < *last) {
+            self.first.pop();
+            self.first.push(entry);
+        }
+    }
 }
 
 impl Collector for FacetCollector {
-    type Fruit = Tally;
+    type Fruit = Found;
     type Child = SegmentTally;
 
     fn for_segment(&self, _: u32, segment: &SegmentReader) -> tantivy::Result<SegmentTally> {
@@ -640,6 +900,18 @@ impl Collector for FacetCollector {
             columns.u64(LIST_NAMES[3])?,
             columns.u64(LIST_NAMES[4])?,
         ];
+        let page = match &self.page {
+            Some(page) => Some(SegmentPage {
+                page: page.clone(),
+                id: columns.u64("id")?,
+                created_at: columns.i64("created_at")?,
+                price_cents: columns.i64("price_cents")?,
+                year: columns.i64("year")?,
+                power_kw: columns.i64("power_kw")?,
+                first: std::collections::BinaryHeap::new(),
+            }),
+            None => None,
+        };
         Ok(SegmentTally {
             chosen: self.chosen.clone(),
             equipment_wanted: self.equipment,
@@ -649,35 +921,45 @@ impl Collector for FacetCollector {
             latitude: columns.f64("latitude")?,
             longitude: columns.f64("longitude")?,
             tally: Tally::default(),
+            page,
         })
     }
 
     fn requires_scoring(&self) -> bool {
-        false
+        self.page
+            .as_ref()
+            .is_some_and(|page| page.keys.contains(&Key::Score))
     }
 
-    fn merge_fruits(&self, tallies: Vec<Tally>) -> tantivy::Result<Tally> {
-        let mut all = Tally::default();
-        for tally in &tallies {
-            all.add(tally);
+    fn merge_fruits(&self, found: Vec<Found>) -> tantivy::Result<Found> {
+        let mut tally = Tally::default();
+        let mut page = Vec::new();
+        for one in found {
+            tally.add(&one.tally);
+            page.extend(one.page);
         }
-        Ok(all)
+        page.sort_unstable();
+        page.truncate(self.page.as_ref().map_or(0, |page| page.limit));
+        Ok(Found { tally, page })
     }
 }
 
 impl SegmentCollector for SegmentTally {
-    type Fruit = Tally;
+    type Fruit = Found;
 
-    fn collect(&mut self, doc: DocId, _: Score) {
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let mut distance = None;
         if let Some(circle) = &self.circle {
             let (Some(latitude), Some(longitude)) =
                 (self.latitude.first(doc), self.longitude.first(doc))
             else {
                 return;
             };
-            if !circle.holds(latitude, longitude) {
+            let km = circle.distance_km(latitude, longitude);
+            if km > circle.radius_km {
                 return;
             }
+            distance = Some(km);
         }
         let equipment = self.equipment.first(doc).unwrap_or_default();
         if equipment & self.equipment_wanted != self.equipment_wanted {
@@ -716,6 +998,10 @@ impl SegmentCollector for SegmentTally {
                     }
                     bits &= bits - 1;
                 }
+                if let Some(page) = &mut self.page {
+                    let entry = page.key(doc, score, distance);
+                    page.offer(entry);
+                }
             }
             // Left out by its own list alone: it counts for that list's choices.
             (1, Some(at)) => count(&mut self.tally, at),
@@ -723,8 +1009,14 @@ impl SegmentCollector for SegmentTally {
         }
     }
 
-    fn harvest(self) -> Tally {
-        self.tally
+    fn harvest(self) -> Found {
+        Found {
+            tally: self.tally,
+            page: self
+                .page
+                .map(|page| page.first.into_vec())
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -752,6 +1044,15 @@ mod tests {
     }
 
     const MAKES: [&str; 5] = ["Toyota", "toyota", "Ford", "Škoda", "Kia"];
+    const MODELS: [&str; 5] = ["Corolla", "Focus", "Octavia", "Sportage", "Ford Edition"];
+    const DESCRIPTIONS: [&str; 6] = [
+        "",
+        "One owner, full history.",
+        "Fords its way through snow; new tyres.",
+        "Rust-free, garage kept (one owner).",
+        "Café racer styling, 2 keys",
+        "Tows a Fordson; a ford crossing is no trouble.",
+    ];
 
     async fn insert_cars(db: &Db, draw: &mut Draw, n: usize) {
         let chicago = crate::geo::gazetteer().town(CHICAGO).unwrap();
@@ -769,8 +1070,10 @@ mod tests {
                  transmission, drive, colour, power_kw, equipment, town_id, latitude, longitude) \
                  VALUES (1, ",
             );
-            sql.bind(MAKES[draw.below(5) as usize].to_owned())
-                .push(", 'Model', ")
+            sql.bind(MAKES[draw.below(5) as usize])
+                .push(", ")
+                .bind(MODELS[draw.below(MODELS.len() as u64) as usize])
+                .push(", ")
                 .bind(1990 + draw.below(35) as i64)
                 .push(", ")
                 .bind(100_000 + draw.below(5_000_000) as i64)
@@ -778,13 +1081,26 @@ mod tests {
                 .bind(draw.below(300_000) as i64)
                 .push(", ")
                 .bind(if draw.below(4) == 0 { "new" } else { "used" })
-                .push(", '', ")
+                .push(", ")
+                .bind(DESCRIPTIONS[draw.below(DESCRIPTIONS.len() as u64) as usize])
+                .push(", ")
                 .bind(if draw.below(10) == 0 {
                     "sold"
                 } else {
                     "available"
                 })
-                .push(", '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', ");
+                .push(", ");
+            // Some listed in the same second: the id breaks those ties.
+            let listed = format!(
+                "2026-{:02}-{:02}T{:02}:00:00Z",
+                1 + draw.below(12),
+                1 + draw.below(28),
+                draw.below(3)
+            );
+            sql.bind(listed.as_str())
+                .push(", ")
+                .bind(listed.as_str())
+                .push(", ");
             let body = draw.pick(BodyType::ALL).map(BodyType::as_str);
             let fuel = draw.pick(Fuel::ALL).map(Fuel::as_str);
             let gearbox = draw.pick(Transmission::ALL).map(Transmission::as_str);
@@ -885,8 +1201,98 @@ mod tests {
         cases
     }
 
+    /// Orders to page through: each sort of the marketplace, and API orders of two terms.
+    fn orders() -> Vec<Vec<OrderTerm>> {
+        let mut orders: Vec<Vec<OrderTerm>> = crate::cars::model::Sort::ALL
+            .iter()
+            .map(|sort| vec![sort.order()])
+            .collect();
+        let term = |field, descending| OrderTerm { field, descending };
+        orders.push(vec![
+            term(OrderField::Year, true),
+            term(OrderField::Price, false),
+        ]);
+        orders.push(vec![
+            term(OrderField::Power, false),
+            term(OrderField::CreatedAt, false),
+        ]);
+        orders
+    }
+
+    /// The index's pages and totals equal the database's for every case and order (as sets
+    /// for "best match" with words, which the two rank by different formulas).
+    async fn assert_same_lists(db: &Db, index: &CarIndex, when: &str) {
+        let (_, version) = counts(db).await.unwrap();
+        let mut searches = cases();
+        for q in ["ford", "SKO", "one own", "fords", "zzz", "!!"] {
+            searches.push(CarFilters {
+                q: Some(q.into()),
+                ..CarFilters::default()
+            });
+        }
+        searches.push(CarFilters {
+            q: Some("corolla".into()),
+            near: Some(Near {
+                town_id: CHICAGO,
+                radius_km: 200,
+            }),
+            ..CarFilters::default()
+        });
+        for filters in searches {
+            let search = Search::new(db, &filters);
+            let count = count_sql(db, &filters, &search);
+            let expected_total: i64 = on_db!(
+                db,
+                read | pool
+                    | bind_all!(sqlx::query_scalar(&count.text), count)
+                        .fetch_one(pool)
+                        .await
+            )
+            .unwrap();
+            for order in orders() {
+                for (page, page_size) in [(1, 1_000), (2, 7)] {
+                    let window = Window {
+                        order: &order,
+                        page,
+                        page_size,
+                    };
+                    let offset = i64::from(page - 1) * i64::from(page_size);
+                    let sql = page_sql(db, "c.id", &filters, &search, window, offset);
+                    let mut expected: Vec<i64> = on_db!(
+                        db,
+                        read | pool
+                            | bind_all!(sqlx::query_scalar(&sql.text), sql)
+                                .fetch_all(pool)
+                                .await
+                    )
+                    .unwrap();
+                    let (total, mut ids) = index
+                        .list(db, version, &filters, window, offset)
+                        .await
+                        .unwrap()
+                        .expect("the index answers");
+                    let what = format!("{when}: {filters:?} by {order:?}, page {page}");
+                    assert_eq!(total, expected_total, "{what}");
+                    let ranked = filters.q.is_some()
+                        && order
+                            .first()
+                            .is_some_and(|t| t.field == OrderField::Relevance);
+                    if ranked {
+                        if page > 1 {
+                            continue;
+                        }
+                        expected.sort_unstable();
+                        ids.sort_unstable();
+                    }
+                    assert_eq!(ids, expected, "{what}");
+                }
+            }
+        }
+    }
+
     /// The index's counts equal the database's for every case, at the data's version.
     async fn assert_same_counts(db: &Db, index: &CarIndex, when: &str) {
+        assert_same_lists(db, index, when).await;
         let (_, version) = counts(db).await.unwrap();
         let mut nonzero = 0;
         for filters in cases() {

@@ -68,7 +68,35 @@ where
         }
     }
     let Some(CachedList { total, ids, .. }) = cached else {
-        // Not asked since the cars last changed: the queries themselves.
+        // Not asked since the cars last changed: the search index, once built, finds the
+        // page's cars; then only their rows are read.
+        if let Some((total, ids)) = cache
+            .index
+            .list(db, version, filters, window, offset)
+            .await?
+        {
+            let rows = if ids.is_empty() {
+                Vec::new()
+            } else {
+                let (_, _, rows) = cars_with_counts(db, columns, &ids).await?;
+                in_order(rows, &ids)
+            };
+            cache.put(
+                key.clone(),
+                CachedList {
+                    version,
+                    total,
+                    ids,
+                },
+            );
+            drop(turn);
+            return Ok(Listed {
+                rows,
+                total,
+                version,
+            });
+        }
+        // Else the queries themselves.
         let total = match &count {
             Some(count) => on_db!(
                 db,

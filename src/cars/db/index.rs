@@ -347,11 +347,6 @@ impl CarIndex {
             .collect();
         Ok(Some((total.min(MAX_RESULTS + 1), ids)))
     }
-
-    /// Whether the index is built (tests wait for it).
-    pub fn is_built(&self) -> bool {
-        self.engine.get().is_some()
-    }
 }
 
 /// Forgets logged changes no index should still need: an index that far behind reads

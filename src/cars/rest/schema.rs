@@ -663,10 +663,19 @@ pub fn power_filter() -> Schema {
     }))
 }
 
-/// A list filter: the choices' ids, the parameter repeated once per choice.
+/// A list filter: the choices' ids, the parameter repeated once per choice. An empty value
+/// (as a form may send) is no choice, as for the other filters.
 fn list_filter<T: Copy>(all: &[T], id: fn(T) -> &'static str) -> Schema {
     let ids: Vec<&str> = all.iter().map(|c| id(*c)).collect();
-    json_schema(json!({ "type": "array", "items": { "type": "string", "enum": ids } }))
+    json_schema(json!({
+        "type": "array",
+        "items": {
+            "anyOf": [
+                { "type": "string", "enum": ids },
+                { "type": "string", "pattern": blank() }
+            ]
+        }
+    }))
 }
 
 pub fn body_type_filter() -> Schema {
@@ -719,6 +728,27 @@ mod tests {
 
     fn regex(pattern: &str) -> Regex {
         Regex::new(pattern).unwrap()
+    }
+
+    /// Each list filter documents its choices' ids and a blank value (no choice, which the
+    /// server ignores as it does for the other filters); utoipa keeps the whole schema.
+    #[test]
+    fn list_filters_document_their_ids_and_a_blank_value() {
+        for (schema, first) in [
+            (body_type_filter(), "sedan"),
+            (fuel_filter(), "petrol"),
+            (transmission_filter(), "manual"),
+            (drive_filter(), "front"),
+            (colour_filter(), "black"),
+            (equipment_filter(), "air_conditioning"),
+        ] {
+            let schema = serde_json::to_value(&schema).unwrap();
+            let kinds = schema["items"]["anyOf"].as_array().unwrap();
+            assert_eq!(kinds[0]["enum"][0], first);
+            let blank = regex(kinds[1]["pattern"].as_str().unwrap());
+            assert!(blank.is_match("") && blank.is_match(" \t"));
+            assert!(!blank.is_match(first) && !blank.is_match(" x "));
+        }
     }
 
     /// Edge cases for text fields: blanks, white space the server trims, control characters,

@@ -217,27 +217,19 @@ impl IndexRow {
             doc.add_f64(f.longitude, longitude);
         }
         // A stored id this build does not know (written by a newer one) is unknown here too.
+        fn choice<T: PartialEq + Copy>(
+            stored: &Option<String>,
+            parse: fn(&str) -> Option<T>,
+            all: &[T],
+        ) -> Option<u64> {
+            stored.as_deref().and_then(parse).map(|c| code(all, c))
+        }
         let choices = [
-            self.body_type
-                .as_deref()
-                .and_then(BodyType::parse)
-                .map(|c| code(BodyType::ALL, c)),
-            self.fuel
-                .as_deref()
-                .and_then(Fuel::parse)
-                .map(|c| code(Fuel::ALL, c)),
-            self.transmission
-                .as_deref()
-                .and_then(Transmission::parse)
-                .map(|c| code(Transmission::ALL, c)),
-            self.drive
-                .as_deref()
-                .and_then(Drive::parse)
-                .map(|c| code(Drive::ALL, c)),
-            self.colour
-                .as_deref()
-                .and_then(Colour::parse)
-                .map(|c| code(Colour::ALL, c)),
+            choice(&self.body_type, BodyType::parse, BodyType::ALL),
+            choice(&self.fuel, Fuel::parse, Fuel::ALL),
+            choice(&self.transmission, Transmission::parse, Transmission::ALL),
+            choice(&self.drive, Drive::parse, Drive::ALL),
+            choice(&self.colour, Colour::parse, Colour::ALL),
         ];
         for (field, choice) in f.lists.iter().zip(choices) {
             if let Some(choice) = choice {

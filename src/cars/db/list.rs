@@ -81,20 +81,17 @@ where
                 let (_, _, rows) = cars_with_counts(db, columns, &ids).await?;
                 in_order(rows, &ids)
             };
-            cache.put(
-                key.clone(),
-                CachedList {
-                    version,
+            return Ok(keep(
+                cache,
+                &key,
+                turn,
+                ids,
+                Listed {
+                    rows,
                     total,
-                    ids,
+                    version,
                 },
-            );
-            drop(turn);
-            return Ok(Listed {
-                rows,
-                total,
-                version,
-            });
+            ));
         }
         // Else the queries themselves.
         let total = match &count {
@@ -127,20 +124,17 @@ where
             )?
         };
         let ids = rows.iter().map(HasId::id).collect();
-        cache.put(
-            key.clone(),
-            CachedList {
-                version,
+        return Ok(keep(
+            cache,
+            &key,
+            turn,
+            ids,
+            Listed {
+                rows,
                 total,
-                ids,
+                version,
             },
-        );
-        drop(turn);
-        return Ok(Listed {
-            rows,
-            total,
-            version,
-        });
+        ));
     };
     // Answered at this version already (by the request this one waited for, or with no
     // cars): only the page's cars.
@@ -155,6 +149,27 @@ where
         total,
         version,
     })
+}
+
+/// Keeps a computed answer for the requests after this one, then lets those waiting for it
+/// (behind `turn`) read it.
+fn keep<R>(
+    cache: &ListCache,
+    key: &str,
+    turn: Option<Turn<'_>>,
+    ids: Vec<i64>,
+    listed: Listed<R>,
+) -> Listed<R> {
+    cache.put(
+        key.to_owned(),
+        CachedList {
+            version: listed.version,
+            total: listed.total,
+            ids,
+        },
+    );
+    drop(turn);
+    listed
 }
 
 /// Rows back in the page's order. A car deleted since its id was read is simply left out.

@@ -1123,6 +1123,21 @@ mod tests {
         }
     }
 
+    /// A new SQLite database (in a directory that lasts as long as it is kept) with the
+    /// seller every test car belongs to.
+    async fn with_a_seller() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("index.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        run(
+            &db,
+            "INSERT INTO users (id, username, password_hash, created_at) \
+             VALUES (1, 'seller', 'x', '2026-01-01T00:00:00Z')",
+        )
+        .await;
+        (dir, db)
+    }
+
     async fn run(db: &Db, sql: &str) {
         on_db!(
             db,
@@ -1296,15 +1311,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_index_counts_what_the_database_counts_as_the_cars_change() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("index.db").display());
-        let db = Db::connect(&url).await.unwrap();
-        run(
-            &db,
-            "INSERT INTO users (id, username, password_hash, created_at) \
-             VALUES (1, 'seller', 'x', '2026-01-01T00:00:00Z')",
-        )
-        .await;
+        let (_dir, db) = with_a_seller().await;
         let mut draw = Draw(7);
         insert_cars(&db, &mut draw, 600).await;
         let index = CarIndex::default();
@@ -1350,15 +1357,7 @@ mod tests {
 
     #[tokio::test]
     async fn pruning_keeps_the_recent_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("prune.db").display());
-        let db = Db::connect(&url).await.unwrap();
-        run(
-            &db,
-            "INSERT INTO users (id, username, password_hash, created_at) \
-             VALUES (1, 'seller', 'x', '2026-01-01T00:00:00Z')",
-        )
-        .await;
+        let (_dir, db) = with_a_seller().await;
         insert_cars(&db, &mut Draw(3), 20).await;
         let logged = |db: &Db| {
             let db = db.clone();

@@ -40,6 +40,7 @@ fn random_query(rng: &mut Rng) -> String {
         "max_year",
         "make",
         "condition",
+        "min_mileage",
         "max_mileage",
         "page",
         "page_size",

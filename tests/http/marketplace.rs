@@ -126,6 +126,10 @@ async fn the_marketplace_filters_by_price_year_make_condition_and_mileage() {
         models(&filtered(json!({"max_mileage_km": 60000})).await),
         ["Accord", "Camry"]
     );
+    assert_eq!(
+        models(&filtered(json!({"min_mileage_km": 60000, "max_mileage_km": 150000})).await),
+        ["Civic", "Camry", "Corolla"]
+    );
 }
 
 #[tokio::test]
@@ -169,6 +173,39 @@ async fn the_marketplace_page_takes_its_filters_from_the_query_string() {
     let accord = html.find("2021 Honda Accord").unwrap();
     assert!(civic < accord);
     assert!(html.contains("2 cars"));
+}
+
+#[tokio::test]
+async fn a_mileage_range_keeps_its_values_and_each_bound_has_a_chip() {
+    let server = Server::start();
+    let alice = four_cars_for_sale(&server).await;
+
+    let html = server
+        .page_text(&alice, "/cars?min_mileage=60000&max_mileage=150000")
+        .await;
+
+    for shown in [
+        "2015 Honda Civic",
+        "2018 Toyota Camry",
+        "2012 Toyota Corolla",
+    ] {
+        assert!(html.contains(shown), "{shown}");
+    }
+    assert!(
+        !html.contains("2021 Honda Accord"),
+        "15,000 km is below the range"
+    );
+    assert!(html.contains("3 cars"));
+    assert!(html.contains(r#"name="min_mileage" type="text" inputmode="numeric" value="60000""#));
+    assert!(html.contains("From 60,000 km"));
+    assert!(
+        html.contains(r#"href="/cars?max_mileage=150000""#),
+        "the lower bound's chip keeps the upper one"
+    );
+    assert!(html.contains(r#"href="/cars?min_mileage=60000""#));
+
+    let html = server.page_text(&alice, "/cars?min_mileage=lots").await;
+    assert!(html.contains("Min mileage must be a whole number of kilometres."));
 }
 
 #[tokio::test]

@@ -55,19 +55,25 @@ pub(super) fn facets_sql(db: &Db, filters: &CarFilters) -> Sql {
     sql
 }
 
-/// The counts for `filters`: from memory when asked before since the cars last changed.
+/// The list cache's key for the facet counts of `filters` (`sql`: their [`facets_sql`]).
+pub(super) fn facets_key(sql: &Sql, filters: &CarFilters) -> String {
+    // The query leaves the lists out; the counts depend on them too.
+    let specs = &filters.specs;
+    format!(
+        "facets|{sql:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        specs.body_types, specs.fuels, specs.transmissions, specs.drives, specs.colours
+    )
+}
+
+/// The counts for `filters`: from memory when asked before since the cars last changed
+/// (a page of the list the index found counted them too).
 pub async fn facet_counts(
     db: &Db,
     cache: &ListCache,
     filters: &CarFilters,
 ) -> Result<Facets, AppError> {
     let sql = facets_sql(db, filters);
-    // The query leaves the lists out; the counts depend on them too.
-    let specs = &filters.specs;
-    let key = format!(
-        "facets|{sql:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        specs.body_types, specs.fuels, specs.transmissions, specs.drives, specs.colours
-    );
+    let key = facets_key(&sql, filters);
     let (_, version) = counts(db).await?;
     if let Some(facets) = cache.facets(&key, version) {
         return Ok(facets);

@@ -9,7 +9,9 @@
 //! in `car_changes` (triggers; see the `car_changes` migration). A request reads that
 //! version anyway (the list cache); before the index answers it, the index takes in every
 //! change up to it: the cars logged since its own version are read again and replaced, in
-//! one commit. An index further behind than the log keeps reads every car again.
+//! one commit. An index further behind than the log keeps reads every car again. A request
+//! waits for a short catch-up only: further behind (a burst of new listings, an import on
+//! another server), the SQL queries answer while the index catches up in the background.
 //!
 //! Words are searched as the SQL search does (each word starts a word of the make, model
 //! or description, whatever the case and accents); "best match" adds 10 for a word found in
@@ -18,7 +20,7 @@
 
 use super::*;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -35,8 +37,13 @@ use tantivy::{
     Term,
 };
 
-/// The most logged changes taken in one catch-up; further behind, every car is read again.
-const MAX_CATCH_UP: i64 = 20_000;
+/// The most logged changes taken in one commit (a catch-up further behind takes several).
+const MAX_CATCH_UP: i64 = if cfg!(test) { 500 } else { 20_000 };
+
+/// How many changes behind the data a request lets the index be and waits while it catches
+/// up (milliseconds); further behind, the database answers and the index catches up in the
+/// background, so that no request waits for thousands of cars to be read again.
+const WAIT_AT_MOST: i64 = 1_000;
 
 /// How many changes the log keeps (about a day of a busy marketplace's edits).
 const KEPT_CHANGES: i64 = 100_000;
@@ -65,7 +72,8 @@ const _: () = assert!(
 /// The cars for sale, searchable in memory; empty until [`CarIndex::build`] has run.
 #[derive(Default)]
 pub struct CarIndex {
-    engine: OnceLock<Engine>,
+    /// Shared with the background catch-up.
+    engine: Arc<OnceLock<Engine>>,
 }
 
 impl std::fmt::Debug for CarIndex {
@@ -85,6 +93,8 @@ struct Engine {
     writer: Arc<std::sync::Mutex<IndexWriter>>,
     /// One request at a time reads the changes; the others wait for its commit.
     catching_up: tokio::sync::Mutex<()>,
+    /// A catch-up too long for a request to wait is under way: the database answers.
+    in_background: AtomicBool,
     /// The version of the cars the index holds: every change up to it is in.
     version: AtomicI64,
 }
@@ -265,6 +275,7 @@ impl CarIndex {
             reader,
             writer: Arc::new(std::sync::Mutex::new(writer)),
             catching_up: tokio::sync::Mutex::new(()),
+            in_background: AtomicBool::new(false),
             version: AtomicI64::new(-1),
         };
         engine.rebuild(db).await?;
@@ -276,18 +287,54 @@ impl CarIndex {
         Ok(())
     }
 
-    /// The index holding every change up to `version`, or `None` while it is not built.
+    /// The index holding every change up to `version`; `None` while it is not built, or is
+    /// too far behind to catch up while a request waits (it then does in the background).
     async fn at_version(&self, db: &Db, version: i64) -> Result<Option<&Engine>, AppError> {
         let Some(engine) = self.engine.get() else {
             return Ok(None);
         };
+        let behind = version - engine.version.load(Ordering::Acquire);
+        if behind <= 0 {
+            return Ok(Some(engine));
+        }
+        if behind > WAIT_AT_MOST || engine.in_background.load(Ordering::Acquire) {
+            self.catch_up_in_background(db, version);
+            return Ok(None);
+        }
+        let _turn = engine.catching_up.lock().await;
         if engine.version.load(Ordering::Acquire) < version {
-            let _turn = engine.catching_up.lock().await;
-            if engine.version.load(Ordering::Acquire) < version {
-                engine.catch_up(db).await?;
-            }
+            engine.catch_up(db, version).await?;
         }
         Ok(Some(engine))
+    }
+
+    /// Starts taking in the changes up to `version` in a task of its own, unless one runs.
+    fn catch_up_in_background(&self, db: &Db, version: i64) {
+        let Some(engine) = self.engine.get() else {
+            return;
+        };
+        if engine.in_background.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let engine = Arc::clone(&self.engine);
+        let db = db.clone();
+        tokio::spawn(async move {
+            let Some(engine) = engine.get() else { return };
+            let started = std::time::Instant::now();
+            let from = engine.version.load(Ordering::Acquire);
+            let caught_up = async {
+                let _turn = engine.catching_up.lock().await;
+                engine.catch_up(&db, version).await
+            }
+            .await;
+            engine.in_background.store(false, Ordering::Release);
+            let to = engine.version.load(Ordering::Acquire);
+            let ms = started.elapsed().as_millis();
+            match caught_up {
+                Ok(()) => tracing::info!(from, to, ms, "search index caught up"),
+                Err(error) => tracing::warn!(%error, from, to, "search index could not catch up"),
+            }
+        });
     }
 
     /// The facet counts for `filters` from the index, once it is built.
@@ -304,9 +351,9 @@ impl CarIndex {
         Ok(Some(found.tally.facets()))
     }
 
-    /// How many cars match `filters` (counted up to MAX_RESULTS + 1, as the SQL count) and
-    /// the ids of those in `window` from `offset`, when the index can answer: built, and
-    /// an order it keeps (at most four terms).
+    /// How many cars match `filters` (counted up to MAX_RESULTS + 1, as the SQL count), the
+    /// ids of those in `window` from `offset`, and the facet counts (found in the same
+    /// pass), when the index can answer: built, and an order it keeps (at most four terms).
     pub(super) async fn list(
         &self,
         db: &Db,
@@ -314,7 +361,7 @@ impl CarIndex {
         filters: &CarFilters,
         window: Window<'_>,
         offset: i64,
-    ) -> Result<Option<(i64, Vec<i64>)>, AppError> {
+    ) -> Result<Option<(i64, Vec<i64>, Facets)>, AppError> {
         if window.order.len() > MAX_ORDER_TERMS {
             return Ok(None);
         }
@@ -337,7 +384,11 @@ impl CarIndex {
             .skip(skip)
             .map(|(_, id)| id)
             .collect();
-        Ok(Some((total.min(MAX_RESULTS + 1), ids)))
+        Ok(Some((
+            total.min(MAX_RESULTS + 1),
+            ids,
+            found.tally.facets(),
+        )))
     }
 }
 
@@ -361,68 +412,87 @@ pub async fn prune_car_changes(db: &Db) -> Result<u64, AppError> {
 }
 
 impl Engine {
-    /// Every car for sale read again, replacing what the index held, in one commit. The
-    /// version is read first: a change made while the cars are read is logged after it, and
-    /// taken in again by the next catch-up.
+    /// Every car for sale read again, replacing what the index held, in one commit (added
+    /// batch by batch, so memory holds one batch of rows). The version is read first: a
+    /// change made while the cars are read is logged after it, and taken in again by the
+    /// next catch-up.
     async fn rebuild(&self, db: &Db) -> Result<(), AppError> {
         let (_, version) = counts(db).await?;
-        let mut documents = Vec::new();
-        let mut after = 0_i64;
-        loop {
-            let sql = format!(
-                "SELECT {INDEX_COLUMNS} FROM cars WHERE status = 'available' AND id > $1 \
-                 ORDER BY id LIMIT $2"
-            );
-            let rows: Vec<IndexRow> = on_db!(
-                db,
-                read | pool
-                    | sqlx::query_as(&sql)
-                        .bind(after)
-                        .bind(BATCH)
-                        .fetch_all(pool)
-                        .await
-            )?;
-            let Some(last) = rows.last() else { break };
-            after = last.id;
-            let full = rows.len() as i64 == BATCH;
-            documents.extend(rows.iter().map(|row| row.document(&self.fields)));
-            if !full {
-                break;
+        let rebuilt = async {
+            self.write(|writer, _| writer.delete_all_documents().map(drop))
+                .await?;
+            let mut after = 0_i64;
+            loop {
+                let sql = format!(
+                    "SELECT {INDEX_COLUMNS} FROM cars WHERE status = 'available' AND id > $1 \
+                     ORDER BY id LIMIT $2"
+                );
+                let rows: Vec<IndexRow> = on_db!(
+                    db,
+                    read | pool
+                        | sqlx::query_as(&sql)
+                            .bind(after)
+                            .bind(BATCH)
+                            .fetch_all(pool)
+                            .await
+                )?;
+                let Some(last) = rows.last() else { break };
+                after = last.id;
+                let full = rows.len() as i64 == BATCH;
+                let documents: Vec<TantivyDocument> =
+                    rows.iter().map(|row| row.document(&self.fields)).collect();
+                self.write(move |writer, _| {
+                    for document in documents {
+                        writer.add_document(document)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+                if !full {
+                    break;
+                }
             }
+            self.commit(version, |_, _| Ok(())).await
         }
-        self.commit(version, move |writer, _| {
-            writer.delete_all_documents()?;
-            for document in documents {
-                writer.add_document(document)?;
-            }
-            Ok(())
-        })
-        .await
+        .await;
+        if rebuilt.is_err() {
+            // What was deleted and added goes: the index stays as last committed.
+            self.write(|writer, _| writer.rollback().map(drop)).await?;
+        }
+        rebuilt
     }
 
-    /// Takes in the changes logged since the index's version: each changed car is removed,
-    /// and put back as it is now if it is for sale.
-    async fn catch_up(&self, db: &Db) -> Result<(), AppError> {
-        let from = self.version.load(Ordering::Acquire);
-        let changes: Vec<(i64, i64)> = on_db!(
-            db,
-            read | pool
-                | sqlx::query_as(
-                    "SELECT version, car_id FROM car_changes WHERE version > $1 \
-                     ORDER BY version LIMIT $2",
-                )
-                .bind(from)
-                .bind(MAX_CATCH_UP + 1)
-                .fetch_all(pool)
-                .await
-        )?;
-        // Versions are logged one by one: a gap means the log was pruned past this index.
-        let whole = changes.first().is_some_and(|(first, _)| *first == from + 1)
-            && (changes.len() as i64) <= MAX_CATCH_UP;
-        if !whole {
-            return self.rebuild(db).await;
+    /// Takes in the changes logged since the index's version, up to `version` at least:
+    /// each changed car is removed, and put back as it is now if it is for sale.
+    async fn catch_up(&self, db: &Db, version: i64) -> Result<(), AppError> {
+        loop {
+            let from = self.version.load(Ordering::Acquire);
+            if from >= version {
+                return Ok(());
+            }
+            let changes: Vec<(i64, i64)> = on_db!(
+                db,
+                read | pool
+                    | sqlx::query_as(
+                        "SELECT version, car_id FROM car_changes WHERE version > $1 \
+                         ORDER BY version LIMIT $2",
+                    )
+                    .bind(from)
+                    .bind(MAX_CATCH_UP)
+                    .fetch_all(pool)
+                    .await
+            )?;
+            // Versions are logged one by one: a gap means the log was pruned past this index.
+            if changes.first().is_none_or(|(first, _)| *first != from + 1) {
+                return self.rebuild(db).await;
+            }
+            self.take_in(db, changes).await?;
         }
-        let version = changes.last().map_or(from, |(version, _)| *version);
+    }
+
+    /// Takes in one batch of logged changes, in one commit.
+    async fn take_in(&self, db: &Db, changes: Vec<(i64, i64)>) -> Result<(), AppError> {
+        let version = changes.last().map_or(0, |(version, _)| *version);
         let mut ids: Vec<i64> = changes.into_iter().map(|(_, id)| id).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -459,6 +529,22 @@ impl Engine {
             Ok(())
         })
         .await
+    }
+
+    /// Applies `change` to the index's writer (off the async threads), not yet committed.
+    async fn write(
+        &self,
+        change: impl FnOnce(&mut IndexWriter, &Fields) -> tantivy::Result<()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let writer = self.writer.clone();
+        let fields = self.fields;
+        tokio::task::spawn_blocking(move || {
+            let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+            change(&mut writer, &fields)
+        })
+        .await
+        .map_err(|e| index_error("updating the search index", e))?
+        .map_err(|e| index_error("updating the search index", e))
     }
 
     /// Applies `change` to the index and commits it (off the async threads), then lets
@@ -526,7 +612,7 @@ impl Engine {
             filters.min_year.map(i64::from),
             filters.max_year.map(i64::from),
         );
-        range(f.mileage_km, None, filters.max_mileage_km);
+        range(f.mileage_km, filters.min_mileage_km, filters.max_mileage_km);
         range(
             f.power_kw,
             filters.specs.min_power_kw.map(i64::from),
@@ -1188,6 +1274,11 @@ mod tests {
             max_price_cents: Some(3_000_000),
             ..CarFilters::default()
         });
+        cases.push(CarFilters {
+            min_mileage_km: Some(40_000),
+            max_mileage_km: Some(120_000),
+            ..CarFilters::default()
+        });
         // A make with a letter beyond ASCII, and a town nobody lives in.
         cases.push(CarFilters {
             make: Some("Škoda".into()),
@@ -1251,6 +1342,10 @@ mod tests {
                         .await
             )
             .unwrap();
+            // A cache with no index: the SQL query counts.
+            let expected_facets = facet_counts(db, &ListCache::default(), &filters)
+                .await
+                .unwrap();
             for order in orders() {
                 for (page, page_size) in [(1, 1_000), (2, 7)] {
                     let window = Window {
@@ -1268,13 +1363,14 @@ mod tests {
                                 .await
                     )
                     .unwrap();
-                    let (total, mut ids) = index
+                    let (total, mut ids, facets) = index
                         .list(db, version, &filters, window, offset)
                         .await
                         .unwrap()
                         .expect("the index answers");
                     let what = format!("{when}: {filters:?} by {order:?}, page {page}");
                     assert_eq!(total, expected_total, "{what}");
+                    assert_eq!(facets, expected_facets, "{what}");
                     let ranked = filters.q.is_some()
                         && order
                             .first()
@@ -1353,6 +1449,43 @@ mod tests {
         run(&db, "DELETE FROM car_changes").await;
         run(&db, "UPDATE cars SET fuel = 'electric' WHERE id % 3 = 0").await;
         assert_same_counts(&db, &index, "rebuilt").await;
+    }
+
+    #[tokio::test]
+    async fn far_behind_the_database_answers_while_the_index_catches_up_by_itself() {
+        let (_dir, db) = with_a_seller().await;
+        let mut draw = Draw(11);
+        insert_cars(&db, &mut draw, 100).await;
+        let index = CarIndex::default();
+        index.build(&db).await.unwrap();
+        // More new cars than a request waits for, in more than one batch of changes.
+        let burst = WAIT_AT_MOST + 100;
+        assert!(burst > MAX_CATCH_UP);
+        insert_cars(&db, &mut draw, burst as usize).await;
+        let (_, version) = counts(&db).await.unwrap();
+        let engine = index.engine.get().unwrap();
+        let before = engine.version.load(Ordering::Acquire);
+        assert_eq!(
+            index
+                .facets(&db, version, &CarFilters::default())
+                .await
+                .unwrap(),
+            None,
+            "too far behind: the database answers"
+        );
+        assert_eq!(
+            engine.version.load(Ordering::Acquire),
+            before,
+            "the request did not wait"
+        );
+        for _ in 0..200 {
+            if !engine.in_background.load(Ordering::Acquire) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(engine.version.load(Ordering::Acquire) >= version);
+        assert_same_counts(&db, &index, "caught up in the background").await;
     }
 
     #[tokio::test]

@@ -70,11 +70,14 @@ where
     let Some(CachedList { total, ids, .. }) = cached else {
         // Not asked since the cars last changed: the search index, once built, finds the
         // page's cars; then only their rows are read.
-        if let Some((total, ids)) = cache
+        if let Some((total, ids, facets)) = cache
             .index
             .list(db, version, filters, window, offset)
             .await?
         {
+            // The marketplace page asks for them next: no second pass over the same cars.
+            let facets_key = facets_key(&facets_sql(db, filters), filters);
+            cache.put_facets(facets_key, version, facets);
             let rows = if ids.is_empty() {
                 Vec::new()
             } else {

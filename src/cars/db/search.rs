@@ -284,6 +284,9 @@ pub(super) fn push_filters(db: &Db, query: &mut Sql, filters: &CarFilters, searc
     if let Some(condition) = filters.condition {
         query.push(" AND c.condition = ").bind(condition.as_str());
     }
+    if let Some(v) = filters.min_mileage_km {
+        query.push(" AND c.mileage_km >= ").bind(v);
+    }
     if let Some(v) = filters.max_mileage_km {
         query.push(" AND c.mileage_km <= ").bind(v);
     }

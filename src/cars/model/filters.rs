@@ -147,6 +147,8 @@ pub struct CarFilters {
     pub max_year: Option<i32>,
     pub make: Option<String>,
     pub condition: Option<Condition>,
+    #[serde(default)]
+    pub min_mileage_km: Option<i64>,
     pub max_mileage_km: Option<i64>,
     /// The specification's filters: body, fuel, gearbox, drive, colour, power, equipment.
     #[serde(default)]
@@ -337,7 +339,7 @@ impl SpecFilters {
 }
 
 /// Query-string names of the filters, as the form and the URL use them.
-pub const FILTER_KEYS: [&str; 9] = [
+pub const FILTER_KEYS: [&str; 10] = [
     "q",
     "min_price",
     "max_price",
@@ -345,6 +347,7 @@ pub const FILTER_KEYS: [&str; 9] = [
     "max_year",
     "make",
     "condition",
+    "min_mileage",
     "max_mileage",
     "sort",
 ];
@@ -409,16 +412,20 @@ impl CarFilters {
             }
             condition
         });
-        filters.max_mileage_km = text("max_mileage").and_then(|raw| match parse_mileage(&raw) {
-            Ok(km) => Some(km),
-            Err(_) => {
-                problems.insert(
-                    "max_mileage".into(),
-                    "Max mileage must be a whole number of kilometres.".into(),
-                );
-                None
-            }
-        });
+        let mut mileage = |key: &str, label: &str| {
+            text(key).and_then(|raw| match parse_mileage(&raw) {
+                Ok(km) => Some(km),
+                Err(_) => {
+                    problems.insert(
+                        key.to_owned(),
+                        format!("{label} must be a whole number of kilometres."),
+                    );
+                    None
+                }
+            })
+        };
+        filters.min_mileage_km = mileage("min_mileage", "Min mileage");
+        filters.max_mileage_km = mileage("max_mileage", "Max mileage");
         filters.specs = SpecFilters::read(&get_all, &get, &mut problems);
         #[cfg(feature = "ssr")]
         {
@@ -467,6 +474,9 @@ impl CarFilters {
         }
         if let Some(v) = self.condition {
             pairs.push(("condition", v.as_str().to_owned()));
+        }
+        if let Some(v) = self.min_mileage_km {
+            pairs.push(("min_mileage", v.to_string()));
         }
         if let Some(v) = self.max_mileage_km {
             pairs.push(("max_mileage", v.to_string()));
@@ -518,6 +528,7 @@ impl CarFilters {
             || self.max_year.is_some()
             || self.make.is_some()
             || self.condition.is_some()
+            || self.min_mileage_km.is_some()
             || self.max_mileage_km.is_some()
             || self.specs.is_filtered()
             || self.near.is_some()

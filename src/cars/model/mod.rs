@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn filters_round_trip_through_the_query_string() {
-        let query = "q=civic&min_price=5000&max_price=20000.50&min_year=2010&max_year=2020&make=Honda&condition=used&max_mileage=100000&sort=price_asc&page=3";
+        let query = "q=civic&min_price=5000&max_price=20000.50&min_year=2010&max_year=2020&make=Honda&condition=used&min_mileage=20000&max_mileage=100000&sort=price_asc&page=3";
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
@@ -225,6 +225,8 @@ mod tests {
         assert!(problems.is_empty());
         assert_eq!(filters.min_price_cents, Some(500_000));
         assert_eq!(filters.max_price_cents, Some(2_000_050));
+        assert_eq!(filters.min_mileage_km, Some(20_000));
+        assert_eq!(filters.max_mileage_km, Some(100_000));
         assert_eq!(filters.sort, Sort::PriceAsc);
         assert_eq!(filters.page, 3);
         assert_eq!(filters.to_query(3), query);

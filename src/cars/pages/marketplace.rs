@@ -207,16 +207,29 @@ pub(super) fn FilterForm(
                         .collect_view()}
                 </select>
             </div>
-            <div class="field">
-                <label for="f-max-mileage">"Max mileage"</label>
-                <input
-                    id="f-max-mileage"
-                    name="max_mileage"
-                    type="text"
-                    inputmode="numeric"
-                    value=filters.max_mileage_km.map(|v| v.to_string()).unwrap_or_default()
-                    placeholder="Any (km)"
-                />
+            <div class="field-row compact">
+                <div class="field">
+                    <label for="f-min-mileage">"Min mileage"</label>
+                    <input
+                        id="f-min-mileage"
+                        name="min_mileage"
+                        type="text"
+                        inputmode="numeric"
+                        value=filters.min_mileage_km.map(|v| v.to_string()).unwrap_or_default()
+                        placeholder="Any (km)"
+                    />
+                </div>
+                <div class="field">
+                    <label for="f-max-mileage">"Max mileage"</label>
+                    <input
+                        id="f-max-mileage"
+                        name="max_mileage"
+                        type="text"
+                        inputmode="numeric"
+                        value=filters.max_mileage_km.map(|v| v.to_string()).unwrap_or_default()
+                        placeholder="Any (km)"
+                    />
+                </div>
             </div>
             <NearFields filters=filters.clone() typed=near_typed radius=near_radius />
             <SpecFilterFields specs=filters.specs.clone() facets />
@@ -525,6 +538,12 @@ pub(super) fn active_chips(filters: &CarFilters) -> Vec<(String, String)> {
     }
     if let Some(v) = filters.condition {
         chips.push((v.label().to_owned(), without(&|f| f.condition = None)));
+    }
+    if let Some(v) = filters.min_mileage_km {
+        chips.push((
+            format!("From {}", format_mileage(v)),
+            without(&|f| f.min_mileage_km = None),
+        ));
     }
     if let Some(v) = filters.max_mileage_km {
         chips.push((

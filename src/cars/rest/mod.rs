@@ -271,7 +271,10 @@ pub struct ListParams {
     /// `new` or `used`.
     #[param(schema_with = schema::condition_filter)]
     condition: Option<String>,
-    /// Highest mileage in km.
+    /// Lowest mileage in km (inclusive).
+    #[param(schema_with = schema::mileage_filter)]
+    min_mileage: Option<String>,
+    /// Highest mileage in km (inclusive).
     #[param(schema_with = schema::mileage_filter)]
     max_mileage: Option<String>,
     /// The list's page (documented in `PageParams`).
@@ -408,6 +411,7 @@ fn read_filters(
             "max_year" => params.max_year.clone(),
             "make" => params.make.clone(),
             "condition" => params.condition.clone(),
+            "min_mileage" => params.min_mileage.clone(),
             "max_mileage" => params.max_mileage.clone(),
             "min_power_kw" => params.min_power_kw.clone(),
             "max_power_kw" => params.max_power_kw.clone(),

@@ -51,8 +51,9 @@ const KEPT_CHANGES: i64 = 100_000;
 /// Cars read per query while (re)building.
 const BATCH: i64 = 5_000;
 
-/// The index's memory for documents not yet committed (tantivy's minimum is 15 MB).
-const WRITER_MEMORY: usize = 50_000_000;
+/// The index's memory for documents not yet committed (tantivy's minimum is 15 MB): a
+/// catch-up holds a few cars; a rebuild writes a segment each time it fills.
+const WRITER_MEMORY: usize = 20_000_000;
 
 /// The five list filters, in the order `Tally::lists` keeps them.
 const LISTS: usize = 5;
@@ -1375,7 +1376,7 @@ mod tests {
                                 .await
                     )
                     .unwrap();
-                    let (total, mut ids, facets) = index
+                    let (total, ids, facets) = index
                         .list(db, version, &filters, window, offset)
                         .await
                         .unwrap()

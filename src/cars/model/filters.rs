@@ -376,34 +376,29 @@ impl CarFilters {
         };
 
         filters.q = text("q");
-        let mut price = |key: &str, label: &str| {
-            text(key).and_then(|raw| match parse_price_filter(&raw) {
-                Some(cents) => Some(cents),
-                None => {
-                    problems.insert(
-                        key.to_owned(),
-                        format!("{label} must be an amount in dollars, like 20000."),
-                    );
-                    None
-                }
-            })
+        // A bound that cannot be read is left out and named, with what it should be.
+        let mut bound = |key: &str, parse: &dyn Fn(&str) -> Option<i64>, should_be: String| {
+            let raw = text(key)?;
+            let value = parse(&raw);
+            if value.is_none() {
+                problems.insert(key.to_owned(), should_be);
+            }
+            value
         };
-        filters.min_price_cents = price("min_price", "Min price");
-        filters.max_price_cents = price("max_price", "Max price");
-        let mut year = |key: &str, label: &str| {
-            text(key).and_then(|raw| match raw.parse::<i32>() {
-                Ok(y) if (0..=9999).contains(&y) => Some(y),
-                _ => {
-                    problems.insert(
-                        key.to_owned(),
-                        format!("{label} must be a year, like 2018."),
-                    );
-                    None
-                }
-            })
-        };
-        filters.min_year = year("min_year", "Min year");
-        filters.max_year = year("max_year", "Max year");
+        let year = |raw: &str| raw.parse::<i64>().ok().filter(|y| (0..=9999).contains(y));
+        let mileage = |raw: &str| parse_mileage(raw).ok();
+        let dollars = |label: &str| format!("{label} must be an amount in dollars, like 20000.");
+        let a_year = |label: &str| format!("{label} must be a year, like 2018.");
+        let km = |label: &str| format!("{label} must be a whole number of kilometres.");
+        filters.min_price_cents = bound("min_price", &parse_price_filter, dollars("Min price"));
+        filters.max_price_cents = bound("max_price", &parse_price_filter, dollars("Max price"));
+        // Within 0..=9999: the conversion cannot fail.
+        filters.min_year =
+            bound("min_year", &year, a_year("Min year")).and_then(|y| y.try_into().ok());
+        filters.max_year =
+            bound("max_year", &year, a_year("Max year")).and_then(|y| y.try_into().ok());
+        filters.min_mileage_km = bound("min_mileage", &mileage, km("Min mileage"));
+        filters.max_mileage_km = bound("max_mileage", &mileage, km("Max mileage"));
         filters.make = text("make");
         filters.condition = text("condition").and_then(|c| {
             let condition = Condition::parse(&c);
@@ -412,20 +407,6 @@ impl CarFilters {
             }
             condition
         });
-        let mut mileage = |key: &str, label: &str| {
-            text(key).and_then(|raw| match parse_mileage(&raw) {
-                Ok(km) => Some(km),
-                Err(_) => {
-                    problems.insert(
-                        key.to_owned(),
-                        format!("{label} must be a whole number of kilometres."),
-                    );
-                    None
-                }
-            })
-        };
-        filters.min_mileage_km = mileage("min_mileage", "Min mileage");
-        filters.max_mileage_km = mileage("max_mileage", "Max mileage");
         filters.specs = SpecFilters::read(&get_all, &get, &mut problems);
         #[cfg(feature = "ssr")]
         {

@@ -78,12 +78,7 @@ where
             // The marketplace page asks for them next: no second pass over the same cars.
             let facets_key = facets_key(&facets_sql(db, filters), filters);
             cache.put_facets(facets_key, version, facets);
-            let rows = if ids.is_empty() {
-                Vec::new()
-            } else {
-                let (_, _, rows) = cars_with_counts(db, columns, &ids).await?;
-                in_order(rows, &ids)
-            };
+            let rows = rows_in_order(db, columns, &ids).await?;
             return Ok(keep(
                 cache,
                 &key,
@@ -141,12 +136,7 @@ where
     };
     // Answered at this version already (by the request this one waited for, or with no
     // cars): only the page's cars.
-    let rows = if ids.is_empty() {
-        Vec::new()
-    } else {
-        let (_, _, rows) = cars_with_counts(db, columns, &ids).await?;
-        in_order(rows, &ids)
-    };
+    let rows = rows_in_order(db, columns, &ids).await?;
     Ok(Listed {
         rows,
         total,
@@ -173,6 +163,22 @@ fn keep<R>(
     );
     drop(turn);
     listed
+}
+
+/// The rows of the cars `ids`, in that order (none read for no ids).
+async fn rows_in_order<R>(db: &Db, columns: &str, ids: &[i64]) -> Result<Vec<R>, AppError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+        + HasId,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (_, _, rows) = cars_with_counts(db, columns, ids).await?;
+    Ok(in_order(rows, ids))
 }
 
 /// Rows back in the page's order. A car deleted since its id was read is simply left out.
